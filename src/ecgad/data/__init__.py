@@ -1,0 +1,1 @@
+"""Reading ECG data and turning it into model-ready beats."""

@@ -1,0 +1,98 @@
+"""The hybrid autoencoder: CNN and LSTM encoders in parallel, fused by a learned gate.
+
+    beat (140) ─┬─ CNN branch: strided convolutions ─ local wave shape ──┐
+                │                                                       gate ─ latent ─ decoder ─ beat
+                └─ LSTM branch: the beat as a sequence of short chunks ─┘
+
+The gate is a per-feature sigmoid computed from both branches, so the model
+learns, feature by feature and beat by beat, how much to trust wave shape
+versus temporal order. The LSTM reads the beat in chunks of a few samples: the
+order of the P wave, QRS and T wave is kept while the number of sequential
+steps (the cost that does not parallelise) stays small.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class HybridConfig:
+    length: int = 140          # samples per beat
+    cnn_channels: int = 16     # channels of the first convolution; doubled once
+    lstm_chunk: int = 7        # samples per LSTM step (140 / 7 = 20 steps)
+    lstm_hidden: int = 32
+    features: int = 32         # width of each branch's summary and of the fused vector
+    latent: int = 8            # the bottleneck
+    decoder_hidden: int = 128
+    dropout: float = 0.0
+
+
+class CnnBranch(nn.Module):
+    def __init__(self, cfg: HybridConfig):
+        super().__init__()
+        c = cfg.cnn_channels
+        self.net = nn.Sequential(
+            nn.Conv1d(1, c, 7, stride=2, padding=3), nn.GELU(),
+            nn.Conv1d(c, 2 * c, 5, stride=2, padding=2), nn.GELU(),
+            nn.Conv1d(2 * c, 2 * c, 5, stride=2, padding=2), nn.GELU(),
+        )
+        with torch.no_grad():
+            flat = self.net(torch.zeros(1, 1, cfg.length)).numel()
+        self.head = nn.Linear(flat, cfg.features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.net(x.unsqueeze(1)).flatten(1))
+
+
+class LstmBranch(nn.Module):
+    def __init__(self, cfg: HybridConfig):
+        super().__init__()
+        self.chunk = cfg.lstm_chunk
+        self.pad = (-cfg.length) % cfg.lstm_chunk
+        self.lstm = nn.LSTM(cfg.lstm_chunk, cfg.lstm_hidden, batch_first=True)
+        self.head = nn.Linear(cfg.lstm_hidden, cfg.features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pad:
+            x = nn.functional.pad(x, (0, self.pad), mode="replicate")
+        steps = x.reshape(x.shape[0], -1, self.chunk)
+        _, (h, _) = self.lstm(steps)
+        return self.head(h[-1])
+
+
+class GatedFusion(nn.Module):
+    """g = sigmoid(W[c; l] + b); fused = g * c + (1 - g) * l, feature by feature."""
+
+    def __init__(self, features: int):
+        super().__init__()
+        self.gate = nn.Linear(2 * features, features)
+
+    def forward(self, c: torch.Tensor, l: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        g = torch.sigmoid(self.gate(torch.cat([c, l], dim=1)))
+        return g * c + (1 - g) * l, g
+
+
+class HybridAutoencoder(nn.Module):
+    def __init__(self, config: HybridConfig | None = None):
+        super().__init__()
+        cfg = self.config = config or HybridConfig()
+        self.cnn = CnnBranch(cfg)
+        self.lstm = LstmBranch(cfg)
+        self.fusion = GatedFusion(cfg.features)
+        self.to_latent = nn.Sequential(nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.features, cfg.latent))
+        self.decoder = nn.Sequential(
+            nn.Linear(cfg.latent, cfg.decoder_hidden), nn.GELU(),
+            nn.Linear(cfg.decoder_hidden, cfg.decoder_hidden), nn.GELU(),
+            nn.Linear(cfg.decoder_hidden, cfg.length),
+        )
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latent code and the fusion gate (1 = all CNN, 0 = all LSTM) for ``(n, length)`` beats."""
+        fused, gate = self.fusion(self.cnn(x), self.lstm(x))
+        return self.to_latent(fused), gate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encode(x)[0])
