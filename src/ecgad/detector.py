@@ -84,8 +84,8 @@ def choose_threshold(scores: np.ndarray, is_anomaly: np.ndarray, normal_share: f
     s, yw, ys = scores[order], w[order], y[order]
     # Cut after position i: beats 0..i are called normal. Accuracy = normals below + abnormals above.
     normal_below = np.concatenate([[0.0], np.cumsum(np.where(ys, 0.0, yw))])
-    abnormal_above = np.concatenate([[0.0], np.cumsum(np.where(ys, yw, 0.0))[::-1]])[::-1]
-    accuracy = normal_below + abnormal_above
+    abnormal_below = np.concatenate([[0.0], np.cumsum(np.where(ys, yw, 0.0))])
+    accuracy = normal_below + (abnormal_below[-1] - abnormal_below)
     valid = np.concatenate([[True], s[1:] > s[:-1], [True]])  # only cut between distinct scores
     accuracy[~valid] = -np.inf
     best = np.flatnonzero(accuracy >= accuracy.max() - 1e-12)
@@ -127,6 +127,7 @@ class Detector:
         """
         seed = self.train_config.seed if seed is None else seed
         seed_everything(seed)
+        self.model = build(self.arch, config_dict(self.model))  # initial weights from the seed
         normals = prepare(normal_beats, self.length)
         if validation is None:
             order = np.random.default_rng(seed).permutation(len(normals))
@@ -292,3 +293,12 @@ def load_detector(path: str | Path | None = None) -> Detector:
     if path is None:
         path = files("ecgad") / "assets" / SHIPPED_MODEL
     return Detector.load(path)
+
+
+def fit_split(split, arch: str = "hybrid", config: dict | None = None,
+              train_config: TrainConfig | None = None, progress: bool = True) -> Detector:
+    """Fit a detector the way a protocol prescribes: on the train part's normal beats,
+    with early stopping and threshold from the validation part (see ``ecgad.data.ecg5000.split``)."""
+    det = Detector(arch, config, train_config)
+    return det.fit(split.train.normals, validation=(split.validation.values, split.validation.is_anomaly),
+                   normal_share=split.normal_share, protocol=split.protocol, seed=split.seed, progress=progress)

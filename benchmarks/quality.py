@@ -1,0 +1,186 @@
+"""Detection quality on ECG5000: the autoencoders against simple baselines.
+
+    python benchmarks/quality.py --data ../shared/data/ECG5000 [--seeds 0 1 2 3 4] [--epochs N]
+
+Both protocols (ucr, resplit), every seed, methods: hybrid and reference
+autoencoders, PCA reconstruction, 5-NN distance, Isolation Forest. Each method
+fits on the train part's normal beats, tunes and sets its threshold on the
+validation part, and is scored once on the test part. Replaces the
+``quality`` section of RESULTS.md and writes per-seed figures to
+results/quality.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # for baselines, when imported rather than run as a script
+
+from baselines import IsolationForest, KNNDistance, PCAReconstruction  # noqa: E402
+
+from ecgad.data.ecg5000 import PROTOCOLS, split  # noqa: E402
+from ecgad.detector import Detector, fit_split  # noqa: E402
+from ecgad.evaluate import metrics  # noqa: E402
+from ecgad.train import TrainConfig  # noqa: E402
+
+START, END = "<!-- quality:start -->", "<!-- quality:end -->"
+METHODS = ("hybrid", "reference", "PCA", "5-NN", "Isolation Forest")
+COLUMNS = ("roc_auc", "pr_auc", "accuracy", "f1", "train_seconds")
+
+
+def _autoencoder(arch: str, train_config: TrainConfig, progress: bool) -> Callable:
+    def fit_and_score(part):
+        detector = fit_split(part, arch=arch, train_config=train_config, progress=progress)
+        return detector.score(part.test.values), detector.threshold
+    return fit_and_score
+
+
+def _baseline(make: Callable) -> Callable:
+    def fit_and_score(part):
+        model = make(part.seed).fit(part.train.normals, part.validation.values, part.validation.is_anomaly,
+                                    normal_share=part.normal_share)
+        return model.score(part.test.values), model.threshold
+    return fit_and_score
+
+
+def methods(train_config: TrainConfig, progress: bool) -> dict[str, Callable]:
+    return {
+        "hybrid": _autoencoder("hybrid", train_config, progress),
+        "reference": _autoencoder("reference", train_config, progress),
+        "PCA": _baseline(lambda seed: PCAReconstruction()),
+        "5-NN": _baseline(lambda seed: KNNDistance(k=5)),
+        "Isolation Forest": _baseline(lambda seed: IsolationForest(seed=seed)),
+    }
+
+
+def _warm_up() -> None:
+    """Pay one-off import and first-call costs (lazy imports, kernel set-up) before any clock starts."""
+    rng = np.random.default_rng(0)
+    beats = np.sin(np.linspace(0, 6, 140)) + 0.1 * rng.standard_normal((24, 140))
+    for arch in ("hybrid", "reference"):
+        Detector(arch, train_config=TrainConfig(epochs=1)).fit(
+            beats[:16], validation=(beats[16:], np.arange(8) % 2 == 0), progress=False)
+
+
+def run(data: Path, seeds: list[int], train_config: TrainConfig, progress: bool) -> list[dict]:
+    _warm_up()
+    runners = methods(train_config, progress)
+    rows = []
+    for protocol in PROTOCOLS:
+        for seed in seeds:
+            part = split(data, protocol, seed)
+            for name, fit_and_score in runners.items():
+                started = time.perf_counter()
+                scores, threshold = fit_and_score(part)
+                seconds = time.perf_counter() - started
+                m = metrics(scores, part.test.is_anomaly, threshold)
+                rows.append({"protocol": protocol, "seed": seed, "method": name, "train_seconds": seconds, **m})
+                print(f"{protocol:8s} seed {seed}  {name:17s} ROC AUC {m['roc_auc']:.4f}  PR AUC {m['pr_auc']:.4f}  "
+                      f"accuracy {m['accuracy']:.4f}  F1 {m['f1']:.4f}  ({seconds:.1f} s)", flush=True)
+    return rows
+
+
+def _cell(values: list[float], digits: int) -> str:
+    a = np.asarray(values, dtype=np.float64)
+    if len(a) == 1:
+        return f"{a[0]:.{digits}f}"
+    return f"{a.mean():.{digits}f} ± {a.std(ddof=1):.{digits}f}"
+
+
+def section(rows: list[dict], command: str, seeds: list[int], train_config: TrainConfig) -> str:
+    lines = [
+        START,
+        "## Detection quality (ECG5000)",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, torch {torch.__version__}  ",
+        f"Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}  ",
+        f"Seeds: {' '.join(map(str, seeds))}; autoencoders: at most {train_config.epochs} epochs, "
+        f"early stopping after {train_config.patience}.",
+        "",
+        "Anomaly (classes 2–5) is the positive class. Every method learns from the train part's normal "
+        "beats and sets its threshold (PCA also its number of components) on the validation part; "
+        "figures are on the test part, mean ± sample standard deviation over seeds. "
+        "Training seconds include the threshold search on validation.",
+    ]
+    for protocol in PROTOCOLS:
+        mine = [r for r in rows if r["protocol"] == protocol]
+        if not mine:
+            continue
+        n_test = mine[0]["n_test"]
+        lines += ["", f"### {protocol} ({n_test} test beats)", "",
+                  "| method | ROC AUC | PR AUC | accuracy | F1 | training s |",
+                  "|---|---|---|---|---|---|"]
+        for method in METHODS:
+            runs = [r for r in mine if r["method"] == method]
+            if runs:
+                cells = [_cell([r[c] for r in runs], 1 if c == "train_seconds" else 4) for c in COLUMNS]
+                lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def replace_section(path: Path, text: str) -> None:
+    """Swap our marked section in place, leaving the other benchmarks' sections alone."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    if pattern.search(old):
+        new = pattern.sub(lambda _: text, old, count=1)
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new, encoding="utf-8")
+
+
+def _command() -> str:
+    script = Path(sys.argv[0]).resolve()
+    try:
+        script = script.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return shlex.join(["python", str(script), *sys.argv[1:]])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=os.environ.get("ECGAD_DATA_DIR"),
+                        help="folder with ECG5000_TRAIN/TEST (default: $ECGAD_DATA_DIR)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=int, default=TrainConfig.epochs,
+                        help="most epochs for the autoencoders (small values for smoke runs)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--json", type=Path, default=HERE / "results" / "quality.json", help="raw per-seed figures")
+    args = parser.parse_args(argv)
+    if args.data is None:
+        parser.error("give --data or set ECGAD_DATA_DIR")
+
+    train_config = TrainConfig(epochs=args.epochs)
+    command = _command()
+    rows = run(args.data, args.seeds, train_config, progress=sys.stderr.isatty())
+
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
+        "command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "seeds": args.seeds, "epochs": args.epochs, "runs": rows,
+    }, indent=2) + "\n")
+    replace_section(args.out, section(rows, command, args.seeds, train_config))
+    print(f"wrote {args.out} and {args.json}")
+
+
+if __name__ == "__main__":
+    main()

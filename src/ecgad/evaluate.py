@@ -1,0 +1,314 @@
+"""Metrics, multi-seed evaluation on ECG5000 protocols, and the HTML report.
+
+Anomaly (ECG5000 classes 2–5) is the positive class throughout. A beat is
+called anomalous when its score is above the threshold, as in ``Verdict``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .detector import Detector, Verdict, fit_split, load_detector
+from .train import TrainConfig
+
+METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "threshold")
+EXAMPLE_QUANTILES = (0.5, 0.1, 0.9)  # the typical beat of a class first, then its easy and hard ends
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else 0.0
+
+
+def metrics(scores: Sequence[float], is_anomaly: Sequence[bool], threshold: float) -> dict:
+    """Ranking and thresholded metrics, anomaly = positive class.
+
+    ``roc_auc`` and ``pr_auc`` (average precision) are ``None`` when the test
+    holds only one class; precision, recall and F1 are 0 where undefined.
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(is_anomaly, dtype=bool)
+    if s.shape != y.shape or s.ndim != 1:
+        raise ValueError(f"scores {s.shape} and is_anomaly {y.shape} must be 1-D and equally long")
+    if len(s) == 0:
+        raise ValueError("no scores to evaluate")
+    predicted = s > threshold
+    tp = int(np.sum(predicted & y))
+    fp = int(np.sum(predicted & ~y))
+    fn = int(np.sum(~predicted & y))
+    tn = int(np.sum(~predicted & ~y))
+    both = 0 < y.sum() < len(y)
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    return {
+        "roc_auc": float(roc_auc_score(y, s)) if both else None,
+        "pr_auc": float(average_precision_score(y, s)) if both else None,
+        "accuracy": _ratio(tp + tn, len(y)),
+        "precision": precision,
+        "recall": recall,
+        "f1": _ratio(2 * precision * recall, precision + recall),
+        "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+        "threshold": float(threshold),
+        "n_test": int(len(y)),
+    }
+
+
+@dataclass
+class SeedResult:
+    """One detector evaluated on one split's test part."""
+
+    seed: int
+    scores: np.ndarray
+    labels: np.ndarray              # ECG5000 classes of the test beats (1 = normal)
+    metrics: dict
+    examples: dict[int, list[Verdict]]  # class -> a few verdicts, the class's median-score beat first
+    model: dict                     # the detector's model_info()
+    train_seconds: float | None = None
+
+    @property
+    def is_anomaly(self) -> np.ndarray:
+        return self.labels != 1
+
+
+@dataclass
+class Evaluation:
+    protocol: str
+    seeds: tuple[int, ...]
+    results: list[SeedResult]
+    arch: str | None = None
+    model_path: str | None = None   # set when a saved model was evaluated rather than trained per seed
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    notes: list[str] = field(default_factory=list)
+
+
+def _examples(detector: Detector, values: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> dict[int, list[Verdict]]:
+    chosen: dict[int, list[int]] = {}
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label)
+        ranked = idx[np.argsort(scores[idx], kind="stable")]
+        picks = [int(ranked[min(int(q * len(ranked)), len(ranked) - 1)]) for q in EXAMPLE_QUANTILES]
+        chosen[int(label)] = list(dict.fromkeys(picks))  # small classes may pick one beat twice
+    flat = [i for picks in chosen.values() for i in picks]
+    verdicts = iter(detector.predict(values[flat]))
+    # predict() numbers beats within its batch; keep the test-set index instead.
+    return {label: [dataclasses.replace(next(verdicts), index=i) for i in picks] for label, picks in chosen.items()}
+
+
+def evaluate_detector(detector: Detector, split, train_seconds: float | None = None) -> SeedResult:
+    """Score ``split.test`` with a fitted detector at its own threshold."""
+    test = split.test
+    values, labels = np.asarray(test.values), np.asarray(test.labels).astype(int)
+    scores = detector.score(values)
+    return SeedResult(seed=int(split.seed), scores=scores, labels=labels,
+                      metrics=metrics(scores, labels != 1, detector.threshold),
+                      examples=_examples(detector, values, labels, scores),
+                      model=detector.model_info(), train_seconds=train_seconds)
+
+
+def check_leakage(meta: dict, protocol: str, seeds: Sequence[int]) -> str | None:
+    """Raise ValueError where a saved model's training beats lie in the test parts
+    asked for. Returns a note where the model's origin cannot be checked."""
+    trained_on = meta.get("protocol")
+    if trained_on == "resplit":
+        seed = meta.get("seed")
+        if protocol != "resplit" or list(seeds) != [seed]:
+            raise ValueError(
+                f"leakage: this model was trained on the resplit protocol with seed {seed}; the test part of "
+                f"{protocol} {'seed' if len(seeds) == 1 else 'seeds'} {' '.join(map(str, seeds))} holds beats "
+                f"it was trained on. Evaluate it with --protocol resplit --seeds {seed} only")
+    elif trained_on == "ucr":
+        if protocol != "ucr":
+            raise ValueError("leakage: this model was trained on the ucr protocol (the TRAIN file); the resplit "
+                             "test parts hold TRAIN beats. Evaluate it with --protocol ucr only")
+    else:
+        return (f"the model was not trained under an ECG5000 protocol (protocol: {trained_on!r}); "
+                "whether its training beats overlap the test part cannot be checked")
+    return None
+
+
+def run(data_dir: str | Path, protocol: str, seeds: Sequence[int] = (0,), model_path: str | Path | None = None,
+        arch: str = "hybrid", train_config: TrainConfig | None = None, progress: bool = True) -> Evaluation:
+    """Evaluate on ECG5000 under ``protocol`` for each seed.
+
+    Without ``model_path`` a detector is trained per seed on that seed's split.
+    With it, the saved model is evaluated on each seed's test part, after
+    refusing (ValueError) any test part that holds its training beats.
+    """
+    from .data.ecg5000 import PROTOCOLS, split
+
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds:
+        raise ValueError("no seeds given")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds repeat: {' '.join(map(str, seeds))}")
+    notes: list[str] = []
+    detector = None
+    if model_path is not None:
+        detector = load_detector(model_path)  # ValueError for a missing or foreign file
+        note = check_leakage(detector.meta, protocol, seeds)
+        notes += [note] if note else []
+        arch = detector.arch
+    if model_path is not None and protocol == "ucr" and len(seeds) > 1:
+        notes.append("under ucr every seed tests on the same TEST file, so a saved model scores the same on each")
+    results = []
+    for seed in tqdm(seeds, desc="seeds", unit="seed", disable=not progress or len(seeds) == 1, file=sys.stderr):
+        part = split(data_dir, protocol, seed=seed)
+        if model_path is not None:
+            results.append(evaluate_detector(detector, part))
+            continue
+        started = time.perf_counter()
+        trained = fit_split(part, arch=arch, train_config=train_config, progress=progress)
+        results.append(evaluate_detector(trained, part, train_seconds=time.perf_counter() - started))
+    return Evaluation(protocol=protocol, seeds=seeds, results=results, arch=arch,
+                      model_path=str(model_path) if model_path is not None else None, notes=notes)
+
+
+def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (ddof=1; 0 for a single seed)."""
+    if any(v is None for v in values):
+        return None, None
+    a = np.asarray(values, dtype=np.float64)
+    return float(a.mean()), (float(a.std(ddof=1)) if len(a) > 1 else 0.0)
+
+
+def summary(evaluation: Evaluation) -> dict:
+    """Means over seeds (``*_std``: sample standard deviation), plus each seed's figures."""
+    out: dict = {}
+    for name in METRICS:
+        out[name], out[f"{name}_std"] = _mean_std([r.metrics[name] for r in evaluation.results])
+    n_test = {r.metrics["n_test"] for r in evaluation.results}
+    out["n_test"] = n_test.pop() if len(n_test) == 1 else float(np.mean([r.metrics["n_test"] for r in evaluation.results]))
+    out["protocol"] = evaluation.protocol
+    out["seeds"] = list(evaluation.seeds)
+    out["arch"] = evaluation.arch
+    out["model_path"] = evaluation.model_path
+    out["created"] = evaluation.created
+    out["notes"] = list(evaluation.notes)
+    out["per_seed"] = [{"seed": r.seed, "model_id": r.model.get("model_id"), "train_seconds": r.train_seconds,
+                        **r.metrics} for r in evaluation.results]
+    return out
+
+
+# ---------------------------------------------------------------------- report
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; margin: 0 auto;
+       max-width: 1100px; padding: 1.5rem; line-height: 1.45; }}
+h1 {{ font-size: 1.6rem; margin-bottom: .25rem; }}
+h2 {{ font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: .25rem; }}
+dl {{ display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }}
+dt {{ color: #555; }} dd {{ margin: 0; }}
+.table {{ overflow-x: auto; }}
+table {{ border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .85rem; }}
+th, td {{ padding: .3rem .5rem; border-bottom: 1px solid #e5e5e5; text-align: right; white-space: nowrap; }}
+th:first-child, td:first-child {{ text-align: left; }}
+tr.mean td {{ font-weight: 600; border-top: 2px solid #999; }}
+tr.std td {{ color: #555; }}
+.note {{ background: #fff6e0; border-left: 4px solid #E69F00; padding: .5rem .8rem; }}
+.figures {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 1rem; }}
+.figures > div {{ min-width: 0; }}  /* else a plot sizes its cell instead of the cell sizing the plot */
+</style>
+</head>
+<body>
+<header>
+<h1>{title}</h1>
+<dl>{header}</dl>
+{notes}
+</header>
+<section><h2>Metrics (test part, anomaly = positive)</h2>
+{table}
+</section>
+<section><h2>Ranking</h2><div class="figures">{roc}{pr}</div></section>
+<section><h2>Score distribution by class</h2>{histogram}</section>
+<section><h2>Example reconstructions</h2>
+<p>Typical beat of each class (median score within the class). The shaded band is the difference between the
+beat and its reconstruction.</p>
+{examples}</section>
+</body>
+</html>
+"""
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _table(evaluation: Evaluation, summ: dict) -> str:
+    head = ["seed", "model", "ROC AUC", "PR AUC", "accuracy", "precision", "recall", "F1", "threshold",
+            "TN", "FP", "FN", "TP", "train s"]
+    rows = []
+    for r in evaluation.results:
+        m, c = r.metrics, r.metrics["confusion"]
+        cells = [r.seed, r.model.get("model_id", "–"), m["roc_auc"], m["pr_auc"], m["accuracy"], m["precision"],
+                 m["recall"], m["f1"], m["threshold"], c["tn"], c["fp"], c["fn"], c["tp"],
+                 _fmt(r.train_seconds, 1)]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in cells) + "</tr>")
+    if len(evaluation.results) > 1:
+        for label, suffix, css in (("mean", "", "mean"), ("std", "_std", "std")):
+            cells = [label, ""] + [_fmt(summ[k + suffix]) for k in METRICS] + [""] * 5
+            rows.append(f'<tr class="{css}">' + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return f'<div class="table"><table><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+
+
+def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
+    """Write ``metrics.json`` (the summary) and ``report.html`` (one self-contained,
+    offline page: plotly.js is embedded once). Returns the report's path."""
+    from .plots import class_name, pr_figure, reconstruction_examples, roc_figure, score_histogram
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summ = summary(evaluation)
+    (out / "metrics.json").write_text(json.dumps(summ, indent=2) + "\n")
+
+    first = evaluation.results[0]
+    curves = {f"seed {r.seed}": (r.scores, r.is_anomaly) for r in evaluation.results}
+    figures = [roc_figure(curves), pr_figure(curves),
+               score_histogram(first.scores, first.labels, first.metrics["threshold"]),
+               reconstruction_examples({class_name(k): v[0] for k, v in sorted(first.examples.items())})]
+    figures[2].update_layout(title_text=f"Anomaly scores by class (seed {first.seed})")
+    # plotly.js goes inline with the first figure only: one copy, no network needed.
+    blocks = [fig.to_html(full_html=False, include_plotlyjs=i == 0, config={"displaylogo": False})
+              for i, fig in enumerate(figures)]
+
+    model_ids = sorted({str(r.model.get("model_id", "–")) for r in evaluation.results})
+    header = {
+        "protocol": evaluation.protocol,
+        "seeds": " ".join(map(str, evaluation.seeds)),
+        "architecture": evaluation.arch or "–",
+        "model" + ("s" if len(model_ids) > 1 else ""): ", ".join(model_ids),
+        "source": f"saved model {evaluation.model_path}" if evaluation.model_path else "trained per seed",
+        "test beats": str(summ["n_test"]),
+        "date": evaluation.created,
+    }
+    title = f"ecgad evaluation: {evaluation.protocol}, {len(evaluation.seeds)} seed{'s' * (len(evaluation.seeds) > 1)}"
+    page = _PAGE.format(
+        title=html.escape(title),
+        header="".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in header.items()),
+        notes="".join(f'<p class="note">{html.escape(n)}</p>' for n in evaluation.notes),
+        table=_table(evaluation, summ),
+        roc=blocks[0], pr=blocks[1], histogram=blocks[2], examples=blocks[3],
+    )
+    path = out / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path

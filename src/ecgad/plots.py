@@ -1,0 +1,196 @@
+"""Plotly figures shared by the evaluation report and the web UI.
+
+Every function returns a ``plotly.graph_objects.Figure`` on a plain white
+template, with colours from the Okabe–Ito palette (safe for colour-blind readers).
+"""
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .detector import Verdict
+
+# Okabe & Ito (2008), "Color Universal Design".
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+CLASS_NAMES = {1: "normal", 2: "R-on-T PVC", 3: "PVC", 4: "SP or EB", 5: "unclassified"}
+CLASS_COLOURS = {1: "#0072B2", 2: "#D55E00", 3: "#E69F00", 4: "#CC79A7", 5: "#009E73"}
+BEAT_COLOUR, RECON_COLOUR, ERROR_COLOUR = "#000000", "#0072B2", "#D55E00"
+ERROR_FILL = "rgba(213, 94, 0, 0.30)"
+TEMPLATE = "plotly_white"
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
+
+
+def class_name(label: int) -> str:
+    return CLASS_NAMES.get(int(label), f"class {int(label)}")
+
+
+def _layout(fig: go.Figure, title: str | None = None, legend: dict | None = None, **kwargs) -> go.Figure:
+    kwargs.setdefault("margin", {"l": 60, "r": 20, "t": 80 if title else 30, "b": 50})
+    fig.update_layout(template=TEMPLATE, font=FONT, title={"text": title, "x": 0.01, "xanchor": "left"} if title else None,
+                      legend={"bgcolor": "rgba(255,255,255,0.8)", **(legend or {})}, **kwargs)
+    return fig
+
+
+def _verdict_caption(verdict: Verdict) -> str:
+    relation = ">" if verdict.score > verdict.threshold else "≤"
+    return f"score {verdict.score:.4g} {relation} threshold {verdict.threshold:.4g}"
+
+
+def _beat_traces(verdict: Verdict, showlegend: bool = True) -> list[go.Scatter]:
+    """Error band (polygon between beat and reconstruction), reconstruction, beat."""
+    beat = np.asarray(verdict.beat, dtype=float)
+    recon = np.asarray(verdict.reconstruction, dtype=float)
+    x = np.arange(len(beat))
+    band = go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([beat, recon[::-1]]), fill="toself",
+                      fillcolor=ERROR_FILL, line={"width": 0}, hoverinfo="skip", name="difference",
+                      legendgroup="difference", showlegend=showlegend)
+    recon_trace = go.Scatter(x=x, y=recon, name="reconstruction", legendgroup="reconstruction", showlegend=showlegend,
+                             line={"color": RECON_COLOUR, "dash": "dash", "width": 2},
+                             hovertemplate="sample %{x}<br>reconstruction %{y:.3f}<extra></extra>")
+    beat_trace = go.Scatter(x=x, y=beat, name="beat", legendgroup="beat", showlegend=showlegend,
+                            line={"color": BEAT_COLOUR, "width": 2},
+                            hovertemplate="sample %{x}<br>beat %{y:.3f}<extra></extra>")
+    return [band, recon_trace, beat_trace]
+
+
+def beat_figure(verdict: Verdict, title: str | None = None) -> go.Figure:
+    """One beat with its reconstruction; the gap between them is shaded and the
+    per-sample squared error is drawn underneath, so the abnormal part stands out."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.06)
+    for trace in _beat_traces(verdict):
+        fig.add_trace(trace, row=1, col=1)
+    error = np.asarray(verdict.error, dtype=float)
+    fig.add_trace(go.Scatter(x=np.arange(len(error)), y=error, name="squared error", fill="tozeroy",
+                             fillcolor=ERROR_FILL, line={"color": ERROR_COLOUR, "width": 1.5},
+                             hovertemplate="sample %{x}<br>error %{y:.4f}<extra></extra>"), row=2, col=1)
+    heading = html.escape(title) if title else f"Beat {verdict.index}"
+    text = f"{heading}: {verdict.describe()}<br><sup>{_verdict_caption(verdict)}</sup>"
+    # The legend sits under the plot: above it, it would collide with a long title on narrow pages.
+    _layout(fig, text, height=480, hovermode="x unified", margin={"l": 60, "r": 20, "t": 80, "b": 100},
+            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.16, "yanchor": "top"})
+    fig.update_yaxes(title_text="amplitude (z-score)", row=1, col=1)
+    fig.update_yaxes(title_text="error", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title_text="sample", row=2, col=1)
+    return fig
+
+
+def _curve_colour(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def roc_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[bool]]]) -> go.Figure:
+    """ROC curves, abnormal = positive; ``curves`` maps a name to (scores, is_anomaly)."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", hoverinfo="skip",
+                             line={"color": "#999999", "dash": "dot", "width": 1}))
+    for i, (name, (scores, is_anomaly)) in enumerate(curves.items()):
+        fpr, tpr, _ = roc_curve(np.asarray(is_anomaly, bool), np.asarray(scores, float))
+        auc = roc_auc_score(np.asarray(is_anomaly, bool), np.asarray(scores, float))
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{html.escape(name)} (AUC {auc:.3f})",
+                                 line={"color": _curve_colour(i), "width": 2},
+                                 hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<extra></extra>"))
+    _layout(fig, "ROC curve", height=440, legend={"x": 0.98, "xanchor": "right", "y": 0.02, "yanchor": "bottom"})
+    fig.update_xaxes(title_text="false positive rate (normals flagged)", range=[0, 1])
+    fig.update_yaxes(title_text="true positive rate (abnormals found)", range=[0, 1.01])
+    return fig
+
+
+def pr_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[bool]]]) -> go.Figure:
+    """Precision–recall curves, abnormal = positive; AP (average precision) in the legend."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    fig = go.Figure()
+    prevalences = set()
+    for i, (name, (scores, is_anomaly)) in enumerate(curves.items()):
+        y, s = np.asarray(is_anomaly, bool), np.asarray(scores, float)
+        precision, recall, _ = precision_recall_curve(y, s)
+        ap = average_precision_score(y, s)
+        prevalences.add(round(float(y.mean()), 6))
+        fig.add_trace(go.Scatter(x=recall, y=precision, mode="lines", line_shape="vh",
+                                 name=f"{html.escape(name)} (AP {ap:.3f})",
+                                 line={"color": _curve_colour(i), "width": 2},
+                                 hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}<extra></extra>"))
+    if len(prevalences) == 1:  # chance level is only one line when all curves share a test set mix
+        p = prevalences.pop()
+        fig.add_trace(go.Scatter(x=[0, 1], y=[p, p], mode="lines", name=f"chance ({p:.2f})", hoverinfo="skip",
+                                 line={"color": "#999999", "dash": "dot", "width": 1}))
+    _layout(fig, "Precision–recall curve", height=440,
+            legend={"x": 0.02, "xanchor": "left", "y": 0.02, "yanchor": "bottom"})
+    fig.update_xaxes(title_text="recall (abnormals found)", range=[0, 1])
+    fig.update_yaxes(title_text="precision (flagged that are abnormal)", range=[0, 1.01])
+    return fig
+
+
+def score_histogram(scores: Sequence[float], is_anomaly_or_labels: Sequence, threshold: float | None) -> go.Figure:
+    """Score distribution per class, each normalised to its own size (classes differ
+    a lot in number), with the threshold as a vertical line.
+
+    A boolean array means normal vs abnormal; an integer array holds ECG5000 class
+    labels (1 normal, 2–5 the abnormal classes, named). The x axis turns
+    logarithmic when positive scores span more than two decades.
+    """
+    s = np.asarray(scores, dtype=float)
+    raw = np.asarray(is_anomaly_or_labels)
+    if len(raw) != len(s):
+        raise ValueError("scores and labels differ in number")
+    if raw.dtype == bool:
+        groups = {"normal": (~raw, CLASS_COLOURS[1]), "abnormal": (raw, CLASS_COLOURS[2])}
+    else:
+        groups = {class_name(k): (raw == k, CLASS_COLOURS.get(int(k), PALETTE[(int(k) + 5) % len(PALETTE)]))
+                  for k in np.unique(raw)}
+    positive = s[s > 0]
+    log_x = bool(len(positive) == len(s) and len(s) > 1
+                 and np.quantile(positive, 0.99) / max(np.quantile(positive, 0.01), 1e-300) > 100)
+    finite = s[np.isfinite(s)]
+    lo, hi = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
+    if threshold is not None and math.isfinite(threshold) and (threshold > 0 or not log_x):
+        lo, hi = min(lo, threshold), max(hi, threshold)
+    if hi <= lo:
+        hi = lo + 1.0
+    edges = np.geomspace(lo, hi, 51) if log_x else np.linspace(lo, hi, 51)
+
+    fig = go.Figure()
+    for name, (mask, colour) in groups.items():
+        counts, _ = np.histogram(s[mask], bins=edges)
+        share = counts / max(int(mask.sum()), 1)
+        # A step outline drawn through bin edges reads correctly on a log axis, unlike bars.
+        fig.add_trace(go.Scatter(x=np.repeat(edges, 2)[1:-1], y=np.repeat(share, 2), mode="lines", fill="tozeroy",
+                                 name=f"{name} (n={int(mask.sum())})", line={"color": colour, "width": 1.5},
+                                 opacity=0.85, hovertemplate=f"{name}<br>score %{{x:.4g}}<br>share %{{y:.3f}}<extra></extra>"))
+    if threshold is not None and math.isfinite(threshold):
+        fig.add_vline(x=threshold, line={"color": "#000000", "dash": "dash", "width": 1.5})
+        # Annotations (unlike shapes) take log10 positions on a log axis; add_vline's own label gets this wrong.
+        fig.add_annotation(x=math.log10(threshold) if log_x else threshold, y=1, yref="paper", showarrow=False,
+                           xanchor="left", yanchor="bottom", text=f" threshold {threshold:.4g}")
+    _layout(fig, "Anomaly scores by class", height=420)
+    fig.update_xaxes(title_text="anomaly score" + (" (log scale)" if log_x else ""), type="log" if log_x else "linear")
+    fig.update_yaxes(title_text="share of the class's beats", rangemode="tozero")
+    return fig
+
+
+def reconstruction_examples(verdicts_by_class: Mapping[str, Verdict], cols: int = 3) -> go.Figure:
+    """A grid of small beat plots, one per named example (e.g. one per class)."""
+    if not verdicts_by_class:
+        raise ValueError("no examples to plot")
+    items = list(verdicts_by_class.items())
+    cols = max(1, min(cols, len(items)))
+    rows = math.ceil(len(items) / cols)
+    titles = [f"{html.escape(name)}: {v.describe()}<br><sup>{_verdict_caption(v)}</sup>" for name, v in items]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.05,
+                        vertical_spacing=min(0.16, 0.5 / rows))
+    for i, (_, verdict) in enumerate(items):
+        for trace in _beat_traces(verdict, showlegend=i == 0):
+            fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
+    _layout(fig, "Example reconstructions", height=260 * rows + 140, margin={"l": 60, "r": 20, "t": 100, "b": 90},
+            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0.01, "yanchor": "bottom", "yref": "container"})
+    fig.update_annotations(font={"size": 12})
+    fig.update_xaxes(title_text="sample", row=rows)
+    fig.update_yaxes(title_text="z-score", col=1)
+    return fig

@@ -1,0 +1,78 @@
+"""Figures: the expected traces, titles and axes, built from small made-up verdicts."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from ecgad.detector import Verdict
+from ecgad.plots import beat_figure, pr_figure, reconstruction_examples, roc_figure, score_histogram
+
+
+def verdict(score: float = 0.8, threshold: float = 0.5, index: int = 7) -> Verdict:
+    t = np.linspace(0, 2 * np.pi, 140)
+    beat = np.sin(t).astype(np.float32)
+    recon = (np.sin(t) * 0.9).astype(np.float32)
+    return Verdict(index=index, score=score, threshold=threshold, is_anomaly=score > threshold, confidence=0.97,
+                   beat=beat, reconstruction=recon, error=(beat - recon) ** 2, meta={"model_id": "m"})
+
+
+def names(fig: go.Figure) -> list[str]:
+    return [trace.name for trace in fig.data]
+
+
+def test_beat_figure_shows_beat_reconstruction_band_and_error():
+    fig = beat_figure(verdict(), title="Patient <x>")
+    assert isinstance(fig, go.Figure)
+    assert set(names(fig)) == {"beat", "reconstruction", "difference", "squared error"}
+    by_name = {t.name: t for t in fig.data}
+    assert by_name["reconstruction"].line.dash == "dash"
+    assert by_name["difference"].fill == "toself"  # the band between beat and reconstruction
+    assert len(by_name["difference"].x) == 2 * 140
+    np.testing.assert_allclose(by_name["squared error"].y, verdict().error, rtol=1e-6)
+    title = fig.layout.title.text
+    assert "anomalous, confidence 0.97" in title and "threshold 0.5" in title
+    assert "Patient &lt;x&gt;" in title  # user text is escaped
+    assert fig.layout.yaxis.title.text and fig.layout.xaxis2.title.text == "sample"
+
+
+def test_roc_and_pr_put_each_curve_with_its_auc_in_the_legend():
+    y = np.array([0, 0, 1, 1, 0, 1], bool)
+    curves = {"perfect": ([0.1, 0.2, 0.8, 0.9, 0.3, 0.7], y), "reversed": ([0.9, 0.8, 0.2, 0.1, 0.7, 0.3], y)}
+    roc = roc_figure(curves)
+    assert names(roc) == ["chance", "perfect (AUC 1.000)", "reversed (AUC 0.000)"]
+    assert roc.layout.xaxis.title.text.startswith("false positive rate")
+    pr = pr_figure(curves)
+    assert "perfect (AP 1.000)" in names(pr)
+    assert "chance (0.50)" in names(pr)
+
+
+def test_histogram_names_every_ecg5000_class_and_marks_the_threshold():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([1, 2, 3, 4, 5], 20)
+    scores = np.exp(rng.normal(np.where(labels == 1, -4.0, 0.0), 1.0))  # spans several decades
+    fig = score_histogram(scores, labels, threshold=0.1)
+    assert [n.split(" (")[0] for n in names(fig)] == ["normal", "R-on-T PVC", "PVC", "SP or EB", "unclassified"]
+    assert fig.layout.xaxis.type == "log"
+    assert [s.x0 for s in fig.layout.shapes] == [0.1]
+    # each class is normalised to its own size
+    for trace in fig.data:
+        assert np.asarray(trace.y)[::2].sum() == pytest.approx(1.0)
+
+
+def test_histogram_with_booleans_has_two_classes_on_a_linear_axis():
+    fig = score_histogram([0.1, 0.2, 0.3, 0.9], np.array([False, False, True, True]), threshold=0.25)
+    assert [n.split(" (")[0] for n in names(fig)] == ["normal", "abnormal"]
+    assert fig.layout.xaxis.type == "linear"
+
+
+def test_reconstruction_examples_grid():
+    fig = reconstruction_examples({"normal": verdict(0.1), "PVC": verdict(2.0), "SP or EB": verdict(0.9),
+                                   "unclassified": verdict(0.7)})
+    assert len(fig.data) == 4 * 3  # band, reconstruction, beat per cell
+    assert sum(t.showlegend is not False for t in fig.data) == 3  # one legend entry per kind
+    titles = [a.text for a in fig.layout.annotations]
+    assert any(t.startswith("PVC: anomalous") for t in titles)
+    assert any(t.startswith("normal: normal") for t in titles)
+    with pytest.raises(ValueError):
+        reconstruction_examples({})
