@@ -19,5 +19,8 @@ $(STAMP): pyproject.toml
 test: install
 	ECGAD_DATA_DIR=$${ECGAD_DATA_DIR:-$(DATA)} $(PY) -m pytest -q
 
+serve: install
+	$(PY) -m ecgad.cli serve
+
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -24,18 +24,319 @@ def main() -> None:
 
 
 # ------------------------------------------------------------------ data (data helper)
+from ecgad.data.ecg5000 import PARTS, PROTOCOLS  # noqa: E402  (light: numpy only)
+
+
+def data_dir_option(command: click.decorators.FC) -> click.decorators.FC:
+    """``--data DIR`` (env ``ECGAD_DATA_DIR``, required), passed as ``data_dir: Path``."""
+    return click.option(
+        "--data", "data_dir", envvar="ECGAD_DATA_DIR", show_envvar=True, required=True,
+        type=click.Path(path_type=Path),  # existence is checked by the loaders, with a clearer message
+        help="Folder holding the data sets (or the data set's own folder).",
+    )(command)
+
+
 @main.group()
 def data() -> None:
     """Download and split data sets."""
 
 
+@data.group()
+def fetch() -> None:
+    """Download a public data set and verify it."""
+
+
+@fetch.command("ecg5000")
+@click.option("--dest", type=click.Path(path_type=Path, file_okay=False), envvar="ECGAD_DATA_DIR",
+              show_envvar=True, required=True, help="Folder to put ECG5000/ in.")
+@click.option("--url", help="Where to download the ECG5000 zip from (default: timeseriesclassification.com).")
+@click.option("--sha256", help="Expected SHA-256 of the zip (64 hex digits); checked before unpacking.")
+def fetch_ecg5000(dest: Path, url: str | None, sha256: str | None) -> None:
+    """Download ECG5000 into DEST/ECG5000, check it, and print the folder."""
+    from ecgad.data import ecg5000
+
+    if sha256 is not None and not (len(sha256) == 64 and all(c in "0123456789abcdefABCDEF" for c in sha256)):
+        fail(f"--sha256 must be 64 hexadecimal digits, got {sha256!r}")
+    try:
+        folder = ecg5000.fetch(dest, url=url or ecg5000.DEFAULT_URL,
+                               sha256=sha256 or ecg5000.DEFAULT_SHA256,
+                               progress=sys.stderr.isatty())  # no bar in logs and pipes
+        train, test = ecg5000.load(folder)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    click.echo(f"ECG5000: {len(train)} train and {len(test)} test beats in {folder}")
+
+
+@data.command("split")
+@data_dir_option
+@click.option("--protocol", type=click.Choice(PROTOCOLS), required=True,
+              help="ucr: official TRAIN/TEST; resplit: stratified 60/20/20 of all beats.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--part", type=click.Choice(PARTS), required=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="UCR TSV file to write (label, then 140 values).")
+def split_command(data_dir: Path, protocol: str, seed: int, part: str, out: Path) -> None:
+    """Write one part of an ECG5000 split as a UCR TSV file."""
+    from ecgad.data import ecg5000
+
+    try:
+        beats = ecg5000.split(data_dir, protocol, seed).part(part)
+        ecg5000.write_ucr_tsv(beats, out)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    click.echo(f"wrote {len(beats)} beats ({int(beats.is_anomaly.sum())} abnormal) to {out}")
+
+
 # ------------------------------------------------------------------ train / score (core)
+@main.command()
+@data_dir_option
+@click.option("--protocol", type=click.Choice(PROTOCOLS), default="resplit", show_default=True,
+              help="ucr: official TRAIN/TEST; resplit: stratified 60/20/20 of all beats.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of training.")
+@click.option("--arch", type=click.Choice(["hybrid", "reference"]), default="hybrid", show_default=True)
+@click.option("--epochs", type=click.IntRange(1), default=None, help="Most epochs (default: the model's).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The .safetensors model file to write.")
+def train(data_dir: Path, protocol: str, seed: int, arch: str, epochs: int | None, out: Path) -> None:
+    """Train a detector on the normal beats of a protocol's train part."""
+    import time
+
+    from ecgad.data import ecg5000
+    from ecgad.detector import fit_split
+    from ecgad.train import TrainConfig
+
+    try:
+        split = ecg5000.split(data_dir, protocol, seed)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    config = TrainConfig(seed=seed) if epochs is None else TrainConfig(seed=seed, epochs=epochs)
+    click.echo(f"training {arch} on {len(split.train.normals)} normal beats ({protocol}, seed {seed}); "
+               f"validation: {len(split.validation)} beats", err=True)
+    start = time.perf_counter()
+    detector = fit_split(split, arch=arch, train_config=config)
+    detector.save(out)
+    t = detector.training
+    figure = next((f"{k} {v:.4f}" for k, v in t.items() if k.startswith("val_")), "")
+    click.echo(f"saved {out}: {detector.meta['model_id']}, best epoch {t['best_epoch'] + 1} of {t['epochs_run']}, "
+               f"{figure}, threshold {detector.threshold:.4f}, {time.perf_counter() - start:.0f} s")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="A .safetensors model file (default: the shipped model).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def score(file: Path, model_path: Path | None, as_json: bool) -> None:
+    """Score the beats in FILE, one beat per row (CSV, TSV, whitespace or JSON)."""
+    import json
+
+    from ecgad.data.beatfile import read_beats
+    from ecgad.detector import load_detector
+
+    try:
+        beats = read_beats(file)
+        detector = load_detector(model_path)
+        verdicts = detector.predict(beats)
+    except (OSError, ValueError) as e:
+        fail(f"{file}: {e}" if str(file) not in str(e) else str(e))
+    if as_json:
+        click.echo(json.dumps({"model": detector.model_info(), "beats": [v.as_dict() for v in verdicts]}))
+        return
+    click.echo(f"model {detector.meta.get('model_id')}  threshold {detector.threshold:.4f}")
+    click.echo(f"{'beat':>6}  {'score':>10}  verdict")
+    for v in verdicts:
+        click.echo(f"{v.index:>6}  {v.score:>10.4f}  {v.describe()}")
+    n = sum(v.is_anomaly for v in verdicts)
+    click.echo(f"{n} of {len(verdicts)} beats anomalous")
+
 
 
 # ------------------------------------------------------------------ evaluate (evaluation helper)
+class _GreedyCommand(click.Command):
+    """A command whose ``greedy`` options take every value up to the next option:
+    ``--seeds 0 1 2`` reads as ``--seeds 0 --seeds 1 --seeds 2`` (a click option
+    otherwise takes a fixed number of values)."""
+
+    greedy: tuple[str, ...] = ("--seeds",)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        expanded: list[str] = []
+        current, taken = None, 0  # the greedy option being filled, and how many values it has
+        for i, arg in enumerate(args):
+            if arg == "--":
+                expanded += args[i:]
+                break
+            if arg.startswith("-") and arg != "-":
+                name, eq, _ = arg.partition("=")
+                current, taken = (name, int(bool(eq))) if name in self.greedy else (None, 0)
+            elif current is not None:
+                if taken:
+                    expanded.append(current)
+                taken += 1
+            expanded.append(arg)
+        return super().parse_args(ctx, expanded)
+
+
+def _parse_seeds(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[int, ...]:
+    """Seeds from ``--seeds 0 1 2``, ``--seeds 0 --seeds 1`` or ``--seeds "0,1 2"``."""
+    seeds = []
+    for token in " ".join(values).replace(",", " ").split():
+        if not token.isdigit():
+            raise click.BadParameter(f"{token!r} is not a seed (a whole number >= 0)")
+        seeds.append(int(token))
+    if len(set(seeds)) != len(seeds):
+        raise click.BadParameter(f"seeds repeat: {' '.join(map(str, seeds))}")
+    return tuple(seeds) or (0,)
+
+
+def _seed_table(result: dict) -> str:
+    columns = [("seed", "seed", "{}"), ("model", "model_id", "{}"), ("ROC AUC", "roc_auc", "{:.4f}"),
+               ("PR AUC", "pr_auc", "{:.4f}"), ("accuracy", "accuracy", "{:.4f}"),
+               ("precision", "precision", "{:.4f}"), ("recall", "recall", "{:.4f}"), ("F1", "f1", "{:.4f}"),
+               ("threshold", "threshold", "{:.4g}"), ("train s", "train_seconds", "{:.1f}")]
+
+    def cell(fmt: str, value) -> str:
+        return "-" if value is None or value == "" else fmt.format(value)
+
+    rows = [[title for title, _, _ in columns]]
+    rows += [[cell(fmt, r[key]) for _, key, fmt in columns] for r in result["per_seed"]]
+    if len(result["per_seed"]) > 1:
+        rows.append(["mean", ""] + [cell(fmt, result[key]) for _, key, fmt in columns[2:9]] + [""])
+        rows.append(["std", ""] + [cell(fmt, result[f"{key}_std"]) for _, key, fmt in columns[2:9]] + [""])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+                     for row in rows)
+
+
+@main.command("evaluate", cls=_GreedyCommand)
+@click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Saved model to evaluate. Without it, a model is trained for each seed.")
+@data_dir_option
+@click.option("--protocol", type=click.Choice(PROTOCOLS), required=True,
+              help="ucr: official TRAIN/TEST; resplit: stratified 60/20/20 of all beats.")
+@click.option("--seeds", multiple=True, callback=_parse_seeds, metavar="SEED...",
+              help="Seeds of the splits (and of training), e.g. --seeds 0 1 2 3 4. Default: 0.")
+@click.option("--arch", type=click.Choice(("hybrid", "reference")),
+              help="Architecture to train (default hybrid); not with --model.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Most training epochs; not with --model.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write report.html and metrics.json into.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str, seeds: tuple[int, ...],
+                     arch: str | None, epochs: int | None, report_dir: Path | None, as_json: bool) -> None:
+    """Evaluate a detector on ECG5000: mean and spread of its metrics over seeds.
+
+    Anomaly is the positive class. A saved model is refused on test parts that
+    hold its own training beats.
+    """
+    import json
+
+    from ecgad import evaluate
+    from ecgad.train import TrainConfig
+
+    if model_path is not None and (arch is not None or epochs is not None):
+        fail("--arch and --epochs set up training; they do not apply to a saved --model")
+    train_config = TrainConfig(epochs=epochs) if epochs is not None else None
+    try:
+        evaluation = evaluate.run(data_dir, protocol, seeds, model_path=model_path, arch=arch or "hybrid",
+                                  train_config=train_config, progress=True)
+        report = evaluate.write_report(evaluation, report_dir) if report_dir is not None else None
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    result = evaluate.summary(evaluation)
+    for note in evaluation.notes:
+        click.echo(f"warning: {note}", err=True)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        source = f"model {model_path}" if model_path else f"{evaluation.arch} trained per seed"
+        click.echo(f"ECG5000 {protocol}, {source}, {result['n_test']} test beats, anomaly = positive\n")
+        click.echo(_seed_table(result))
+    if report is not None:
+        click.echo(f"report: {report}", err=as_json)  # stdout stays one JSON object with --json
+
+
 
 
 # ------------------------------------------------------------------ serve / users (web helper)
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes (each loads the model once, on first use).")
+@click.option("--timeout", default=120, show_default=True, type=click.IntRange(10, 3600),
+              help="Seconds a worker may spend on one request (large uploads take a while).")
+@click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn (not for production).")
+def serve(host: str, port: int, workers: int, timeout: int, dev: bool) -> None:
+    """Run the web app (gunicorn) on http://HOST:PORT.
+
+    Configuration comes from the environment: ECGAD_INSTANCE_PATH (database, secret
+    key), ECGAD_DATABASE_URL (e.g. postgresql://user@host/db), ECGAD_SECRET_KEY,
+    ECGAD_MODEL_PATH, ECGAD_SECURE_COOKIES=1 (behind HTTPS), ECGAD_RATELIMIT_STORAGE_URL
+    (e.g. redis://127.0.0.1:6379), ECGAD_PROXY_COUNT (trusted reverse proxies).
+    Database migrations run at start-up.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .web.server import run
+
+    try:
+        run(host=host, port=port, workers=workers, timeout=timeout, dev=dev)
+    except SQLAlchemyError as exc:
+        fail(f"cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+
+
+@main.group()
+def users() -> None:
+    """Manage web accounts (same environment as `ecgad serve`)."""
+
+
+def _web_app():
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .web import create_app
+
+    try:
+        return create_app()
+    except SQLAlchemyError as exc:
+        fail(f"cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+
+
+@users.command("create")
+@click.option("--email", required=True, help="Sign-in email address.")
+@click.option("--role", required=True, type=click.Choice(["admin", "doctor"]), help="admin or doctor.")
+@click.option("--name", default="", help="Name shown in the app.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def users_create(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an account (prompts for the password unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+    from .web.accounts import AccountError, create_user
+
+    app = _web_app()
+    with app.app_context():
+        try:
+            user = create_user(email, password, role, name, via="ecgad users create")
+        except AccountError as exc:
+            fail(str(exc).rstrip("."))
+        click.echo(f"created {user.role} account {user.email}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the accounts: email, role, status."""
+    from sqlalchemy import select
+
+    from .web.extensions import db
+    from .web.models import User
+
+    app = _web_app()
+    with app.app_context():
+        for user in db.session.scalars(select(User).order_by(User.role, User.email)):
+            click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'deactivated'}\t{user.name}")
+
 
 
 if __name__ == "__main__":

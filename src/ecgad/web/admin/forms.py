@@ -1,0 +1,16 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import EmailField, email_shape, new_password_fields
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(message="Enter an email address."), Length(max=254),
+                                            email_shape])
+    name = StringField("Name", validators=[Optional(), Length(max=120)], filters=[lambda v: v.strip() if v else v])
+    password, confirm = new_password_fields()
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = new_password_fields()

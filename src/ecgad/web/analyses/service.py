@@ -1,0 +1,117 @@
+"""Run an analysis on uploaded beats and store it, all in one transaction."""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from importlib.resources import files
+from pathlib import PurePath
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import insert
+
+from .. import audit
+from ..detection import get_detector
+from ..extensions import db
+from ..models import Analysis, AnalysisBeat, Patient, User, pack_curves, pack_signal
+
+EXAMPLES = {"normal": "normal_beats.csv", "abnormal": "abnormal_beats.csv"}
+NOTHING_STORED = "Nothing was stored."
+LABEL_LIMIT = 1_000_000  # class labels are small numbers; the column is a 32-bit integer
+
+
+class AnalysisError(ValueError):
+    """What was wrong with an upload, for people."""
+
+
+def clean_filename(raw: str | None) -> str:
+    """The file's own name (no folders, no control characters), at most 255 characters."""
+    name = (raw or "").replace("\\", "/")
+    name = PurePath(name).name if name else ""
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[-255:] or "upload"
+
+
+def check_extension(filename: str) -> None:
+    accepted = current_app.config["UPLOAD_EXTENSIONS"]
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in accepted:
+        kinds = ", ".join(accepted[:-1]) + " or " + accepted[-1]
+        found = f"files of type {suffix}" if suffix else "files without an extension"
+        raise AnalysisError(f"{filename}: {found} are not accepted; upload a {kinds} file. {NOTHING_STORED}")
+
+
+def parse(data: bytes, filename: str, labelled: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+    from ecgad.data.beatfile import BeatFileError, read_beats, read_labelled
+
+    limits = {"max_beats": current_app.config["MAX_BEATS"], "max_bytes": current_app.config["MAX_CONTENT_LENGTH"]}
+    try:
+        if labelled:
+            beats, labels = read_labelled(data, name=filename, **limits)
+        else:
+            beats, labels = read_beats(data, name=filename, **limits), None
+    except BeatFileError as exc:
+        raise AnalysisError(f"{str(exc).rstrip('.')}. {NOTHING_STORED}") from None
+    except OverflowError:  # e.g. a label like 1e20
+        raise AnalysisError(f"{filename}: a number in the label column is too large. {NOTHING_STORED}") from None
+    if labels is not None and len(labels) and (labels.min() < -LABEL_LIMIT or labels.max() > LABEL_LIMIT):
+        raise AnalysisError(f"{filename}: labels must be whole numbers between {-LABEL_LIMIT} and {LABEL_LIMIT}. "
+                            f"{NOTHING_STORED}")
+    return beats, labels
+
+
+_BEAT_NUMBER = re.compile(r"^beat (\d+):\s*")
+
+
+def _beat_message(exc: ValueError, filename: str) -> str:
+    """``prepare`` counts beats from 0; people count from 1."""
+    text = str(exc)
+    match = _BEAT_NUMBER.match(text)
+    if match:
+        text = f"beat {int(match.group(1)) + 1}: {text[match.end():]}"
+    return f"{filename}: {text.rstrip('.')}. {NOTHING_STORED}"
+
+
+def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.ndarray | None, filename: str,
+            source: str = "upload") -> Analysis:
+    """Score ``beats`` and store the analysis with every beat; raises AnalysisError and stores nothing."""
+    detector = get_detector()
+    try:
+        verdicts = detector.predict(beats)
+    except ValueError as exc:
+        raise AnalysisError(_beat_message(exc, filename)) from None
+    info = detector.model_info()
+    scores = [v.score for v in verdicts]
+    try:
+        analysis = Analysis(
+            patient_id=patient.id, created_by_id=user.id, filename=filename, source=source,
+            model_id=str(info.get("model_id") or "")[:64], model_version=str(info.get("version") or "")[:32],
+            model_info=json.dumps(info, default=str), threshold=float(detector.threshold),
+            n_beats=len(verdicts), n_anomalies=sum(v.is_anomaly for v in verdicts), max_score=float(max(scores)),
+            has_labels=labels is not None)
+        db.session.add(analysis)
+        db.session.flush()
+        rows = [{
+            "analysis_id": analysis.id, "position": i, "length": int(len(beats[i])), "score": float(v.score),
+            "is_anomaly": bool(v.is_anomaly), "confidence": float(v.confidence),
+            "label": int(labels[i]) if labels is not None else None,
+            "signal": pack_signal(beats[i]), "curves": pack_curves(v.beat, v.reconstruction, v.error),
+        } for i, v in enumerate(verdicts)]
+        for start in range(0, len(rows), 1000):
+            db.session.execute(insert(AnalysisBeat), rows[start:start + 1000])
+        audit.record("analysis.create", "analysis", analysis.id,
+                     f"patient={patient.id}; file={filename}; beats={analysis.n_beats}; "
+                     f"anomalies={analysis.n_anomalies}; model={analysis.model_id}", actor=user)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return analysis
+
+
+def example_file(name: str) -> tuple[bytes, str]:
+    if name not in EXAMPLES:
+        raise KeyError(name)
+    filename = EXAMPLES[name]
+    return (files("ecgad") / "assets" / "examples" / filename).read_bytes(), filename

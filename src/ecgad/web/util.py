@@ -1,0 +1,54 @@
+"""Small helpers for views."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import request
+
+
+def safe_next(target: str | None) -> str | None:
+    """A redirect target only when it stays on this site (a path, no scheme or host)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def page_arg(name: str = "page") -> int:
+    try:
+        return max(1, int(request.args.get(name, "1")))
+    except ValueError:
+        return 1
+
+
+@dataclass
+class Page:
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.per_page
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @classmethod
+    def make(cls, number: int, per_page: int, total: int) -> Page:
+        page = cls(number, per_page, total)
+        page.number = min(max(1, number), page.pages)
+        return page

@@ -1,0 +1,56 @@
+"""Plotly.js, served by the app itself from the plotly package: no CDN, works offline.
+
+Plotly.js normally injects its stylesheet at run time (``<style>`` elements), which a
+strict Content-Security-Policy (``style-src 'self'``) blocks. Plotly.js skips that when
+the page has a stylesheet with id ``plotly.js-style-global`` and class
+``no-inline-styles``; ``plotly_css`` builds that stylesheet from the rules inside the
+installed plotly.min.js, so it always matches the script's version.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\''
+_PAIR = re.compile(rf"\s*({_STRING}|[A-Za-z_$][\w$]*)\s*:\s*({_STRING})\s*,?")  # minifiers unquote some keys
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def plotly_js_path() -> Path:
+    return Path(str(files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def _unquote(literal: str) -> str:
+    if literal[:1] not in ("'", '"'):
+        return literal
+    return _ESCAPE.sub(lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), literal[1:-1])
+
+
+def extract_rules(script: str) -> dict[str, str]:
+    """The ``{selector: declarations}`` rules plotly.js would inject ('X' and 'Y' expanded)."""
+    anchor = script.find('"X,X div":')
+    if anchor < 0:
+        return {}
+    rules: dict[str, str] = {}
+    position = anchor
+    while True:
+        match = _PAIR.match(script, position)
+        if not match:
+            break
+        selector = _unquote(match.group(1))
+        selector = re.sub(r"^,", " ,", selector).replace("X", ".js-plotly-plot .plotly").replace(
+            "Y", ".plotly-notifier")
+        rules[selector] = _unquote(match.group(2))
+        position = match.end()
+    return rules
+
+
+@lru_cache(maxsize=1)
+def plotly_css() -> str:
+    script = plotly_js_path().read_text(encoding="utf-8")
+    rules = extract_rules(script)
+    lines = ["/* plotly.js rules, taken from the installed plotly.min.js (see ecgad/web/vendor.py) */"]
+    lines += [f"{selector}{{{declarations}}}" for selector, declarations in rules.items()]
+    return "\n".join(lines) + "\n"
