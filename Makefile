@@ -16,7 +16,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; no other browser is downloaded.
 test: install
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests (tests/browser)"; \
+	    (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) \
+	      || echo "WARNING: chromium could not be installed; the browser tests will be skipped"; \
+	  else \
+	    echo "NOTE: /usr/bin/chromium is missing, so the browser tests (tests/browser) will be skipped."; \
+	    echo "      To run them, install it as root:  apt-get update && apt-get install -y chromium"; \
+	  fi; \
+	fi
 	ECGAD_DATA_DIR=$${ECGAD_DATA_DIR:-$(DATA)} $(PY) -m pytest -q
 
 serve: install

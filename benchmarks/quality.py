@@ -75,22 +75,36 @@ def _warm_up() -> None:
             beats[:16], validation=(beats[16:], np.arange(8) % 2 == 0), progress=False)
 
 
-def run(data: Path, seeds: list[int], train_config: TrainConfig, progress: bool) -> list[dict]:
-    _warm_up()
-    runners = methods(train_config, progress)
+def _one_split(data: Path, protocol: str, seed: int, train_config: TrainConfig, progress: bool) -> list[dict]:
+    """Every method on one protocol and seed."""
+    part = split(data, protocol, seed)
     rows = []
-    for protocol in PROTOCOLS:
-        for seed in seeds:
-            part = split(data, protocol, seed)
-            for name, fit_and_score in runners.items():
-                started = time.perf_counter()
-                scores, threshold = fit_and_score(part)
-                seconds = time.perf_counter() - started
-                m = metrics(scores, part.test.is_anomaly, threshold)
-                rows.append({"protocol": protocol, "seed": seed, "method": name, "train_seconds": seconds, **m})
-                print(f"{protocol:8s} seed {seed}  {name:17s} ROC AUC {m['roc_auc']:.4f}  PR AUC {m['pr_auc']:.4f}  "
-                      f"accuracy {m['accuracy']:.4f}  F1 {m['f1']:.4f}  ({seconds:.1f} s)", flush=True)
+    for name, fit_and_score in methods(train_config, progress).items():
+        started = time.perf_counter()
+        scores, threshold = fit_and_score(part)
+        seconds = time.perf_counter() - started
+        m = metrics(scores, part.test.is_anomaly, threshold)
+        rows.append({"protocol": protocol, "seed": seed, "method": name, "train_seconds": seconds, **m})
+        print(f"{protocol:8s} seed {seed}  {name:17s} ROC AUC {m['roc_auc']:.4f}  PR AUC {m['pr_auc']:.4f}  "
+              f"accuracy {m['accuracy']:.4f}  F1 {m['f1']:.4f}  ({seconds:.1f} s)", flush=True)
     return rows
+
+
+def _worker_init() -> None:
+    torch.set_num_threads(1)  # one core per worker: small models gain nothing from more, and cores are shared
+    _warm_up()
+
+
+def run(data: Path, seeds: list[int], train_config: TrainConfig, progress: bool, jobs: int = 1) -> list[dict]:
+    tasks = [(data, protocol, seed, train_config, progress and jobs == 1) for protocol in PROTOCOLS for seed in seeds]
+    if jobs == 1:
+        _warm_up()
+        return [row for task in tasks for row in _one_split(*task)]
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_init) as pool:
+        return [row for rows in pool.map(_one_split, *zip(*tasks)) for row in rows]
 
 
 def _cell(values: list[float], digits: int) -> str:
@@ -100,14 +114,14 @@ def _cell(values: list[float], digits: int) -> str:
     return f"{a.mean():.{digits}f} ± {a.std(ddof=1):.{digits}f}"
 
 
-def section(rows: list[dict], command: str, seeds: list[int], train_config: TrainConfig) -> str:
+def section(rows: list[dict], command: str, seeds: list[int], train_config: TrainConfig, jobs: int = 1) -> str:
     lines = [
         START,
         "## Detection quality (ECG5000)",
         "",
         f"Command: `{command}`  ",
         f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, torch {torch.__version__}  ",
+        f"{os.cpu_count()} CPUs ({jobs} run{'s' if jobs > 1 else ''} in parallel), Python {platform.python_version()}, torch {torch.__version__}  ",
         f"Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}  ",
         f"Seeds: {' '.join(map(str, seeds))}; autoencoders: at most {train_config.epochs} epochs, "
         f"early stopping after {train_config.patience}.",
@@ -162,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs,
                         help="most epochs for the autoencoders (small values for smoke runs)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="protocol/seed runs in parallel, one core each (training seconds then reflect one core)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "quality.json", help="raw per-seed figures")
     args = parser.parse_args(argv)
@@ -170,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
 
     train_config = TrainConfig(epochs=args.epochs)
     command = _command()
-    rows = run(args.data, args.seeds, train_config, progress=sys.stderr.isatty())
+    rows = run(args.data, args.seeds, train_config, progress=sys.stderr.isatty(), jobs=args.jobs)
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
@@ -178,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
         "seeds": args.seeds, "epochs": args.epochs, "runs": rows,
     }, indent=2) + "\n")
-    replace_section(args.out, section(rows, command, args.seeds, train_config))
+    replace_section(args.out, section(rows, command, args.seeds, train_config, args.jobs))
     print(f"wrote {args.out} and {args.json}")
 
 

@@ -125,22 +125,30 @@ def train(data_dir: Path, protocol: str, seed: int, arch: str, epochs: int | Non
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
               help="A .safetensors model file (default: the shipped model).")
+@click.option("--labelled", is_flag=True,
+              help="The first column is a class label (UCR files, e.g. from `ecgad data split`): echoed, not scored.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def score(file: Path, model_path: Path | None, as_json: bool) -> None:
+def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) -> None:
     """Score the beats in FILE, one beat per row (CSV, TSV, whitespace or JSON)."""
     import json
 
-    from ecgad.data.beatfile import read_beats
+    from ecgad.data.beatfile import read_beats, read_labelled
     from ecgad.detector import load_detector
 
     try:
-        beats = read_beats(file)
-        detector = load_detector(model_path)
+        detector = load_detector(model_path)  # its messages name the model file
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    try:
+        beats, labels = read_labelled(file, name=str(file)) if labelled else (read_beats(file, name=str(file)), None)
         verdicts = detector.predict(beats)
     except (OSError, ValueError) as e:
         fail(f"{file}: {e}" if str(file) not in str(e) else str(e))
     if as_json:
-        click.echo(json.dumps({"model": detector.model_info(), "beats": [v.as_dict() for v in verdicts]}))
+        rows = [v.as_dict() for v in verdicts]
+        if labels is not None:
+            rows = [{**row, "label": int(label)} for row, label in zip(rows, labels, strict=True)]
+        click.echo(json.dumps({"model": detector.model_info(), "beats": rows}))
         return
     click.echo(f"model {detector.meta.get('model_id')}  threshold {detector.threshold:.4f}")
     click.echo(f"{'beat':>6}  {'score':>10}  verdict")

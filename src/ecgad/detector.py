@@ -271,18 +271,25 @@ class Detector:
             raise ValueError(f"{path}: no such model file") from None
         except (SafetensorError, OSError, ValueError) as exc:
             raise ValueError(f"{path}: not a safetensors model file ({exc})") from None
+        if raw is None:
+            raise ValueError(f"{path}: a safetensors file without ecgad metadata, not an ecgad model file")
         try:
             header = json.loads(raw)
-            if header.get("format") != FORMAT:
-                raise KeyError("format")
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not an ecgad model file (its ecgad metadata is not JSON: {exc})") from None
+        found = header.get("format") if isinstance(header, dict) else None
+        if found != FORMAT:
+            raise ValueError(f"{path}: model format {found!r} is not one this version of ecgad reads "
+                             f"(expected {FORMAT!r})")
+        try:
             det = cls(header["arch"], header["config"], TrainConfig(**header.get("train_config", {})))
             det.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        except (TypeError, KeyError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+            if "input.min" in tensors:
+                det.input_min, det.input_max = tensors["input.min"].numpy(), tensors["input.max"].numpy()
+            det.threshold = float(header["threshold"])
+            det.log_scale = float(header["calibration"]["log_scale"])
+        except (TypeError, KeyError, ValueError, RuntimeError, AttributeError) as exc:
             raise ValueError(f"{path}: not an ecgad model file ({exc.__class__.__name__}: {exc})") from None
-        if "input.min" in tensors:
-            det.input_min, det.input_max = tensors["input.min"].numpy(), tensors["input.max"].numpy()
-        det.threshold = float(header["threshold"])
-        det.log_scale = float(header["calibration"]["log_scale"])
         det.meta, det.training = header.get("meta", {}), header.get("training", {})
         det.model.eval()
         return det

@@ -69,7 +69,8 @@ def beat_figure(verdict: Verdict, title: str | None = None) -> go.Figure:
                              fillcolor=ERROR_FILL, line={"color": ERROR_COLOUR, "width": 1.5},
                              hovertemplate="sample %{x}<br>error %{y:.4f}<extra></extra>"), row=2, col=1)
     heading = html.escape(title) if title else f"Beat {verdict.index}"
-    text = f"{heading}: {verdict.describe()}<br><sup>{_verdict_caption(verdict)}</sup>"
+    # Two plain lines: <sup> makes plotly.js write a style attribute, which a strict CSP refuses.
+    text = f"{heading}: {verdict.describe()}<br>{_verdict_caption(verdict)}"
     # The legend sits under the plot: above it, it would collide with a long title on narrow pages.
     _layout(fig, text, height=480, hovermode="x unified", margin={"l": 60, "r": 20, "t": 80, "b": 100},
             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.16, "yanchor": "top"})

@@ -151,3 +151,13 @@ def test_labelled_errors() -> None:
         read_labelled(b"1\n", name="x.tsv")
     with pytest.raises(BeatFileError, match=r"x.tsv line 1, column 1: 'abc' is not a number"):
         read_labelled(b"abc\t1\t2\t3\n2\t1\t2\t3\n", name="x.tsv")
+
+
+@pytest.mark.parametrize("label", ["1e20", "-1e20", "1e300", "9007199254740994"])
+def test_labelled_huge_label_is_a_beat_file_error(label: str) -> None:
+    with pytest.raises(BeatFileError, match=r"x.csv line 2: label .* is too large"):
+        read_labelled(f"1,0.5,0.25\n{label},1,2\n".encode(), name="x.csv")
+    with pytest.raises(BeatFileError, match=r"x.json: beat 1: label .* is too large"):
+        read_labelled(f"[[{label}, 1, 2]]".encode(), name="x.json")
+    beats, labels = read_labelled(b"9007199254740992,1,2\n", name="x.csv")  # 2**53: still exact, accepted
+    assert labels.tolist() == [2**53] and beats[0].tolist() == [1.0, 2.0]

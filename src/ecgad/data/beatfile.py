@@ -228,6 +228,9 @@ def read_beats(
     return [np.asarray(row, dtype=np.float64) for _, row in _rows(source, name, max_beats, max_bytes)]
 
 
+_LABEL_MAX = 2.0**53  # every whole float up to here is exact, and it fits an int64
+
+
 def read_labelled(
     source: Source,
     name: str | None = None,
@@ -242,6 +245,8 @@ def read_labelled(
     for i, (where, row) in enumerate(rows):
         if not row[0].is_integer():
             raise BeatFileError(f"{where}: label {row[0]:g} is not a whole number")
+        if not -_LABEL_MAX <= row[0] <= _LABEL_MAX:  # int64 would overflow
+            raise BeatFileError(f"{where}: label {row[0]:g} is too large; labels are class numbers such as 1 to 5")
         if len(row) < 2:
             raise BeatFileError(f"{where}: a label but no values")
         labels[i] = int(row[0])

@@ -1,0 +1,84 @@
+"""The shipped model against simple baselines, the way an outsider would check it.
+
+    python benchmarks/shipped.py --data ../shared/data
+
+Writes the resplit seed-0 parts with `ecgad data split`, scores the test part with
+`ecgad score --labelled --json` (the shipped model, trained on that seed's train
+part), fits each baseline on the train part's normal beats (tuning and threshold on
+the validation part) and compares them on the test part. Replaces the ``shipped``
+section of RESULTS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from baselines import IsolationForest, KNNDistance, PCAReconstruction  # noqa: E402
+from quality import _command, replace_section  # noqa: E402
+
+from ecgad.data.ecg5000 import read_file  # noqa: E402
+from ecgad.evaluate import metrics  # noqa: E402
+
+START, END = "<!-- shipped:start -->", "<!-- shipped:end -->"
+
+
+def ecgad(*args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "ecgad.cli", *args], check=True, capture_output=True, text=True).stdout
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=os.environ.get("ECGAD_DATA_DIR"))
+    parser.add_argument("--seed", type=int, default=0, help="must be the seed the shipped model was trained on")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.data is None:
+        parser.error("give --data or set ECGAD_DATA_DIR")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        parts = {}
+        for part in ("train", "validation", "test"):
+            path = Path(tmp) / f"{part}.tsv"
+            ecgad("data", "split", "--data", str(args.data), "--protocol", "resplit", "--seed", str(args.seed),
+                  "--part", part, "--out", str(path))
+            parts[part] = read_file(path)
+        scored = json.loads(ecgad("score", str(Path(tmp) / "test.tsv"), "--labelled", "--json"))
+
+    test = parts["test"]
+    labels = np.array([b["label"] for b in scored["beats"]])
+    assert (labels == test.labels).all(), "scored beats out of file order"
+    model = scored["model"]
+    rows = {f"shipped hybrid ({model['model_id']})": metrics([b["score"] for b in scored["beats"]],
+                                                             test.is_anomaly, model["threshold"])}
+    for baseline in (PCAReconstruction(), KNNDistance(k=5), IsolationForest(seed=args.seed)):
+        baseline.fit(parts["train"].normals, parts["validation"].values, parts["validation"].is_anomaly)
+        rows[baseline.name] = metrics(baseline.score(test.values), test.is_anomaly, baseline.threshold)
+
+    lines = [START, "## The shipped model against baselines (resplit seed-0 test part)", "",
+             f"Command: `{_command()}`  ",
+             f"Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}  ",
+             f"Model: `{model['model_id']}`, trained on protocol {model.get('protocol')} seed {model.get('seed')}; "
+             f"scored through `ecgad score --labelled --json` on the file `ecgad data split --part test` wrote; "
+             f"baselines fit on the train part's normal beats, tuned and thresholded on the validation part.", "",
+             f"| method | ROC AUC | PR AUC | accuracy | F1 |", "|---|---|---|---|---|"]
+    for name, m in rows.items():
+        lines.append(f"| {name} | {m['roc_auc']:.4f} | {m['pr_auc']:.4f} | {m['accuracy']:.4f} | {m['f1']:.4f} |")
+        print(f"{name:40s} ROC AUC {m['roc_auc']:.4f}  accuracy {m['accuracy']:.4f}")
+    lines.append(END)
+    replace_section(args.out, "\n".join(lines))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Helpers for the browser tests (imported by conftest.py and the test modules)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SCREENSHOTS = HERE / "screenshots"
+DOCS_SCREENSHOT = ROOT / "docs" / "screenshots" / "analysis.png"
+EXAMPLES = ROOT / "src" / "ecgad" / "assets" / "examples"
+VIEWPORT = {"width": 1280, "height": 800}
+ADMIN = SimpleNamespace(email="admin@example.org", name="Ada Admin")
+OTHER = SimpleNamespace(email="otto@example.org", name="Dr Otto")
+
+if str(ROOT / "tests" / "web") not in sys.path:  # the web tests' helpers: model data, passwords
+    sys.path.insert(0, str(ROOT / "tests" / "web"))
+
+from webtools import FAST_ARGON2, PASSWORD, normal_beats  # noqa: E402
+
+
+@lru_cache(maxsize=1)
+def plotly_style_injections() -> tuple[frozenset[str], frozenset[str]]:
+    """The ids and CSP hashes ('sha256-...') of the <style> elements plotly.min.js adds by itself.
+
+    plotly.js 4 adds maplibre-gl's stylesheet (for map traces; earlier versions: mapbox-gl's) as a
+    <style> element when it loads; the CSP blocks it, harmlessly: our pages have no map. These, and only
+    these, are the CSP violations the tests accept; anything our own figure or pages do must pass the CSP.
+    """
+    from ecgad.web.vendor import plotly_js_path
+
+    script = plotly_js_path().read_text(encoding="utf-8")
+    ids, hashes = set(), set()
+    for match in _STYLE_INJECTION.finditer(script):
+        css = re.sub(r"\\(.)", lambda m: m.group(1), match.group(3)[1:-1])
+        ids.add(match.group(2))
+        hashes.add("sha256-" + base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii"))
+    return frozenset(ids), frozenset(hashes)
+
+
+_STYLE_INJECTION = re.compile(
+    r'createElement\("style"\);(\w+)\.id="([\w-]+)",\1\.textContent=(\'(?:[^\'\\]|\\.)*\'|"(?:[^"\\]|\\.)*")')
+
+
+def skip_reason() -> str | None:
+    if not CHROMIUM.is_file():
+        return (f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; "
+                "`make test` does it as root) to run the browser tests")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing: pip install -e '.[dev]'"
+    return None
+
+
+# Reports CSP violations (with the element that broke the policy) on the console, where BrowserLog sees them.
+_CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  var target = e.target && e.target.nodeType === 1 ? e.target : null;
+  console.error("CSP violation: " + JSON.stringify({directive: e.effectiveDirective, blocked: e.blockedURI,
+    sample: e.sample, source: e.sourceFile, line: e.lineNumber,
+    element: target ? target.tagName.toLowerCase() : null, id: target ? target.id : null}));
+});
+"""
+
+
+class BrowserLog:
+    """Console errors, uncaught exceptions and CSP violations of one page.
+
+    ``check()`` fails on any that is neither known (mapbox CSS) nor allowed by ``allow(regex)``,
+    e.g. the 'Failed to load resource: ... 404' of an error page the test asked for; then it starts afresh.
+    """
+
+    def __init__(self, page):
+        self.entries: list[str] = []
+        self.allowed: list[re.Pattern] = []
+        self.ignored: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.entries.append(f"uncaught exception: {error}"))
+        page.add_init_script(_CSP_REPORTER)
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            location = message.location or {}
+            self.entries.append(f"{message.text} [{location.get('url', '')}]")
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    @staticmethod
+    def _known(entry: str) -> bool:
+        """plotly.min.js's own <style> injections (see plotly_style_injections), in either report."""
+        ids, hashes = plotly_style_injections()
+        if entry.startswith("CSP violation: "):
+            report = json.loads(entry[len("CSP violation: "):entry.rindex("}") + 1])
+            return report.get("element") == "style" and report.get("id") in ids
+        if "Content Security Policy" in entry:
+            found = re.search(r"'(sha256-[A-Za-z0-9+/=]+)'", entry)
+            return bool(found and found.group(1) in hashes)
+        return False
+
+    def check(self, where: str = "") -> None:
+        unexpected = []
+        for entry in self.entries:
+            if self._known(entry) or any(p.search(entry) for p in self.allowed):
+                self.ignored.append(entry)
+            else:
+                unexpected.append(entry)
+        self.entries, self.allowed = [], []
+        assert not unexpected, f"unexpected browser console errors{' ' + where if where else ''}:\n" + \
+            "\n".join(unexpected)
+
+
+# ------------------------------------------------------------------ screenshots
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page screenshot, 1280 wide, as tests/browser/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+    return path
+
+
+def update_docs_screenshot(browser, source: Path, width: int = 960, max_bytes: int = 300_000) -> Path | None:
+    """With ECGAD_UPDATE_DOCS_SCREENSHOT=1: ``source`` downscaled (by Chromium's canvas: no image library
+    needed) to docs/screenshots/analysis.png; smaller widths are tried until it is under ``max_bytes``."""
+    if os.environ.get("ECGAD_UPDATE_DOCS_SCREENSHOT", "").strip().lower() not in ("1", "true", "yes", "on"):
+        return None
+    data_url = "data:image/png;base64," + base64.b64encode(source.read_bytes()).decode("ascii")
+    context = browser.new_context()
+    try:
+        scratch = context.new_page()
+        scratch.set_content("<!doctype html><title>scale</title>")
+        for w in (width, 880, 800, 720, 640):
+            png_url = scratch.evaluate("""([src, width]) => new Promise((resolve, reject) => {
+                const img = new Image();
+                img.onload = () => {
+                  const canvas = document.createElement("canvas");
+                  canvas.width = width;
+                  canvas.height = Math.round(img.naturalHeight * width / img.naturalWidth);
+                  const ctx = canvas.getContext("2d");
+                  ctx.imageSmoothingEnabled = true;
+                  ctx.imageSmoothingQuality = "high";
+                  ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+                  resolve(canvas.toDataURL("image/png"));
+                };
+                img.onerror = () => reject(new Error("the screenshot could not be read"));
+                img.src = src;
+            })""", [data_url, w])
+            png = base64.b64decode(png_url.split(",", 1)[1])
+            if len(png) <= max_bytes:
+                break
+    finally:
+        context.close()
+    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    DOCS_SCREENSHOT.write_bytes(png)
+    return DOCS_SCREENSHOT
+
+
+
+__all__ = ["ADMIN", "OTHER", "PASSWORD", "FAST_ARGON2", "EXAMPLES", "VIEWPORT", "BrowserLog", "normal_beats",
+           "screenshot", "skip_reason", "update_docs_screenshot"]

@@ -1,0 +1,173 @@
+"""`ecgad train` and `ecgad score`."""
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner, Result
+from heartbeats import heartbeats
+
+from ecgad.cli import main
+from ecgad.detector import Detector
+from ecgad.train import TrainConfig
+
+
+def runner() -> CliRunner:
+    """A runner keeping stderr apart from stdout (click < 8.2 mixes them unless told not to)."""
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+        return CliRunner(mix_stderr=False)
+    return CliRunner()
+
+
+def invoke(*args: str | Path) -> Result:
+    return runner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result: Result) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Detector]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        det = Detector(train_config=TrainConfig(epochs=3, batch_size=32)).fit(
+            heartbeats(150, seed=1), protocol="synthetic", seed=0, progress=False)
+    finally:
+        torch.set_num_threads(before)
+    return det.save(tmp_path_factory.mktemp("model") / "tiny.safetensors"), det
+
+
+@pytest.fixture(scope="module")
+def beats() -> list[np.ndarray]:
+    """Two normal and two abnormal beats, of different lengths (rows may differ)."""
+    n, a = heartbeats(2, seed=11), heartbeats(2, abnormal=True, seed=12, length=180)
+    return [n[0], a[0], n[1], a[1]]
+
+
+def _text(beats: list[np.ndarray], sep: str) -> str:
+    return "\n".join(sep.join(repr(float(x)) for x in beat) for beat in beats) + "\n"
+
+
+WRITERS = {
+    "comma.csv": lambda beats: _text(beats, ","),
+    "semicolon.csv": lambda beats: _text(beats, ";"),
+    "tabs.tsv": lambda beats: _text(beats, "\t"),
+    "spaces.txt": lambda beats: _text(beats, "  "),
+    "beats.json": lambda beats: json.dumps([[float(x) for x in beat] for beat in beats]),
+}
+
+
+# ------------------------------------------------------------------ score
+@pytest.mark.parametrize("name", WRITERS)
+def test_score_json_prints_one_object_with_a_verdict_per_beat_in_file_order(
+        name: str, model, beats, tmp_path: Path) -> None:
+    path, det = model
+    file = tmp_path / name
+    file.write_text(WRITERS[name](beats))
+    result = invoke("score", file, "--model", path, "--json")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)  # exactly one JSON document: trailing text would fail here
+    assert result.stdout.strip().count("\n") == 0
+    assert set(output) == {"model", "beats"}
+    assert output["model"]["model_id"] == det.meta["model_id"]
+    expected = det.score(beats)
+    assert [b["index"] for b in output["beats"]] == list(range(len(beats)))
+    for beat, score in zip(output["beats"], expected):
+        assert set(beat) == {"index", "score", "threshold", "is_anomaly", "confidence"}
+        assert beat["score"] == pytest.approx(score, rel=1e-5)
+        assert beat["threshold"] == det.threshold
+        assert beat["is_anomaly"] == (beat["score"] > beat["threshold"])
+        assert 0 <= beat["confidence"] <= 1
+
+
+def test_score_a_json_flat_array_is_one_beat(model, beats, tmp_path: Path) -> None:
+    path, _ = model
+    file = tmp_path / "one.json"
+    file.write_text(json.dumps([float(x) for x in beats[0]]))
+    result = invoke("score", file, "--model", path, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["beats"]) == 1
+
+
+def test_score_table_summarises_the_verdicts(model, beats, tmp_path: Path) -> None:
+    path, det = model
+    file = tmp_path / "beats.csv"
+    file.write_text(_text(beats, ","))
+    result = invoke("score", file, "--model", path)
+    assert result.exit_code == 0, result.stderr
+    flagged = int((det.score(beats) > det.threshold).sum())
+    assert det.meta["model_id"] in result.stdout
+    assert f"{flagged} of {len(beats)} beats anomalous" in result.stdout
+
+
+BAD_FILES = {
+    "not-numbers": "0.1,0.2,abc," + ",".join(["0.3"] * 137) + "\n",
+    "empty": "",
+    "nan-beat": ",".join(["0.5"] * 70 + ["1.5"] * 69) + ",nan\n",
+    "too-short": ",".join(str(x) for x in range(140)) + "\n" + ",".join(str(x) for x in range(10)) + "\n",
+    "constant": ",".join(["0.5"] * 140) + "\n",
+    "bad-json": "[[1, 2, 3",
+}
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_score_a_bad_file_exits_2_with_one_line(kind: str, model, tmp_path: Path) -> None:
+    path, _ = model
+    file = tmp_path / ("beats.json" if kind == "bad-json" else "beats.csv")
+    file.write_text(BAD_FILES[kind])
+    result = invoke("score", file, "--model", path, "--json")
+    assert_one_line_error(result)
+    assert str(file) in result.stderr
+
+
+def test_score_a_missing_file_exits_2(model, tmp_path: Path) -> None:
+    assert_one_line_error(invoke("score", tmp_path / "absent.csv", "--model", model[0]))
+
+
+@pytest.mark.parametrize("kind", ["random-bytes", "missing", "csv-as-model"])
+def test_score_with_a_bad_model_file_exits_2(kind: str, beats, tmp_path: Path) -> None:
+    file = tmp_path / "beats.csv"
+    file.write_text(_text(beats, ","))
+    bad = tmp_path / "bad.safetensors"
+    if kind == "random-bytes":
+        bad.write_bytes(os.urandom(300))
+    elif kind == "csv-as-model":
+        bad = file
+    result = invoke("score", file, "--model", bad, "--json")
+    assert_one_line_error(result)
+    assert f"error: {bad}: " in result.stderr  # the message is about the model, not the beats
+
+
+# ------------------------------------------------------------------ train (real data)
+def test_train_writes_a_loadable_model(data_dir: Path, tmp_path: Path, beats) -> None:
+    out = tmp_path / "m.safetensors"
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = invoke("train", "--data", data_dir, "--protocol", "resplit", "--seed", "0",
+                        "--epochs", "2", "--out", out)
+    finally:
+        torch.set_num_threads(before)
+    assert result.exit_code == 0, result.stderr
+    det = Detector.load(out)
+    assert det.arch == "hybrid"
+    assert det.meta["protocol"] == "resplit" and det.meta["seed"] == 0
+    assert det.training["epochs_run"] <= 2
+    assert det.meta["model_id"] in result.stdout
+    assert det.score(beats).shape == (len(beats),)
+
+
+def test_train_without_the_data_set_exits_2(tmp_path: Path) -> None:
+    result = invoke("train", "--data", tmp_path / "nothing-here", "--epochs", "1", "--out", tmp_path / "m.safetensors")
+    assert_one_line_error(result)
+    assert not (tmp_path / "m.safetensors").exists()

@@ -1,0 +1,252 @@
+"""The Detector: fit on normal beats, score, predict, threshold, confidence, files."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from heartbeats import heartbeats
+from safetensors.torch import save_file
+
+from ecgad import Detector, Verdict, load_detector
+from ecgad.detector import FORMAT, SHIPPED_MODEL, choose_threshold
+from ecgad.train import TrainConfig
+
+TINY = TrainConfig(epochs=4, batch_size=32)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def normal() -> np.ndarray:
+    return heartbeats(30, seed=2)
+
+
+@pytest.fixture(scope="module")
+def abnormal() -> np.ndarray:
+    return heartbeats(30, abnormal=True, seed=3)
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector(train_config=TINY).fit(heartbeats(200, seed=1), protocol="synthetic", seed=0, progress=False)
+
+
+def fit_small(seed: int = 0, arch: str = "hybrid") -> Detector:
+    return Detector(arch, train_config=TrainConfig(epochs=2, batch_size=32)).fit(
+        heartbeats(80, seed=5), seed=seed, progress=False)
+
+
+# ------------------------------------------------------------------ fit and score
+def test_fit_on_normals_separates_abnormal_beats(detector: Detector, normal, abnormal) -> None:
+    normal_scores, abnormal_scores = detector.score(normal), detector.score(abnormal)
+    assert abnormal_scores.mean() > normal_scores.mean()
+    assert (abnormal_scores > detector.threshold).mean() > (normal_scores > detector.threshold).mean()
+
+
+def test_score_gives_one_finite_nonnegative_float_per_beat(detector: Detector, normal) -> None:
+    scores = detector.score(normal[:5])
+    assert scores.shape == (5,) and scores.dtype == np.float64
+    assert np.all(np.isfinite(scores)) and np.all(scores >= 0)
+    assert detector.score(normal[0]).shape == (1,)  # a 1-D array is one beat
+    assert detector.score([normal[0][::2], normal[1]]).shape == (2,)  # ragged: resampled
+
+
+def test_score_ignores_gain_and_baseline(detector: Detector, normal) -> None:
+    np.testing.assert_allclose(detector.score(normal[:5]), detector.score(3.0 * normal[:5] - 1.5), rtol=1e-4)
+
+
+def test_fit_with_labelled_validation_stops_on_auc(normal, abnormal) -> None:
+    beats, labels = np.concatenate([normal, abnormal]), np.r_[np.zeros(len(normal)), np.ones(len(abnormal))]
+    det = Detector(train_config=TrainConfig(epochs=2)).fit(heartbeats(60, seed=7), validation=(beats, labels),
+                                                           progress=False)
+    assert "val_auc" in det.training and 0 <= det.training["val_auc"] <= 1
+    assert np.isfinite(det.threshold)
+
+
+def test_fit_refuses_too_few_beats_and_mismatched_labels(normal) -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        Detector(train_config=TrainConfig(epochs=1)).fit(normal[:2], progress=False)
+    with pytest.raises(ValueError, match="differ in number"):
+        Detector(train_config=TrainConfig(epochs=1)).fit(normal, validation=(normal[:5], [0, 0, 1]),
+                                                         progress=False)
+
+
+# ------------------------------------------------------------------ verdicts
+def test_predict_gives_a_verdict_per_beat(detector: Detector, normal, abnormal) -> None:
+    beats = np.concatenate([normal[:3], abnormal[:3]])
+    verdicts = detector.predict(beats)
+    scores = detector.score(beats)
+    assert [v.index for v in verdicts] == list(range(6))
+    for v, score in zip(verdicts, scores):
+        assert isinstance(v, Verdict)
+        assert v.score == pytest.approx(score)
+        assert v.threshold == detector.threshold
+        assert v.is_anomaly == (v.score > v.threshold)
+        assert 0.0 <= v.confidence <= 1.0
+        assert v.beat.shape == v.reconstruction.shape == v.error.shape == (detector.length,)
+        np.testing.assert_allclose(v.error, (v.beat - v.reconstruction) ** 2, rtol=1e-5, atol=1e-6)
+        assert v.error.mean() == pytest.approx(v.score, rel=1e-4)  # hybrid score: mean squared error
+        assert v.label == ("anomalous" if v.is_anomaly else "normal") and v.label in v.describe()
+        assert v.as_dict() == {"index": v.index, "score": v.score, "threshold": v.threshold,
+                               "is_anomaly": v.is_anomaly, "confidence": v.confidence}
+    meta = verdicts[0].meta
+    assert meta["model_id"].startswith("hybrid-") and meta["version"]
+    assert len(meta["training_data_sha256"]) == 64
+    assert meta["protocol"] == "synthetic" and meta["seed"] == 0
+    assert meta["threshold"] == detector.threshold
+
+
+def test_confidence_is_zero_at_the_threshold_and_grows_with_distance(detector: Detector) -> None:
+    t, sigma = detector.threshold, detector.log_scale
+    assert detector.confidence(np.array([t]))[0] == 0.0
+    z = np.linspace(0.1, 3.0, 12)
+    above, below = detector.confidence(t * np.exp(sigma * z)), detector.confidence(t * np.exp(-sigma * z))
+    assert np.all(np.diff(above) > 0) and np.all(np.diff(below) > 0)
+    np.testing.assert_allclose(above, below)  # same distance (in log spread) on either side
+    assert np.all((above > 0) & (above < 1))
+
+
+# ------------------------------------------------------------------ threshold
+def test_threshold_falls_between_perfectly_separated_groups() -> None:
+    t = choose_threshold([0.1, 0.3, 0.2, 0.9, 0.7, 0.8], [0, 0, 0, 1, 1, 1])
+    assert 0.3 < t < 0.7
+
+
+def test_normal_share_moves_the_threshold_towards_the_rarer_class() -> None:
+    scores, labels = [1, 2, 3, 5, 4, 6, 7, 8], [0, 0, 0, 0, 1, 1, 1, 1]  # normal 5 and abnormal 4 overlap
+    mostly_normal = choose_threshold(scores, labels, normal_share=0.9)
+    mostly_abnormal = choose_threshold(scores, labels, normal_share=0.1)
+    plain = choose_threshold(scores, labels)
+    assert mostly_abnormal <= plain <= mostly_normal
+    assert 5 < mostly_normal < 6  # calling normal 5 abnormal costs more than missing abnormal 4
+    assert 3 < mostly_abnormal < 4  # and the other way round
+
+
+@pytest.mark.parametrize("labels", [[0, 0, 0], [1, 1, 1]])
+def test_threshold_needs_both_classes(labels) -> None:
+    with pytest.raises(ValueError, match="both normal and abnormal"):
+        choose_threshold([0.1, 0.2, 0.3], labels)
+
+
+# ------------------------------------------------------------------ determinism
+def test_same_seed_same_model_other_seed_other_model(normal) -> None:
+    a, b, c = fit_small(seed=0), fit_small(seed=0), fit_small(seed=1)
+    np.testing.assert_array_equal(a.score(normal), b.score(normal))
+    assert a.threshold == b.threshold and a.meta["model_id"] == b.meta["model_id"]
+    assert not np.array_equal(a.score(normal), c.score(normal))
+    assert a.meta["model_id"] != c.meta["model_id"]
+
+
+# ------------------------------------------------------------------ files
+def test_save_and_load_round_trip(detector: Detector, normal, abnormal, tmp_path: Path) -> None:
+    path = detector.save(tmp_path / "sub" / "m.safetensors")
+    loaded = Detector.load(path)
+    beats = np.concatenate([normal, abnormal])
+    np.testing.assert_array_equal(loaded.score(beats), detector.score(beats))
+    assert loaded.threshold == detector.threshold and loaded.log_scale == detector.log_scale
+    assert loaded.meta == detector.meta and loaded.model_info() == detector.model_info()
+    assert loaded.training == detector.training and loaded.arch == detector.arch
+    assert loaded.train_config == detector.train_config
+    assert [v.as_dict() for v in loaded.predict(beats)] == [v.as_dict() for v in detector.predict(beats)]
+    assert load_detector(path).meta == detector.meta
+
+
+class _Trap:
+    """Unpickling this creates a file: the proof that a loader executed pickled code."""
+
+    def __init__(self, sentinel: Path):
+        self.sentinel = sentinel
+
+    def __reduce__(self):
+        return open, (str(self.sentinel), "w")
+
+
+def _write_bad(kind: str, path: Path) -> None:
+    if kind == "random":
+        path.write_bytes(os.urandom(512))
+    elif kind == "pickle":
+        path.write_bytes(pickle.dumps({"model.weight": [1.0, 2.0], "trap": _Trap(path.with_suffix(".pwned"))}))
+    elif kind == "torch":
+        torch.save({"model.weight": torch.zeros(2), "trap": _Trap(path.with_suffix(".pwned"))}, path)
+    elif kind == "no-metadata":
+        save_file({"x": torch.zeros(2)}, str(path))
+    elif kind == "other-format":
+        save_file({"x": torch.zeros(2)}, str(path), metadata={"ecgad": json.dumps({"format": "other/9"})})
+    elif kind == "bad-json":
+        save_file({"x": torch.zeros(2)}, str(path), metadata={"ecgad": "{not json"})
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("random", "not a safetensors model file"),
+    ("pickle", "not a safetensors model file"),
+    ("torch", "not a safetensors model file"),
+    ("no-metadata", "without ecgad metadata"),
+    ("other-format", f"format 'other/9'.*expected '{FORMAT}'"),
+    ("bad-json", "metadata is not JSON"),
+])
+def test_load_refuses_files_that_are_not_our_models(kind: str, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    _write_bad(kind, path)
+    with pytest.raises(ValueError, match=message) as caught:
+        Detector.load(path)
+    assert str(path) in str(caught.value)
+    assert not path.with_suffix(".pwned").exists(), "the file was unpickled"
+
+
+def test_load_refuses_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such model file"):
+        Detector.load(tmp_path / "absent.safetensors")
+
+
+def test_load_refuses_our_format_with_wrong_weights(detector: Detector, tmp_path: Path) -> None:
+    path = detector.save(tmp_path / "m.safetensors")
+    from safetensors import safe_open
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+    save_file({"model.nothing": torch.zeros(3)}, str(path), metadata=metadata)
+    with pytest.raises(ValueError, match="not an ecgad model file"):
+        Detector.load(path)
+
+
+def test_an_unfitted_detector_refuses_to_score(normal, tmp_path: Path) -> None:
+    det = Detector()
+    for call in (lambda: det.score(normal), lambda: det.predict(normal),
+                 lambda: det.save(tmp_path / "m.safetensors"), lambda: det.confidence(np.ones(2))):
+        with pytest.raises(RuntimeError, match="not fitted"):
+            call()
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_reference_architecture_fits_saves_and_loads(normal, abnormal, tmp_path: Path) -> None:
+    det = fit_small(arch="reference")
+    assert det.input_min is not None and det.input_min.shape == (det.length,)
+    assert np.all(det.input_max >= det.input_min)
+    loaded = Detector.load(det.save(tmp_path / "ref.safetensors"))
+    assert loaded.arch == "reference"
+    np.testing.assert_array_equal(loaded.input_min, det.input_min)
+    np.testing.assert_array_equal(loaded.input_max, det.input_max)
+    beats = np.concatenate([normal, abnormal])
+    np.testing.assert_array_equal(loaded.score(beats), det.score(beats))
+    assert loaded.threshold == det.threshold
+
+
+def test_shipped_model_loads_without_arguments() -> None:
+    shipped = files("ecgad") / "assets" / SHIPPED_MODEL
+    if not shipped.is_file():
+        pytest.skip(f"no shipped model at src/ecgad/assets/{SHIPPED_MODEL} yet")
+    det = load_detector()
+    assert det.arch == "hybrid"
+    assert det.meta["protocol"] == "resplit" and det.meta["seed"] == 0
+    assert det.score(heartbeats(3, seed=9)).shape == (3,)
