@@ -132,10 +132,14 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def docs_screenshot_wanted() -> bool:
+    return os.environ.get("ECGAD_UPDATE_DOCS_SCREENSHOT", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def update_docs_screenshot(browser, source: Path, width: int = 960, max_bytes: int = 300_000) -> Path | None:
     """With ECGAD_UPDATE_DOCS_SCREENSHOT=1: ``source`` downscaled (by Chromium's canvas: no image library
     needed) to docs/screenshots/analysis.png; smaller widths are tried until it is under ``max_bytes``."""
-    if os.environ.get("ECGAD_UPDATE_DOCS_SCREENSHOT", "").strip().lower() not in ("1", "true", "yes", "on"):
+    if not docs_screenshot_wanted():
         return None
     data_url = "data:image/png;base64," + base64.b64encode(source.read_bytes()).decode("ascii")
     context = browser.new_context()
@@ -169,5 +173,18 @@ def update_docs_screenshot(browser, source: Path, width: int = 960, max_bytes: i
 
 
 
-__all__ = ["ADMIN", "OTHER", "PASSWORD", "FAST_ARGON2", "EXAMPLES", "VIEWPORT", "BrowserLog", "normal_beats",
-           "screenshot", "skip_reason", "update_docs_screenshot"]
+__all__ = [
+    "ADMIN",
+    "EXAMPLES",
+    "FAST_ARGON2",
+    "OTHER",
+    "PASSWORD",
+    "ROOT",
+    "VIEWPORT",
+    "BrowserLog",
+    "docs_screenshot_wanted",
+    "normal_beats",
+    "screenshot",
+    "skip_reason",
+    "update_docs_screenshot",
+]

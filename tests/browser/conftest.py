@@ -13,30 +13,56 @@ screenshot is also written, downscaled, to docs/screenshots/analysis.png for the
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from browsertools import (ADMIN, CHROMIUM, CHROMIUM_ARGS, EXAMPLES, FAST_ARGON2, OTHER, PASSWORD, VIEWPORT,
-                          BrowserLog, normal_beats, skip_reason)
-
+from browsertools import (
+    ADMIN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    EXAMPLES,
+    FAST_ARGON2,
+    OTHER,
+    PASSWORD,
+    ROOT,
+    VIEWPORT,
+    BrowserLog,
+    docs_screenshot_wanted,
+    normal_beats,
+    skip_reason,
+)
 
 # ------------------------------------------------------------------ the app
 
 
 @pytest.fixture(scope="session")
 def browser_model_path(tmp_path_factory) -> Path:
-    """The web tests' small model: 3 epochs on ECG5000 normals (ECGAD_DATA_DIR) or synthetic beats."""
+    """The web tests' small model: 3 epochs on ECG5000 normals (ECGAD_DATA_DIR) or synthetic beats.
+
+    For the README's screenshot (ECGAD_UPDATE_DOCS_SCREENSHOT=1): the model shipped with ecgad when there
+    is one, else one trained for longer on ECG5000's normal beats, so that its reconstructions look right.
+    """
     import torch
 
-    from ecgad.detector import Detector
+    from ecgad.detector import SHIPPED_MODEL, Detector
     from ecgad.train import TrainConfig
 
+    epochs = 3
+    if docs_screenshot_wanted():
+        shipped = ROOT / "src" / "ecgad" / "assets" / SHIPPED_MODEL
+        if shipped.is_file():
+            return shipped
+        if not os.environ.get("ECGAD_DATA_DIR"):
+            pytest.fail("ECGAD_UPDATE_DOCS_SCREENSHOT=1 needs the shipped model or ECGAD_DATA_DIR (ECG5000), "
+                        "or the screenshot would show a model trained on synthetic beats")
+        epochs = 200
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        detector = Detector(train_config=TrainConfig(epochs=3)).fit(normal_beats(), progress=False)
+        detector = Detector(train_config=TrainConfig(epochs=epochs)).fit(normal_beats(), progress=False)
     finally:
         torch.set_num_threads(threads)
     return detector.save(tmp_path_factory.mktemp("browser-model") / "test-model.safetensors")
