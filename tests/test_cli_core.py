@@ -162,7 +162,7 @@ def test_train_writes_a_loadable_model(data_dir: Path, tmp_path: Path, beats) ->
     det = Detector.load(out)
     assert det.arch == "hybrid"
     assert det.meta["protocol"] == "resplit" and det.meta["seed"] == 0
-    assert det.training["epochs_run"] <= 2
+    assert max(det.training["epochs_run"]) <= 2
     assert det.meta["model_id"] in result.stdout
     assert det.score(beats).shape == (len(beats),)
 

@@ -71,7 +71,8 @@ def test_fit_with_labelled_validation_stops_on_auc(normal, abnormal) -> None:
     beats, labels = np.concatenate([normal, abnormal]), np.r_[np.zeros(len(normal)), np.ones(len(abnormal))]
     det = Detector(train_config=TrainConfig(epochs=2)).fit(heartbeats(60, seed=7), validation=(beats, labels),
                                                            progress=False)
-    assert "val_auc" in det.training and 0 <= det.training["val_auc"] <= 1
+    figures = det.training["member_val_auc"]
+    assert len(figures) == det.model.config.members and all(0 <= f <= 1 for f in figures)
     assert np.isfinite(det.threshold)
 
 

@@ -116,9 +116,10 @@ def train(data_dir: Path, protocol: str, seed: int, arch: str, epochs: int | Non
     detector = fit_split(split, arch=arch, train_config=config)
     detector.save(out)
     t = detector.training
-    figure = next((f"{k} {v:.4f}" for k, v in t.items() if k.startswith("val_")), "")
-    click.echo(f"saved {out}: {detector.meta['model_id']}, best epoch {t['best_epoch'] + 1} of {t['epochs_run']}, "
-               f"{figure}, threshold {detector.threshold:.4f}, {time.perf_counter() - start:.0f} s")
+    members = ", ".join(f"{b + 1}/{n}" for b, n in zip(t["best_epoch"], t["epochs_run"], strict=True))
+    figures = next((f"{k} " + ", ".join(f"{v:.4f}" for v in vals) for k, vals in t.items() if "val_" in k), "")
+    click.echo(f"saved {out}: {detector.meta['model_id']}, best epoch/epochs run {members}; {figures}; "
+               f"threshold {detector.threshold:.4f}; {time.perf_counter() - start:.0f} s")
 
 
 @main.command()

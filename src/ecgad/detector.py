@@ -148,23 +148,27 @@ class Detector:
             self.input_min, self.input_max = normals.min(axis=0), normals.max(axis=0)
         labelled = bool(val_y.any())
 
-        def validate() -> tuple[str, float]:
-            scores = self._score_prepared(val_beats)
-            if labelled:
-                from sklearn.metrics import roc_auc_score
-                return "val_auc", float(roc_auc_score(val_y, scores))
-            return "val_neg_error", -float(scores.mean())
+        # Ensemble members (where the model has them) train one after the other, each
+        # from its own seed and with its own early stopping.
+        results = []
+        for i, part in enumerate(getattr(self.model, "members", [self.model])):
+            def validate(part=part) -> tuple[str, float]:
+                scores = self._score_prepared(val_beats, part)
+                if labelled:
+                    from sklearn.metrics import roc_auc_score
+                    return "val_auc", float(roc_auc_score(val_y, scores))
+                return "val_neg_error", -float(scores.mean())
 
-        config = TrainConfig(**{**asdict(self.train_config), "seed": seed})
-        result = train(self.model, self._to_model(normals), self._loss, validate, config, progress)
+            config = TrainConfig(**{**asdict(self.train_config), "seed": seed + i})
+            results.append(train(part, self._to_model(normals), self._loss, validate, config, progress))
 
         val_scores = self._score_prepared(val_beats)
         normal_scores = val_scores[~val_y]
         self.threshold = (choose_threshold(val_scores, val_y, normal_share) if labelled
                           else float(np.quantile(normal_scores, 0.99)))
         self.log_scale = float(np.std(np.log(np.maximum(normal_scores, 1e-12)))) or 1.0
-        self.training = {"best_epoch": result.best_epoch, result.figure_name: result.best_figure,
-                         "epochs_run": len(result.history)}
+        self.training = {"best_epoch": [r.best_epoch for r in results], "epochs_run": [len(r.history) for r in results],
+                         f"member_{results[0].figure_name}": [r.best_figure for r in results]}
         weights = hashlib.sha256(b"".join(t.numpy().tobytes() for t in self.model.state_dict().values()))
         self.meta = {
             "model_id": f"{self.arch}-{weights.hexdigest()[:12]}",
@@ -194,18 +198,19 @@ class Detector:
             return (output - target).abs().sum(dim=1).mean()
         return ((output - target) ** 2).mean()
 
-    def _reconstruct(self, prepared: np.ndarray, batch: int = 2048) -> np.ndarray:
-        """Reconstructions in model input space."""
-        self.model.eval()
+    def _reconstruct(self, prepared: np.ndarray, model: torch.nn.Module | None = None, batch: int = 2048) -> np.ndarray:
+        """Reconstructions in model input space (by ``model``, default the whole model)."""
+        model = model or self.model
+        model.eval()
         out = []
         with torch.inference_mode():
             for start in range(0, len(prepared), batch):
                 x = torch.from_numpy(np.ascontiguousarray(self._to_model(prepared[start:start + batch]), dtype=np.float32))
-                out.append(self.model(x).numpy())
+                out.append(model(x).numpy())
         return np.concatenate(out) if out else np.empty((0, self.length), np.float32)
 
-    def _score_prepared(self, prepared: np.ndarray) -> np.ndarray:
-        recon = self._reconstruct(prepared)
+    def _score_prepared(self, prepared: np.ndarray, model: torch.nn.Module | None = None) -> np.ndarray:
+        recon = self._reconstruct(prepared, model)
         target = self._to_model(prepared)
         if getattr(self.model, "error", None) == "l1_sum":
             return np.abs(recon - target).sum(axis=1).astype(np.float64)
