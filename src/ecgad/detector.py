@@ -1,6 +1,7 @@
 """The Detector: learns normal beats, scores any beat, explains each verdict.
 
-Score: the mean squared reconstruction error of the z-normalised beat (the
+Score: the mean squared reconstruction error of the z-normalised beat, against
+the mean reconstruction of the hybrid's independently trained members (the
 reference design keeps its own: L1 summed over the beat). Higher = more abnormal.
 
 Threshold: chosen on validation data only. With labelled validation beats it is
@@ -71,7 +72,9 @@ def choose_threshold(scores: np.ndarray, is_anomaly: np.ndarray, normal_share: f
 
     ``normal_share`` re-weights the classes as if normals made up that share of
     the data (for validation sets whose mix differs from what is expected);
-    ``None`` keeps plain accuracy. Among equally good cuts the middle one wins.
+    ``None`` keeps plain accuracy. Among equally good cuts the middle one wins,
+    and the cut lies midway between its two scores on a log scale where both are
+    positive (reconstruction errors spread multiplicatively, as the calibration assumes).
     """
     scores = np.asarray(scores, dtype=np.float64)
     y = np.asarray(is_anomaly, dtype=bool)
@@ -92,7 +95,7 @@ def choose_threshold(scores: np.ndarray, is_anomaly: np.ndarray, normal_share: f
     cut = best[len(best) // 2]
     lo = s[cut - 1] if cut > 0 else s[0] - 1e-6
     hi = s[cut] if cut < len(s) else s[-1] + 1e-6
-    return float((lo + hi) / 2)
+    return float(np.sqrt(lo * hi) if lo > 0 and hi > 0 else (lo + hi) / 2)
 
 
 class Detector:
@@ -151,7 +154,8 @@ class Detector:
         # Ensemble members (where the model has them) train one after the other, each
         # from its own seed and with its own early stopping.
         results = []
-        for i, part in enumerate(getattr(self.model, "members", [self.model])):
+        parts = getattr(self.model, "members", [self.model])
+        for i, part in enumerate(parts):
             def validate(part=part) -> tuple[str, float]:
                 scores = self._score_prepared(val_beats, part)
                 if labelled:
@@ -160,7 +164,8 @@ class Detector:
                 return "val_neg_error", -float(scores.mean())
 
             config = TrainConfig(**{**asdict(self.train_config), "seed": seed + i})
-            results.append(train(part, self._to_model(normals), self._loss, validate, config, progress))
+            desc = f"member {i + 1}/{len(parts)}" if len(parts) > 1 else "training"
+            results.append(train(part, self._to_model(normals), self._loss, validate, config, progress, desc))
 
         val_scores = self._score_prepared(val_beats)
         normal_scores = val_scores[~val_y]

@@ -43,6 +43,7 @@ def train(
     validate: Callable[[], tuple[str, float]],
     config: TrainConfig = TrainConfig(),
     progress: bool = True,
+    desc: str = "training",
 ) -> TrainResult:
     """Fit ``model`` to reconstruct ``normals`` (already in model input space).
 
@@ -55,7 +56,7 @@ def train(
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
     best_state, result = None, TrainResult(best_epoch=-1, best_figure=-np.inf, figure_name="")
-    bar = tqdm(range(config.epochs), desc="training", unit="epoch", disable=not progress, leave=False)
+    bar = tqdm(range(config.epochs), desc=desc, unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
         model.train()
         order = torch.randperm(len(x), generator=generator)
