@@ -149,9 +149,13 @@ def section(rows: list[dict], command: str, seeds: list[int], train_config: Trai
 
 
 def replace_section(path: Path, text: str) -> None:
-    """Swap our marked section in place, leaving the other benchmarks' sections alone."""
+    """Swap the section that ``text`` marks (its first and last lines are the
+    ``<!-- name:start -->`` / ``<!-- name:end -->`` markers) in place, leaving the
+    other benchmarks' sections alone."""
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    lines = text.strip("\n").splitlines()
+    start, end = lines[0], lines[-1]
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(old):
         new = pattern.sub(lambda _: text, old, count=1)
     else:

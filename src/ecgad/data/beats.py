@@ -59,3 +59,92 @@ def prepare(beats: np.ndarray | Sequence, length: int = BEAT_LENGTH) -> np.ndarr
             raise ValueError(f"beat {i}: is constant (a flat line has no shape to score)")
         out[i] = resample(beat, length)
     return znormalise(out).astype(np.float32)
+
+
+# ------------------------------------------------------------------ beats of a recording
+#
+# How ECG5000 beats are cut (measured on ../shared/data/ECG5000, all 5000 beats):
+# ECG5000's beats come from BIDMC CHF record chf07 (250 Hz), cut from one R peak
+# to the next and interpolated to 140 samples. Its lead shows the QRS inverted:
+# the mean normal (class 1) beat has its deepest point, the R peak, at index 3
+# (per beat: median 3, quartiles 3 and 4, 5-95% range 2 to 5), and the last
+# samples already fall into the next beat's QRS (index 139 is back near the
+# level of index 0). So a beat is one RR interval starting 3/140 of it before
+# its R peak. The seconds it spans, from the QRS width: a normal QRS is 5.1
+# samples wide at half depth in ECG5000 and about 23 ms in MIT-BIH normal beats
+# (median over 14 DS1 records, MLII, 0.5-40 Hz), so an ECG5000 sample is about
+# 4.5 ms and a beat about 0.6 s (chf07 near 95 bpm, plausible for heart
+# failure; a wider chf07 QRS would mean a slower rate).
+# MIT-BIH beats cut the same way (``beat_windows`` on the band-passed MLII of 11
+# DS1 records) have their QRS at index 3, 3.1 to 5.9 samples wide at half height
+# (median 4.2), and their mean beat correlates 0.55 to 0.74 with the *negated*
+# ECG5000 normal mean (0.10 and 0.24 for 118 and 112, whose morphology
+# differs): the same layout, opposite polarity. Windows keep the lead's
+# polarity; z-normalisation keeps it too, so a model meant for both ECG5000
+# and MLII recordings must see both (or the caller flips one).
+
+R_INDEX = 3           # where ECG5000 puts the R peak in its 140 samples
+MAX_SPAN_S = 2.0      # a window never spans more than this (a pause, a missed beat)
+
+
+def beat_windows(samples: np.ndarray, peaks: np.ndarray, fs: float, length: int = BEAT_LENGTH, *,
+                 span_s: float | None = None, r_index: float | None = None,
+                 max_span_s: float = MAX_SPAN_S) -> tuple[np.ndarray, np.ndarray]:
+    """Cut one window per R peak, aligned like ECG5000, resampled to ``length`` samples.
+
+    Default (``span_s=None``), as ECG5000: a beat's window spans its RR interval
+    to the next peak (at most ``max_span_s``), starting so that the R peak lands
+    at index ``r_index`` (3 of 140: ``R_INDEX * length / 140`` when not given).
+    With ``span_s`` every window spans that many seconds instead, the R peak at
+    the same place. Values are linearly interpolated from ``samples``, which
+    should already be band-passed (``ecgad.data.rpeaks.bandpass``); windows are
+    not z-normalised (``prepare`` does that).
+
+    Returns ``(windows, kept)``: a float32 ``(n, length)`` array and the int64
+    indices into ``peaks`` of the beats kept. A peak is dropped when its window
+    would run past either end of the signal, and, without ``span_s``, the last
+    peak (it has no next one).
+    """
+    x = np.asarray(samples).reshape(-1)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    peaks = np.asarray(peaks, dtype=np.int64).reshape(-1)
+    fs = float(fs)
+    if length < MIN_BEAT_LENGTH:
+        raise ValueError(f"length must be at least {MIN_BEAT_LENGTH}, got {length}")
+    if not np.isfinite(fs) or fs <= 0:
+        raise ValueError(f"fs must be a positive number, got {fs}")
+    if peaks.size > 1 and np.any(np.diff(peaks) <= 0):
+        raise ValueError("peaks must be strictly increasing sample indices")
+    position = R_INDEX * length / BEAT_LENGTH if r_index is None else float(r_index)
+    if not 0 <= position < length:
+        raise ValueError(f"r_index must lie in [0, {length}), got {position}")
+    if span_s is not None:
+        if span_s <= 0:
+            raise ValueError(f"span_s must be positive, got {span_s}")
+        span = np.full(peaks.size, span_s * fs)
+        index = np.arange(peaks.size)
+    else:
+        span = np.minimum(np.diff(peaks).astype(np.float64), max_span_s * fs)
+        index = np.arange(peaks.size - 1) if peaks.size else np.arange(0)
+    step = span / length                       # input samples per output sample
+    start = peaks[index] - position * step
+    end = start + (length - 1) * step          # the last grid point
+    ok = (start >= 0) & (end <= x.size - 1)
+    index, start, step = index[ok], start[ok], step[ok]
+    grid = start[:, None] + step[:, None] * np.arange(length)[None, :]
+    # linear interpolation by hand: np.interp would copy a long float32 signal to float64
+    left = np.minimum(np.floor(grid).astype(np.int64), max(x.size - 2, 0))
+    frac = grid - left
+    right = np.minimum(left + 1, x.size - 1)
+    windows = x[left] * (1.0 - frac) + x[right] * frac
+    return windows.astype(np.float32), index.astype(np.int64)
+
+
+def rr_intervals(peaks: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """(previous RR, next RR) of each peak in seconds; NaN where there is no neighbour."""
+    peaks = np.asarray(peaks, dtype=np.float64).reshape(-1)
+    rr = np.diff(peaks) / float(fs)
+    previous = np.concatenate([[np.nan], rr]) if peaks.size else np.empty(0)
+    following = np.concatenate([rr, [np.nan]]) if peaks.size else np.empty(0)
+    return previous, following
