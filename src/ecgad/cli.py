@@ -88,19 +88,61 @@ def split_command(data_dir: Path, protocol: str, seed: int, part: str, out: Path
 
 
 # ------------------------------------------------------------------ train / score (core)
-@main.command()
+class _GreedyCommand(click.Command):
+    """A command whose ``greedy`` options take every value up to the next option:
+    ``--seeds 0 1 2`` reads as ``--seeds 0 --seeds 1 --seeds 2`` (a click option
+    otherwise takes a fixed number of values)."""
+
+    greedy: tuple[str, ...] = ("--seeds",)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        expanded: list[str] = []
+        current, taken = None, 0  # the greedy option being filled, and how many values it has
+        for i, arg in enumerate(args):
+            if arg == "--":
+                expanded += args[i:]
+                break
+            if arg.startswith("-") and arg != "-":
+                name, eq, _ = arg.partition("=")
+                current, taken = (name, int(bool(eq))) if name in self.greedy else (None, 0)
+            elif current is not None:
+                if taken:
+                    expanded.append(current)
+                taken += 1
+            expanded.append(arg)
+        return super().parse_args(ctx, expanded)
+
+
+class _TrainCommand(_GreedyCommand):
+    greedy = ("--records",)
+
+
+@main.command(cls=_TrainCommand)
 @data_dir_option
+@click.option("--data-format", type=click.Choice(["ecg5000", "wfdb"]), default="ecg5000", show_default=True,
+              help="ecg5000: a beat model from ECG5000; wfdb: a recording model (for `ecgad analyze`) "
+                   "from annotated WFDB records (NAME.hea, .dat, .atr) in --data or its mitdb/ folder.")
+@click.option("--records", multiple=True, metavar="NAME...",
+              help="wfdb: the records to train on, e.g. --records 101 106 108 (default: every annotated record).")
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default="resplit", show_default=True,
-              help="ucr: official TRAIN/TEST; resplit: stratified 60/20/20 of all beats.")
+              help="ucr: official TRAIN/TEST; resplit: stratified 60/20/20 of all beats (ecg5000 only).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of training.")
 @click.option("--arch", type=click.Choice(["hybrid", "reference"]), default="hybrid", show_default=True)
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Most epochs (default: the model's).")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The .safetensors model file to write.")
-def train(data_dir: Path, protocol: str, seed: int, arch: str, epochs: int | None, out: Path) -> None:
-    """Train a detector on the normal beats of a protocol's train part."""
+@click.pass_context
+def train(ctx: click.Context, data_dir: Path, data_format: str, records: tuple[str, ...], protocol: str, seed: int,
+          arch: str, epochs: int | None, out: Path) -> None:
+    """Train a detector on the normal beats of a protocol's train part (ecg5000), or a
+    recording detector on annotated WFDB records (wfdb)."""
     import time
 
+    if data_format == "wfdb":
+        _train_wfdb(ctx, data_dir, records, seed, arch, epochs, out)
+        return
+    if records:
+        fail("--records picks WFDB records; it needs --data-format wfdb")
     from ecgad.data import ecg5000
     from ecgad.detector import fit_split
     from ecgad.train import TrainConfig
@@ -120,6 +162,40 @@ def train(data_dir: Path, protocol: str, seed: int, arch: str, epochs: int | Non
     figures = next((f"{k} " + ", ".join(f"{v:.4f}" for v in vals) for k, vals in t.items() if "val_" in k), "")
     click.echo(f"saved {out}: {detector.meta['model_id']}, best epoch/epochs run {members}; {figures}; "
                f"threshold {detector.threshold:.4f}; {time.perf_counter() - start:.0f} s")
+
+
+def _train_wfdb(ctx: click.Context, data_dir: Path, records: tuple[str, ...], seed: int, arch: str,
+                epochs: int | None, out: Path) -> None:
+    """``ecgad train --data-format wfdb``: a recording detector on annotated WFDB records."""
+    import time
+    from dataclasses import replace
+
+    from ecgad import recording
+
+    if arch != "hybrid":
+        fail("--data-format wfdb trains the hybrid autoencoder only (--arch hybrid)")
+    if ctx.get_parameter_source("protocol") is not click.core.ParameterSource.DEFAULT:
+        click.echo("note: --protocol splits ECG5000; it does not apply to --data-format wfdb", err=True)
+    names = [n for value in records for n in value.replace(",", " ").split()]
+    folder = data_dir / "mitdb" if not any(data_dir.glob("*.hea")) and (data_dir / "mitdb").is_dir() else data_dir
+    try:
+        paths = recording.find_records(folder, names or None)
+    except ValueError as e:
+        fail(str(e))
+    config = replace(recording.BEAT_TRAIN_CONFIG, seed=seed, **({"epochs": epochs} if epochs else {}))
+    click.echo(f"training a recording detector on {len(paths)} WFDB records in {folder} "
+               f"({' '.join(p.name for p in paths)})", err=True)
+    start = time.perf_counter()
+    try:
+        detector = recording.train_recording_detector(paths, train_config=config, seed=seed, progress=True)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    detector.save(out)
+    t = detector.meta["trained_on"]
+    click.echo(f"saved {out}: {detector.meta['model_id']} on {len(t['records'])} records "
+               f"({t['normal_beats']} normal, {t['abnormal_beats']} abnormal beats; autoencoder on "
+               f"{t['autoencoder_beats']} normal beats); threshold {detector.threshold:.3f}; "
+               f"{time.perf_counter() - start:.0f} s")
 
 
 @main.command()
@@ -159,33 +235,69 @@ def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) ->
     click.echo(f"{n} of {len(verdicts)} beats anomalous")
 
 
+@main.command()
+@click.argument("record", type=click.Path(path_type=Path))
+@click.option("--lead", help="Lead to analyse, by name (II, MLII, V1...) or index "
+                             "(default: lead II when the recording has one, else the first).")
+@click.option("--fs", type=float, help="Sampling rate in Hz, for a CSV/TSV file without a time column.")
+@click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="A recording model .safetensors file (default: the shipped MIT-BIH model).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every beat instead of a table.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write report.html (an interactive timeline) into.")
+def analyze(record: Path, lead: str | None, fs: float | None, model_path: Path | None, as_json: bool,
+            report_dir: Path | None) -> None:
+    """Find every beat in RECORD and score it: a WFDB record (its path without extension),
+    an EDF/EDF+ file, or a CSV/TSV file (one column per lead; a time column or --fs)."""
+    import json
+
+    from ecgad.data.readers import read_recording
+    from ecgad.recording import load_recording_detector, write_report
+
+    if fs is not None and not (fs > 0 and fs < float("inf")):
+        fail(f"--fs must be a positive sampling rate in Hz, got {fs}")
+    try:
+        detector = load_recording_detector(model_path)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    try:
+        signal = read_recording(record, lead=lead, fs=fs)
+    except (OSError, ValueError) as e:
+        fail(f"{record}: {e}" if str(record) not in str(e) else str(e))
+    progress = signal.duration_s > 600 and sys.stderr.isatty()
+    try:
+        result = detector.analyze(signal, progress=progress)
+    except ValueError as e:
+        fail(f"{record}: {e}")
+    report = write_report(result, signal, report_dir) if report_dir is not None else None
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+        if report is not None:
+            click.echo(f"report: {report}", err=True)
+        return
+    s = result.summary
+    minutes = result.duration_s / 60
+    click.echo(f"{signal.source}: lead {signal.lead}, {signal.fs:g} Hz, {minutes:.1f} min; "
+               f"model {result.model.get('model_id')} (threshold {result.threshold:.3f})")
+    hr = f", mean heart rate {s['mean_hr_bpm']:.0f} bpm" if s["mean_hr_bpm"] else ""
+    share = 100 * s["anomalies"] / s["beats"] if s["beats"] else 0.0
+    click.echo(f"{s['beats']} beats, {s['anomalies']} abnormal ({share:.1f}%){hr}")
+    abnormal = result.is_anomaly.nonzero()[0]
+    if abnormal.size:
+        parts = list(result.parts)
+        click.echo(f"{'time s':>10}  {'sample':>9}  {'RR s':>6}  {'score':>7}  {'conf':>5}  "
+                   + "  ".join(f"{p:>11}" for p in parts))
+        for i in abnormal:
+            rr = result.rr_s[i]
+            click.echo(f"{result.time_s[i]:>10.3f}  {result.sample[i]:>9d}  "
+                       f"{(f'{rr:.3f}' if rr == rr else '-'):>6}  {result.score[i]:>7.2f}  "
+                       f"{result.confidence[i]:>5.2f}  " + "  ".join(f"{result.parts[p][i]:>+11.2f}" for p in parts))
+    if report is not None:
+        click.echo(f"report: {report}")
+
+
 
 # ------------------------------------------------------------------ evaluate (evaluation helper)
-class _GreedyCommand(click.Command):
-    """A command whose ``greedy`` options take every value up to the next option:
-    ``--seeds 0 1 2`` reads as ``--seeds 0 --seeds 1 --seeds 2`` (a click option
-    otherwise takes a fixed number of values)."""
-
-    greedy: tuple[str, ...] = ("--seeds",)
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        expanded: list[str] = []
-        current, taken = None, 0  # the greedy option being filled, and how many values it has
-        for i, arg in enumerate(args):
-            if arg == "--":
-                expanded += args[i:]
-                break
-            if arg.startswith("-") and arg != "-":
-                name, eq, _ = arg.partition("=")
-                current, taken = (name, int(bool(eq))) if name in self.greedy else (None, 0)
-            elif current is not None:
-                if taken:
-                    expanded.append(current)
-                taken += 1
-            expanded.append(arg)
-        return super().parse_args(ctx, expanded)
-
-
 def _parse_seeds(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[int, ...]:
     """Seeds from ``--seeds 0 1 2``, ``--seeds 0 --seeds 1`` or ``--seeds "0,1 2"``."""
     seeds = []

@@ -195,3 +195,74 @@ def reconstruction_examples(verdicts_by_class: Mapping[str, Verdict], cols: int 
     fig.update_xaxes(title_text="sample", row=rows)
     fig.update_yaxes(title_text="z-score", col=1)
     return fig
+
+
+def _decimate(x: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of at most ``max_points`` samples: the min and max of each bucket (spikes survive)."""
+    n = x.size
+    if n <= max_points:
+        return np.arange(n), x
+    buckets = max(1, max_points // 2)
+    size = math.ceil(n / buckets)
+    pad = (-n) % size
+    xs = np.concatenate([x, np.full(pad, np.nan, dtype=x.dtype)]).reshape(-1, size)
+    lo, hi = np.nanargmin(xs, axis=1), np.nanargmax(xs, axis=1)
+    base = np.arange(xs.shape[0]) * size
+    idx = np.sort(np.concatenate([base + lo, base + hi]))
+    idx = np.unique(idx[idx < n])
+    return idx, x[idx]
+
+
+def recording_timeline(result, signal, max_points: int = 200_000, window_s: float = 20.0) -> go.Figure:
+    """A recording's timeline: the signal (with a range slider) and every R peak, abnormal
+    beats highlighted with their score and its parts on hover; heart rate below.
+
+    ``result`` is an ``ecgad.recording.RecordingResult``, ``signal`` the
+    ``ecgad.data.readers.Signal`` it came from. Long signals are thinned to
+    ``max_points`` (the minimum and maximum of each stretch, so no QRS disappears);
+    the view opens on the first ``window_s`` seconds.
+    """
+    x = np.asarray(signal.samples, dtype=np.float32)
+    fs = float(signal.fs)
+    idx, y = _decimate(x, max_points)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.05)
+    fig.add_trace(go.Scattergl(x=(idx / fs).astype(np.float32), y=y, mode="lines", name=f"ECG ({html.escape(signal.lead)})",
+                               line={"color": BEAT_COLOUR, "width": 1},
+                               hovertemplate="%{x:.3f} s<br>%{y:.3f} mV<extra></extra>"), row=1, col=1)
+    sample = np.asarray(result.sample, dtype=np.int64)
+    t = sample / fs
+    amp = x[np.clip(sample, 0, max(x.size - 1, 0))] if x.size else np.zeros(0)
+    abnormal = np.asarray(result.is_anomaly, dtype=bool)
+    parts = list(result.parts)
+    custom = np.stack([result.score, result.confidence, np.nan_to_num(result.rr_s, nan=0.0)]
+                      + [result.parts[p] for p in parts], axis=1) if len(sample) else np.zeros((0, 3 + len(parts)))
+    hover = ("%{x:.3f} s<br>score %{customdata[0]:.2f} (threshold " + f"{result.threshold:.2f}" + ")"
+             "<br>confidence %{customdata[1]:.2f}<br>RR %{customdata[2]:.3f} s"
+             + "".join(f"<br>{p} %{{customdata[{3 + i}]:+.2f}}" for i, p in enumerate(parts)))
+    for name, mask, colour, size in (("normal beat", ~abnormal, PALETTE[0], 5), ("abnormal beat", abnormal, PALETTE[1], 9)):
+        fig.add_trace(go.Scattergl(x=t[mask], y=amp[mask], mode="markers", name=f"{name} ({int(mask.sum())})",
+                                   marker={"color": colour, "size": size, "symbol": "circle" if size < 8 else "diamond"},
+                                   customdata=custom[mask], hovertemplate=hover + f"<extra>{name}</extra>"),
+                      row=1, col=1)
+    hr = np.asarray(result.heart_rate_bpm, dtype=float)
+    ok = np.isfinite(hr)
+    # SVG (not WebGL) traces: the range slider draws only these
+    fig.add_trace(go.Scatter(x=t[ok], y=hr[ok], mode="lines", name="heart rate", line={"color": PALETTE[2], "width": 1.5},
+                             hovertemplate="%{x:.1f} s<br>%{y:.0f} bpm<extra></extra>"), row=2, col=1)
+    if (ok & abnormal).any():
+        fig.add_trace(go.Scatter(x=t[ok & abnormal], y=hr[ok & abnormal], mode="markers", showlegend=False,
+                                 name="abnormal beat", marker={"color": PALETTE[1], "size": 6},
+                                 hovertemplate="%{x:.1f} s<br>%{y:.0f} bpm<extra>abnormal beat</extra>"),
+                      row=2, col=1)
+    duration = x.size / fs if fs else 0.0
+    summary = result.summary
+    title = (f"{summary['beats']} beats, {summary['anomalies']} abnormal"
+             + (f", mean heart rate {summary['mean_hr_bpm']:.0f} bpm" if summary["mean_hr_bpm"] else ""))
+    _layout(fig, title, height=620, margin={"l": 60, "r": 20, "t": 80, "b": 40},
+            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"})
+    fig.update_xaxes(range=[0, min(window_s, duration) if duration else 1])  # both rows: they are matched
+    fig.update_xaxes(title_text="time (s)", row=2, col=1,
+                     rangeslider={"visible": True, "thickness": 0.08, "range": [0, duration or 1]})
+    fig.update_yaxes(title_text="mV", row=1, col=1)
+    fig.update_yaxes(title_text="bpm", row=2, col=1)
+    return fig

@@ -1,0 +1,158 @@
+"""`ecgad analyze` and `ecgad train --data-format wfdb`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from test_cli_core import assert_one_line_error, invoke
+from test_recording import FS, KINDS, TINY, synthetic_ecg, unit_combination
+
+from ecgad.data.beats import beat_windows
+from ecgad.data.rpeaks import bandpass
+from ecgad.detector import Detector
+from ecgad.recording import RecordingDetector, load_recording_detector
+from ecgad.train import TrainConfig
+
+BEAT_KEYS = ["sample", "time_s", "rr_s", "score", "threshold", "is_anomaly", "confidence"]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    x, peaks = synthetic_ecg("N" * 120, seed=5)
+    windows, _ = beat_windows(bandpass(x, FS), peaks, FS)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        beat = Detector("hybrid", TINY, TrainConfig(epochs=2, batch_size=32)).fit(windows, progress=False)
+    finally:
+        torch.set_num_threads(before)
+    detector = RecordingDetector(beat, unit_combination(), meta={"model_id": "recording-test"})
+    return detector.save(tmp_path_factory.mktemp("model") / "rec.safetensors")
+
+
+@pytest.fixture(scope="module")
+def csv_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    x, peaks = synthetic_ecg(KINDS)
+    path = tmp_path_factory.mktemp("csv") / "ecg.csv"
+    t = np.arange(x.size) / FS
+    path.write_text("time,II\n" + "".join(f"{a:.4f},{b:.5f}\n" for a, b in zip(t, x, strict=True)))
+    return path, peaks
+
+
+def check_json(stdout: str) -> dict:
+    out = json.loads(stdout)  # exactly one object
+    assert list(out) == ["fs", "lead", "duration_s", "model", "summary", "beats"]
+    assert set(out["summary"]) == {"beats", "anomalies", "mean_hr_bpm"}
+    assert out["summary"]["beats"] == len(out["beats"]) > 0
+    assert out["summary"]["anomalies"] == sum(b["is_anomaly"] for b in out["beats"])
+    for b in out["beats"]:
+        assert list(b) == BEAT_KEYS
+        assert isinstance(b["sample"], int) and 0 <= b["confidence"] <= 1
+        assert b["time_s"] == pytest.approx(b["sample"] / out["fs"], abs=1e-3)
+    assert out["model"]["model_id"].startswith("recording-")
+    return out
+
+
+def test_analyze_csv_json(model: Path, csv_file) -> None:
+    path, peaks = csv_file
+    result = invoke("analyze", path, "--model", model, "--json")
+    assert result.exit_code == 0, result.stderr
+    out = check_json(result.stdout)
+    assert out["fs"] == pytest.approx(FS) and out["lead"] == "II"
+    assert out["duration_s"] == pytest.approx(len(path.read_text().splitlines()[1:]) / FS, abs=0.01)
+    found = np.array([b["sample"] for b in out["beats"]])
+    assert len(found) == len(peaks) and np.abs(found - peaks).max() <= 5
+    assert out["summary"]["mean_hr_bpm"] == pytest.approx(60 / np.diff(peaks / FS).mean(), rel=0.01)
+
+
+def test_analyze_csv_with_fs_and_table(model: Path, csv_file, tmp_path: Path) -> None:
+    path, _ = csv_file
+    bare = tmp_path / "bare.tsv"  # one column of samples, no header: the rate comes from --fs
+    bare.write_text("".join(line.split(",")[1].strip() + "\n" for line in path.read_text().splitlines()[1:]))
+    result = invoke("analyze", bare, "--model", model, "--fs", FS, "--report", tmp_path / "report")
+    assert result.exit_code == 0, result.stderr
+    assert "beats" in result.stdout and "abnormal" in result.stdout and "report:" in result.stdout
+    assert "rangeslider" in (tmp_path / "report" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("case", ["missing", "no-rate", "bad-fs", "bad-model", "beat-model", "bad-lead"])
+def test_analyze_bad_input_exits_2_with_one_line(case: str, model: Path, csv_file, tmp_path: Path) -> None:
+    path, _ = csv_file
+    args: list = ["analyze", path, "--model", model]
+    if case == "missing":
+        args[1] = tmp_path / "nothing.csv"
+    elif case == "no-rate":
+        bare = tmp_path / "bare.csv"
+        bare.write_text("0.1\n0.2\n0.3\n" * 200)
+        args[1] = bare
+    elif case == "bad-fs":
+        args += ["--fs", "-5"]
+    elif case == "bad-model":
+        junk = tmp_path / "junk.safetensors"
+        junk.write_bytes(b"junk")
+        args[3] = junk
+    elif case == "beat-model":
+        args[3] = _beat_file(tmp_path)
+    elif case == "bad-lead":
+        args += ["--lead", "V9"]
+    assert_one_line_error(invoke(*args))
+
+
+def _beat_file(tmp_path: Path) -> Path:
+    x, peaks = synthetic_ecg("N" * 40, seed=9)
+    windows, _ = beat_windows(bandpass(x, FS), peaks, FS)
+    det = Detector("hybrid", TINY, TrainConfig(epochs=1)).fit(windows, progress=False)
+    return det.save(tmp_path / "beat.safetensors")
+
+
+def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_path: Path) -> None:
+    """The first two minutes of MIT-BIH 119 (ventricular bigeminy), written as a WFDB record."""
+    import wfdb
+
+    from ecgad.data.readers import read_annotations, read_recording
+    from ecgad.recording import label_peaks
+
+    source = data_dir / "mitdb" / "119"
+    signal = read_recording(source)
+    n = int(120 * signal.fs)
+    wfdb.wrsamp("ex119", fs=signal.fs, units=["mV"], sig_name=["MLII"], fmt=["16"],
+                p_signal=signal.samples[:n, None].astype(np.float64), write_dir=str(tmp_path))
+    result = invoke("analyze", tmp_path / "ex119", "--json")
+    assert result.exit_code == 0, result.stderr
+    out = check_json(result.stdout)
+    assert out["lead"] == "MLII" and out["fs"] == 360 and out["duration_s"] == pytest.approx(120)
+    assert out["model"] == load_recording_detector().model_info()
+    ref, sym = read_annotations(source)
+    samples = np.array([b["sample"] for b in out["beats"]])
+    labels = label_peaks(samples, ref[ref < n], sym[ref < n], 360.0)
+    flagged = np.array([b["is_anomaly"] for b in out["beats"]])
+    assert (labels == "V").sum() > 20
+    assert flagged[labels == "V"].mean() > 0.9 and flagged[labels == "N"].mean() < 0.1
+
+
+def test_train_wfdb_writes_a_recording_model(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rec.safetensors"
+    result = invoke("train", "--data-format", "wfdb", "--data", data_dir, "--records", "119", "101",
+                    "--epochs", "1", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "2 records" in result.stdout
+    detector = RecordingDetector.load(out)
+    assert detector.meta["trained_on"]["records"] == ["119", "101"]
+    assert detector.meta["trained_on"]["abnormal_beats"] > 400
+
+
+@pytest.mark.parametrize("case", ["unknown-record", "records-without-wfdb", "no-records", "reference-arch"])
+def test_train_wfdb_bad_input_exits_2(case: str, data_dir: Path, tmp_path: Path) -> None:
+    args = ["train", "--data-format", "wfdb", "--data", data_dir, "--records", "119", "--out", tmp_path / "m.st"]
+    if case == "unknown-record":
+        args[6] = "999"
+    elif case == "records-without-wfdb":
+        args[2] = "ecg5000"
+    elif case == "no-records":
+        args[4] = tmp_path
+    elif case == "reference-arch":
+        args += ["--arch", "reference"]
+    assert_one_line_error(invoke(*args))

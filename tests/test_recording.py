@@ -1,0 +1,230 @@
+"""Scoring a recording: beats found, features, combination, results, files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ecgad.detector import Detector
+from ecgad.recording import (
+    DEFAULT_FEATURES,
+    PARTS,
+    AnnotatedRecord,
+    Combination,
+    RecordingDetector,
+    Settings,
+    analyze,
+    beat_table,
+    fit_on_records,
+    label_peaks,
+    read_annotated,
+    rhythm_features,
+    write_report,
+)
+from ecgad.train import TrainConfig
+
+FS = 250.0
+TINY = {"members": 1, "cnn_channels": 4, "lstm_hidden": 8, "features": 8, "latent": 4, "decoder_hidden": 16}
+
+
+class Signal:
+    """Stands in for ``ecgad.data.readers.Signal`` (only what analyze reads)."""
+
+    def __init__(self, samples: np.ndarray, fs: float, lead: str = "II", source: str = "synthetic"):
+        self.samples, self.fs, self.lead, self.source = samples.astype(np.float32), fs, lead, source
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.size / self.fs
+
+
+def _wave(t: np.ndarray, centre: float, height: float, width: float) -> np.ndarray:
+    return height * np.exp(-0.5 * ((t - centre) / width) ** 2)
+
+
+def synthetic_ecg(kinds: str, fs: float = FS, rr: float = 0.8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A signal with one beat per letter of ``kinds``: N normal, A premature with a normal
+    shape (early, then a pause), W wide QRS and inverted T on time, V both. Returns
+    (samples, R-peak indices)."""
+    rng = np.random.default_rng(seed)
+    times, t = [], 1.0
+    for i, k in enumerate(kinds):
+        early = k in "AV"
+        t += (0.6 * rr if early else rr) if i else 0.0
+        if i and kinds[i - 1] in "AV":
+            t += 0.4 * rr  # the compensatory pause after a premature beat
+        times.append(t)
+    x = np.arange(int((times[-1] + 1.5) * fs)) / fs
+    y = rng.normal(0, 0.01, x.size)
+    for k, r in zip(kinds, times, strict=True):
+        wide = 3.0 if k in "WV" else 1.0
+        y += _wave(x, r - 0.16, 0.12 if k not in "WV" else 0.0, 0.02)
+        y += _wave(x, r - 0.025 * wide, -0.1, 0.008 * wide) + _wave(x, r, 1.0, 0.010 * wide)
+        y += _wave(x, r + 0.03 * wide, -0.25, 0.010 * wide) + _wave(x, r + 0.25, -0.3 if k in "WV" else 0.3, 0.05)
+    y += 0.05 * np.sin(2 * np.pi * 0.2 * x)  # baseline wander
+    return y, np.round(np.asarray(times) * fs).astype(np.int64)
+
+
+KINDS = "N" * 20 + "A" + "N" * 15 + "W" + "N" * 15 + "V" + "N" * 20 + "A" + "N" * 12 + "W" + "N" * 10
+
+
+@pytest.fixture(scope="module")
+def recording() -> tuple[np.ndarray, np.ndarray]:
+    return synthetic_ecg(KINDS)
+
+
+@pytest.fixture(scope="module")
+def beat_model() -> Detector:
+    """A tiny beat autoencoder fitted for a few epochs on synthetic normal windows."""
+    from ecgad.data.beats import beat_windows
+    from ecgad.data.rpeaks import bandpass
+
+    x, peaks = synthetic_ecg("N" * 160, seed=3)
+    windows, _ = beat_windows(bandpass(x, FS), peaks, FS)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return Detector("hybrid", TINY, TrainConfig(epochs=3, batch_size=32)).fit(windows, progress=False)
+    finally:
+        torch.set_num_threads(before)
+
+
+def unit_combination(threshold: float = 3.0) -> Combination:
+    """Every feature counts once, relative to zero: parts are plain sums of features."""
+    n = len(DEFAULT_FEATURES)
+    return Combination(DEFAULT_FEATURES, np.ones(n), 0.0, np.zeros(n), threshold, 1.0)
+
+
+def test_rhythm_features_mark_the_premature_beat_and_its_pause() -> None:
+    peaks = np.cumsum([0, 200, 200, 200, 120, 280, 200, 200, 200])
+    f = rhythm_features(peaks, 250.0, context=4)
+    assert np.argmax(f["premature"]) == 4 and f["premature"][4] > 0.4
+    assert np.argmax(f["pause"]) == 4          # short before, long after
+    assert np.argmax(f["premature_local"]) == 4
+    assert abs(f["premature"][2]) < 1e-9      # a regular beat is on time
+    assert rhythm_features(np.array([5]), 250.0)["premature"].shape == (1,)
+
+
+def test_analyze_fields_and_shapes(recording, beat_model) -> None:
+    x, truth = recording
+    detector = RecordingDetector(beat_model, unit_combination(), Settings(chunk_s=30.0), {"model_id": "unit"})
+    result = analyze(Signal(x, FS), detector)
+    n = len(result)
+    assert n == len(truth) and np.abs(result.sample - truth).max() <= 0.02 * FS
+    assert result.sample.dtype == np.int64
+    for name in ("rr_s", "score", "is_anomaly", "confidence", "time_s"):
+        assert getattr(result, name).shape == (n,), name
+    assert set(result.parts) == set(PARTS) and all(v.shape == (n,) for v in result.parts.values())
+    assert np.isnan(result.rr_s[0]) and np.allclose(result.rr_s[1:], np.diff(result.sample) / FS)
+    assert np.allclose(result.time_s, result.sample / FS)
+    assert ((result.confidence >= 0) & (result.confidence <= 1)).all()
+    assert (result.is_anomaly == (result.score > result.threshold)).all()
+    # parts are the score less a constant
+    assert np.allclose(sum(result.parts.values()) - result.score, (sum(result.parts.values()) - result.score)[0])
+    d = result.as_dict()
+    assert list(d) == ["fs", "lead", "duration_s", "model", "summary", "beats"]
+    assert d["summary"]["beats"] == n and d["summary"]["anomalies"] == int(result.is_anomaly.sum())
+    assert d["summary"]["mean_hr_bpm"] == pytest.approx(60 / np.nanmean(result.rr_s), abs=0.01)
+    assert list(d["beats"][0]) == ["sample", "time_s", "rr_s", "score", "threshold", "is_anomaly", "confidence"]
+    assert d["beats"][0]["rr_s"] is None and isinstance(d["beats"][1]["rr_s"], float)
+    assert set(result.beats(parts=True)[3]["parts"]) == set(PARTS)
+
+
+def test_premature_beat_scores_higher_on_the_rhythm_part(recording, beat_model) -> None:
+    x, _ = recording
+    result = RecordingDetector(beat_model, unit_combination()).analyze(Signal(x, FS))
+    kinds = np.array(list(KINDS))
+    rhythm = result.parts["rhythm"]
+    on_time = kinds == "N"
+    on_time[np.flatnonzero(kinds != "N") + 1] = False  # the beat after a pause is late, not early
+    assert rhythm[kinds == "A"].min() > rhythm[on_time].max() + 0.5
+    assert rhythm[kinds == "V"].min() > rhythm[on_time].max() + 0.5
+    assert rhythm[kinds == "W"].max() < rhythm[kinds == "A"].min()  # wide but on time
+
+
+def test_beat_unlike_the_template_scores_higher_on_the_template_part(recording, beat_model) -> None:
+    x, _ = recording
+    result = RecordingDetector(beat_model, unit_combination()).analyze(Signal(x, FS))
+    kinds = np.array(list(KINDS))
+    template = result.parts["template"]
+    assert template[kinds == "W"].min() > template[kinds == "N"].max() + 0.5
+    assert template[kinds == "V"].min() > template[kinds == "N"].max() + 0.5
+
+
+def test_chunked_scoring_matches_one_chunk(recording, beat_model) -> None:
+    x, _ = recording
+    whole = beat_table(x, FS, beat_model, settings=Settings(chunk_s=1e6))
+    chunked = beat_table(x, FS, beat_model, settings=Settings(chunk_s=12.0, peak_chunk_s=5.0))
+    assert np.array_equal(whole.peaks, chunked.peaks)
+    for name in ("premature", "premature_local", "pause"):
+        assert np.array_equal(whole.features[name], chunked.features[name]), name
+    # the same windows (the filter sees a few seconds either side of each chunk); dominant
+    # beats and median codes are the chunk's own, by design
+    assert np.allclose(whole.features["autoencoder"], chunked.features["autoencoder"], atol=1e-3)
+    assert np.isfinite(whole.features["autoencoder"]).all() and np.isfinite(chunked.features["latent"]).all()
+
+
+def test_fit_on_records_then_save_and_load_round_trip(recording, beat_model, tmp_path: Path) -> None:
+    x, truth = recording
+    table = beat_table(x, FS, beat_model)
+    symbols = np.array(["N" if k == "N" else ("A" if k == "A" else "V") for k in KINDS])
+    record = AnnotatedRecord("syn", tmp_path / "syn", FS, "II", table.peaks, symbols, truth, symbols, table)
+    detector = fit_on_records([record], beat_model)
+    assert (detector.combination.weights >= 0).all()
+    assert detector.meta["model_id"].startswith("recording-")
+    before = detector.analyze(Signal(x, FS))
+    assert before.is_anomaly[symbols != "N"].mean() > 0.5
+
+    path = detector.save(tmp_path / "rec.safetensors")
+    loaded = RecordingDetector.load(path)
+    after = loaded.analyze(Signal(x, FS))
+    assert np.array_equal(before.sample, after.sample)
+    assert np.allclose(before.score, after.score) and loaded.threshold == detector.threshold
+    assert loaded.settings == detector.settings and loaded.meta == detector.meta
+    assert Detector.load(path).meta == beat_model.meta  # the file is also a beat-model file
+
+
+def test_loading_a_beat_model_or_junk_as_a_recording_model_fails(beat_model, tmp_path: Path) -> None:
+    beat_path = beat_model.save(tmp_path / "beat.safetensors")
+    with pytest.raises(ValueError, match="beat model, not a recording model"):
+        RecordingDetector.load(beat_path)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="junk.safetensors"):
+        RecordingDetector.load(junk)
+    with pytest.raises(ValueError, match="no such model file"):
+        RecordingDetector.load(tmp_path / "missing.safetensors")
+
+
+def test_flat_and_empty_signals_give_no_beats(beat_model) -> None:
+    detector = RecordingDetector(beat_model, unit_combination())
+    for samples in (np.zeros(int(10 * FS)), np.zeros(0)):
+        result = detector.analyze(Signal(samples, FS))
+        assert len(result) == 0 and result.summary == {"beats": 0, "anomalies": 0, "mean_hr_bpm": None}
+        assert result.as_dict()["beats"] == []
+
+
+def test_report_is_one_self_contained_page(recording, beat_model, tmp_path: Path) -> None:
+    x, _ = recording
+    signal = Signal(x, FS)
+    result = RecordingDetector(beat_model, unit_combination()).analyze(signal)
+    page = write_report(result, signal, tmp_path / "report").read_text()
+    assert page.startswith("<!doctype html>") and "<script src=\"http" not in page
+    assert "rangeslider" in page and f"{int(result.is_anomaly.sum())}" in page
+
+
+def test_label_peaks_takes_the_nearest_beat_annotation_within_tolerance() -> None:
+    ref = np.array([100, 400, 700, 1000])
+    sym = np.array(["N", "V", "+", "A"])  # '+' is a rhythm change, not a beat
+    labels = label_peaks(np.array([95, 410, 700, 1300, 1040]), ref, sym, fs=360.0)
+    assert labels.tolist() == ["N", "V", "", "", "A"]
+
+
+def test_real_record_labels(data_dir: Path) -> None:
+    signal, record = read_annotated(data_dir / "mitdb" / "119")
+    assert signal.lead == "MLII" and record.fs == 360.0
+    labelled = record.is_normal | record.is_abnormal
+    assert labelled.mean() > 0.99
+    assert abs(int((record.symbols == "V").sum()) - 444) <= 5
