@@ -20,8 +20,9 @@ records' beats: our full detector, each part alone, the full detector less one
 part (ablation), and the simple baselines (template distance alone, RR
 prematurity alone, template distance + RR). Then the speed of ``analyze`` on a
 30-minute two-lead 360 Hz record and on a synthetic 24-hour recording, each in a
-fresh process (time after imports and model load; peak memory from
-``resource.getrusage`` and ``tracemalloc``). Replaces the ``recordings``
+fresh process (time after imports and model load; peak memory: the process's
+VmHWM and ``tracemalloc``). ``--speed-only`` redoes just that part, keeping the
+cross-validation figures of the last full run (results/recordings.json). Replaces the ``recordings``
 section of RESULTS.md and writes everything to results/recordings.json.
 """
 from __future__ import annotations
@@ -170,9 +171,13 @@ for i in range(int(sys.argv[3]) + 1):  # the last run under tracemalloc, for mem
         runs.append({"seconds": total, "read_seconds": t_read})
     del signal
 best = min(runs, key=lambda r: r["seconds"])
+try:  # this process's own peak (ru_maxrss would also count the parent's memory, inherited across exec)
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    maxrss = int(status["VmHWM"].split()[0]) / 1024
+except (OSError, KeyError, ValueError):
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({**best, "first_seconds": runs[0]["seconds"], "setup_seconds": setup, "beats": len(result),
-                  "duration_s": result.duration_s, "tracemalloc_peak_mb": peak / 2**20,
-                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "duration_s": result.duration_s, "tracemalloc_peak_mb": peak / 2**20, "maxrss_mb": maxrss}))
 """
 
 
@@ -257,10 +262,11 @@ def section(result: dict) -> str:
     if result.get("speed"):
         s = result["speed"]
         lines += ["", "### Speed and memory (`RecordingDetector.analyze`, shipped model)", "",
+                  *([f"Command: `{s['command']}`, {s['date']}  "] if s.get("command") != result["command"] else []),
                   f"Each in a fresh process with OMP_NUM_THREADS={s['threads']}, after imports and model load: "
                   "read one lead + R peaks + windows + scoring, best of the runs (the first run, which also "
-                  "imports the WFDB reader, in brackets); peak memory of the whole process (ru_maxrss: Python, "
-                  "torch, the model and the analysis) and of the analysis alone (tracemalloc, a separate run). "
+                  "imports the WFDB reader, in brackets); peak memory of the whole process (VmHWM: Python, "
+                  "torch, the model, the reader and the analysis) and of the analysis alone (tracemalloc, a separate run). "
                   "`ecgad analyze RECORD --json` from a cold start (interpreter, imports, model) in the last "
                   "column.", "",
                   "| recording | beats | seconds (of which reading) | peak RSS | tracemalloc peak | CLI, cold |",
@@ -276,31 +282,7 @@ def section(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ["ECGAD_DATA_DIR"]) / "mitdb"
-                        if os.environ.get("ECGAD_DATA_DIR") else None, help="folder of annotated WFDB records")
-    parser.add_argument("--records", nargs="+", help="records to use (default: every annotated record)")
-    parser.add_argument("--folds", type=int, default=11)
-    parser.add_argument("--epochs", type=int, default=rec.BEAT_TRAIN_CONFIG.epochs)
-    parser.add_argument("--max-beats", type=int, default=400, help="normal beats per record for the autoencoder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--crossfit", type=int, default=2,
-                        help="autoencoders per fold for out-of-sample training features (see recording.training_tables)")
-    parser.add_argument("--model", type=Path, help="recording model to time (default: the shipped one)")
-    parser.add_argument("--speed-record", default="208", help="the 30-minute record to time")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--speed-threads", type=int, default=2, help="OMP_NUM_THREADS of the timed runs")
-    parser.add_argument("--no-speed", action="store_true")
-    parser.add_argument("--no-day", action="store_true", help="skip the synthetic 24-hour recording")
-    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
-    parser.add_argument("--json", type=Path, default=HERE.parent / "results" / "recordings.json")
-    args = parser.parse_args(argv)
-    if args.data is None:
-        parser.error("give --data or set ECGAD_DATA_DIR")
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-
-    paths = rec.find_records(args.data, args.records)
+def cross_validation_result(args: argparse.Namespace, paths: list[Path]) -> dict:
     records, signals = [], {}
     for p in paths:
         signal, record = rec.read_annotated(p)
@@ -338,6 +320,40 @@ def main(argv: list[str] | None = None) -> None:
         "pooled": pooled, "per_record": per_record, "at_threshold": at_threshold(records, scores, folds),
         "fold_info": folds,
     }
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(os.environ["ECGAD_DATA_DIR"]) / "mitdb"
+                        if os.environ.get("ECGAD_DATA_DIR") else None, help="folder of annotated WFDB records")
+    parser.add_argument("--records", nargs="+", help="records to use (default: every annotated record)")
+    parser.add_argument("--folds", type=int, default=11)
+    parser.add_argument("--epochs", type=int, default=rec.BEAT_TRAIN_CONFIG.epochs)
+    parser.add_argument("--max-beats", type=int, default=400, help="normal beats per record for the autoencoder")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--crossfit", type=int, default=2,
+                        help="autoencoders per fold for out-of-sample training features (see recording.training_tables)")
+    parser.add_argument("--model", type=Path, help="recording model to time (default: the shipped one)")
+    parser.add_argument("--speed-record", default="208", help="the 30-minute record to time")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--speed-threads", type=int, default=2, help="OMP_NUM_THREADS of the timed runs")
+    parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="time only; keep the cross-validation figures of the last run (--json)")
+    parser.add_argument("--no-day", action="store_true", help="skip the synthetic 24-hour recording")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--json", type=Path, default=HERE.parent / "results" / "recordings.json")
+    args = parser.parse_args(argv)
+    if args.data is None:
+        parser.error("give --data or set ECGAD_DATA_DIR")
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+
+    paths = rec.find_records(args.data, args.records)
+    if args.speed_only:
+        result = json.loads(args.json.read_text())
+    else:
+        result = cross_validation_result(args, paths)
     try:
         shipped = rec.load_recording_detector(args.model)
         result["shipped_weights"] = dict(zip(shipped.combination.features, shipped.combination.weights.tolist()))
@@ -354,7 +370,8 @@ def main(argv: list[str] | None = None) -> None:
                 day = synthetic_day(paths, Path(tmp))
                 runs["synthetic 24 h (DS1 records in a row), 2 leads, 360 Hz"] = speed(day, args.model, 1, threads)
         load = os.getloadavg()
-        result["speed"] = {"threads": threads, "runs": runs,
+        result["speed"] = {"threads": threads, "runs": runs, "command": quality._command(),
+                           "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                            "note": f"Load average when timed: {load[0]:.1f} (other jobs were running on this "
                                    f"machine; times are upper bounds)." if load[0] > 1.5 else ""}
         for name, r in runs.items():

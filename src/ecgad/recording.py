@@ -158,11 +158,6 @@ def rhythm_features(peaks: np.ndarray, fs: float, context: int = 16) -> dict[str
     return {"premature": -ratio, "premature_local": -ratio / spread, "pause": np.log(following / previous)}
 
 
-def _znorm(w: np.ndarray) -> np.ndarray:
-    sd = w.std(axis=1, keepdims=True)
-    return (w - w.mean(axis=1, keepdims=True)) / np.where(sd > 1e-9, sd, 1.0)
-
-
 def _trimmed_median(z: np.ndarray, rounds: int = 2) -> np.ndarray:
     """The dominant beat: median of all, then of the half nearest to it (``rounds`` times)."""
     t = np.median(z, axis=0)
@@ -216,24 +211,31 @@ def morphology_features(x: np.ndarray, fs: float, peaks: np.ndarray, settings: S
     return out
 
 
-def autoencoder_features(detector: Detector, z: np.ndarray, batch: int = 4096) -> dict[str, np.ndarray]:
+def autoencoder_features(detector: Detector, z: np.ndarray, batch: int = 512) -> dict[str, np.ndarray]:
     """``autoencoder`` (log reconstruction error) and ``latent`` (log distance of the latent code
     to the median code of all of ``z``, the dominant beat in the autoencoder's own terms) of
-    z-normalised beats ``z`` of the detector's length."""
+    z-normalised beats ``z`` of the detector's length.
+
+    Beats go through the model ``batch`` at a time, the last batch padded: one input
+    shape only, so the kernels torch caches per shape do not pile up over a long recording."""
     import torch
 
     detector._require_fitted()
     model = detector.model
     model.eval()
+    members = getattr(model, "members", None)
     codes, errors = [], []
     with torch.inference_mode():
         for start in range(0, len(z), batch):
-            x = torch.from_numpy(np.ascontiguousarray(detector._to_model(z[start:start + batch]), dtype=np.float32))
+            part = detector._to_model(z[start:start + batch])
+            n = len(part)
+            if n < batch:
+                part = np.concatenate([part, np.zeros((batch - n, part.shape[1]), part.dtype)])
+            x = torch.from_numpy(np.ascontiguousarray(part, dtype=np.float32))
             code, _ = model.encode(x)
-            members = getattr(model, "members", None)
             recon = members[0].decoder(code) if members is not None and len(members) == 1 else model(x)
-            codes.append(code.numpy())
-            errors.append(((recon - x) ** 2).mean(dim=1).numpy())
+            codes.append(code[:n].numpy())
+            errors.append(((recon - x) ** 2).mean(dim=1)[:n].numpy())
     if not codes:
         return {"autoencoder": np.zeros(0), "latent": np.zeros(0)}
     code = np.concatenate(codes).astype(np.float64)
