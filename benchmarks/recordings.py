@@ -22,8 +22,8 @@ prematurity alone, template distance + RR). Then the speed of ``analyze`` on a
 30-minute two-lead 360 Hz record and on a synthetic 24-hour recording, each in a
 fresh process (time after imports and model load; peak memory: the process's
 VmHWM and ``tracemalloc``). ``--speed-only`` redoes just that part, keeping the
-cross-validation figures of the last full run (results/recordings.json). Replaces the ``recordings``
-section of RESULTS.md and writes everything to results/recordings.json.
+cross-validation figures of the last full run (benchmarks/results/recordings.json). Replaces the ``recordings``
+section of RESULTS.md and writes everything to benchmarks/results/recordings.json.
 """
 from __future__ import annotations
 
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="time only; keep the cross-validation figures of the last run (--json)")
     parser.add_argument("--no-day", action="store_true", help="skip the synthetic 24-hour recording")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
-    parser.add_argument("--json", type=Path, default=HERE.parent / "results" / "recordings.json")
+    parser.add_argument("--json", type=Path, default=HERE / "results" / "recordings.json")
     args = parser.parse_args(argv)
     if args.data is None:
         parser.error("give --data or set ECGAD_DATA_DIR")
