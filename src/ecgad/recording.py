@@ -761,16 +761,7 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; margin: 0 auto;
-       max-width: 1200px; padding: 1.5rem; line-height: 1.45; }}
-h1 {{ font-size: 1.6rem; margin-bottom: .25rem; }}
-h2 {{ font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: .25rem; }}
-dl {{ display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }}
-dt {{ color: #555; }} dd {{ margin: 0; }}
-.table {{ overflow-x: auto; }}
-table {{ border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .85rem; }}
-th, td {{ padding: .3rem .5rem; border-bottom: 1px solid #e5e5e5; text-align: right; white-space: nowrap; }}
-</style>
+{style}</style>
 </head>
 <body>
 <header>
@@ -828,7 +819,9 @@ def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows:
                  *(f"{result.parts[p][i]:+.2f}" for p in parts)]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     title = f"ecgad recording analysis: {Path(result.source).name if result.source else 'recording'}"
-    page = _PAGE.format(title=html.escape(title),
+    from .evaluate import REPORT_STYLE
+
+    page = _PAGE.format(style=REPORT_STYLE, title=html.escape(title),
                         header="".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in header.items()),
                         figure=figure, head=head, rows="".join(rows),
                         shown=f" (first {max_rows} of {abnormal.size})" if abnormal.size > max_rows else "")
