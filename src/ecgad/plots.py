@@ -29,7 +29,7 @@ def class_name(label: int) -> str:
     return CLASS_NAMES.get(int(label), f"class {int(label)}")
 
 
-def _layout(fig: go.Figure, title: str | None = None, legend: dict | None = None, **kwargs) -> go.Figure:
+def apply_layout(fig: go.Figure, title: str | None = None, legend: dict | None = None, **kwargs) -> go.Figure:
     kwargs.setdefault("margin", {"l": 60, "r": 20, "t": 80 if title else 30, "b": 50})
     fig.update_layout(template=TEMPLATE, font=FONT, title={"text": title, "x": 0.01, "xanchor": "left"} if title else None,
                       legend={"bgcolor": "rgba(255,255,255,0.8)", **(legend or {})}, **kwargs)
@@ -72,7 +72,7 @@ def beat_figure(verdict: Verdict, title: str | None = None) -> go.Figure:
     # Two plain lines: <sup> makes plotly.js write a style attribute, which a strict CSP refuses.
     text = f"{heading}: {verdict.describe()}<br>{_verdict_caption(verdict)}"
     # The legend sits under the plot: above it, it would collide with a long title on narrow pages.
-    _layout(fig, text, height=480, hovermode="x unified", margin={"l": 60, "r": 20, "t": 80, "b": 100},
+    apply_layout(fig, text, height=480, hovermode="x unified", margin={"l": 60, "r": 20, "t": 80, "b": 100},
             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.16, "yanchor": "top"})
     fig.update_yaxes(title_text="amplitude (z-score)", row=1, col=1)
     fig.update_yaxes(title_text="error", rangemode="tozero", row=2, col=1)
@@ -97,7 +97,7 @@ def roc_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[bool]]]) -> 
         fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{html.escape(name)} (AUC {auc:.3f})",
                                  line={"color": _curve_colour(i), "width": 2},
                                  hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<extra></extra>"))
-    _layout(fig, "ROC curve", height=440, legend={"x": 0.98, "xanchor": "right", "y": 0.02, "yanchor": "bottom"})
+    apply_layout(fig, "ROC curve", height=440, legend={"x": 0.98, "xanchor": "right", "y": 0.02, "yanchor": "bottom"})
     fig.update_xaxes(title_text="false positive rate (normals flagged)", range=[0, 1])
     fig.update_yaxes(title_text="true positive rate (abnormals found)", range=[0, 1.01])
     return fig
@@ -122,7 +122,7 @@ def pr_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[bool]]]) -> g
         p = prevalences.pop()
         fig.add_trace(go.Scatter(x=[0, 1], y=[p, p], mode="lines", name=f"chance ({p:.2f})", hoverinfo="skip",
                                  line={"color": "#999999", "dash": "dot", "width": 1}))
-    _layout(fig, "Precision–recall curve", height=440,
+    apply_layout(fig, "Precision–recall curve", height=440,
             legend={"x": 0.02, "xanchor": "left", "y": 0.02, "yanchor": "bottom"})
     fig.update_xaxes(title_text="recall (abnormals found)", range=[0, 1])
     fig.update_yaxes(title_text="precision (flagged that are abnormal)", range=[0, 1.01])
@@ -170,7 +170,7 @@ def score_histogram(scores: Sequence[float], is_anomaly_or_labels: Sequence, thr
         # Annotations (unlike shapes) take log10 positions on a log axis; add_vline's own label gets this wrong.
         fig.add_annotation(x=math.log10(threshold) if log_x else threshold, y=1, yref="paper", showarrow=False,
                            xanchor="left", yanchor="bottom", text=f" threshold {threshold:.4g}")
-    _layout(fig, "Anomaly scores by class", height=420)
+    apply_layout(fig, "Anomaly scores by class", height=420)
     fig.update_xaxes(title_text="anomaly score" + (" (log scale)" if log_x else ""), type="log" if log_x else "linear")
     fig.update_yaxes(title_text="share of the class's beats", rangemode="tozero")
     return fig
@@ -189,7 +189,7 @@ def reconstruction_examples(verdicts_by_class: Mapping[str, Verdict], cols: int 
     for i, (_, verdict) in enumerate(items):
         for trace in _beat_traces(verdict, showlegend=i == 0):
             fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
-    _layout(fig, "Example reconstructions", height=260 * rows + 140, margin={"l": 60, "r": 20, "t": 100, "b": 90},
+    apply_layout(fig, "Example reconstructions", height=260 * rows + 140, margin={"l": 60, "r": 20, "t": 100, "b": 90},
             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0.01, "yanchor": "bottom", "yref": "container"})
     fig.update_annotations(font={"size": 12})
     fig.update_xaxes(title_text="sample", row=rows)
@@ -197,7 +197,7 @@ def reconstruction_examples(verdicts_by_class: Mapping[str, Verdict], cols: int 
     return fig
 
 
-def _decimate(x: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+def decimate(x: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and values of at most ``max_points`` samples: the min and max of each bucket (spikes survive)."""
     n = x.size
     if n <= max_points:
@@ -213,6 +213,13 @@ def _decimate(x: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, x[idx]
 
 
+def beat_hover(threshold: float, parts: Sequence[str]) -> str:
+    """Hover text of a beat marker whose customdata is [number, score, confidence, RR, *parts]."""
+    return ("beat %{customdata[0]:d} at %{x:.3f} s<br>score %{customdata[1]:.2f} (threshold "
+            + f"{threshold:.2f}" + ")<br>confidence %{customdata[2]:.2f}<br>RR %{customdata[3]:.3f} s"
+            + "".join(f"<br>{p} %{{customdata[{4 + i}]:+.2f}}" for i, p in enumerate(parts)))
+
+
 def recording_timeline(result, signal, max_points: int = 200_000, window_s: float = 20.0) -> go.Figure:
     """A recording's timeline: the signal (with a range slider) and every R peak, abnormal
     beats highlighted with their score and its parts on hover; heart rate below.
@@ -224,7 +231,7 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     """
     x = np.asarray(signal.samples, dtype=np.float32)
     fs = float(signal.fs)
-    idx, y = _decimate(x, max_points)
+    idx, y = decimate(x, max_points)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.05)
     fig.add_trace(go.Scattergl(x=(idx / fs).astype(np.float32), y=y, mode="lines", name=f"ECG ({html.escape(signal.lead)})",
                                line={"color": BEAT_COLOUR, "width": 1},
@@ -234,11 +241,11 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     amp = x[np.clip(sample, 0, max(x.size - 1, 0))] if x.size else np.zeros(0)
     abnormal = np.asarray(result.is_anomaly, dtype=bool)
     parts = list(result.parts)
-    custom = np.stack([result.score, result.confidence, np.nan_to_num(result.rr_s, nan=0.0)]
-                      + [result.parts[p] for p in parts], axis=1) if len(sample) else np.zeros((0, 3 + len(parts)))
-    hover = ("%{x:.3f} s<br>score %{customdata[0]:.2f} (threshold " + f"{result.threshold:.2f}" + ")"
-             "<br>confidence %{customdata[1]:.2f}<br>RR %{customdata[2]:.3f} s"
-             + "".join(f"<br>{p} %{{customdata[{3 + i}]:+.2f}}" for i, p in enumerate(parts)))
+    # customdata[0] is the beat's number (1-based): a click on any beat marker says which beat it is
+    number = np.arange(1, len(sample) + 1, dtype=np.float64)
+    custom = np.stack([number, result.score, result.confidence, np.nan_to_num(result.rr_s, nan=0.0)]
+                      + [result.parts[p] for p in parts], axis=1) if len(sample) else np.zeros((0, 4 + len(parts)))
+    hover = beat_hover(result.threshold, parts)
     for name, mask, colour, size in (("normal beat", ~abnormal, PALETTE[0], 5), ("abnormal beat", abnormal, PALETTE[1], 9)):
         fig.add_trace(go.Scattergl(x=t[mask], y=amp[mask], mode="markers", name=f"{name} ({int(mask.sum())})",
                                    marker={"color": colour, "size": size, "symbol": "circle" if size < 8 else "diamond"},
@@ -252,13 +259,15 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     if (ok & abnormal).any():
         fig.add_trace(go.Scatter(x=t[ok & abnormal], y=hr[ok & abnormal], mode="markers", showlegend=False,
                                  name="abnormal beat", marker={"color": PALETTE[1], "size": 6},
-                                 hovertemplate="%{x:.1f} s<br>%{y:.0f} bpm<extra>abnormal beat</extra>"),
+                                 customdata=number[ok & abnormal, None],
+                                 hovertemplate="beat %{customdata[0]:d} at %{x:.1f} s<br>%{y:.0f} bpm"
+                                               "<extra>abnormal beat</extra>"),
                       row=2, col=1)
     duration = x.size / fs if fs else 0.0
     summary = result.summary
     title = (f"{summary['beats']} beats, {summary['anomalies']} abnormal"
              + (f", mean heart rate {summary['mean_hr_bpm']:.0f} bpm" if summary["mean_hr_bpm"] else ""))
-    _layout(fig, title, height=620, margin={"l": 60, "r": 20, "t": 80, "b": 40},
+    apply_layout(fig, title, height=620, margin={"l": 60, "r": 20, "t": 80, "b": 40},
             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"})
     fig.update_xaxes(range=[0, min(window_s, duration) if duration else 1])  # both rows: they are matched
     fig.update_xaxes(title_text="time (s)", row=2, col=1,

@@ -509,6 +509,15 @@ class RecordingDetector:
             rr_s=table.rr_s, score=score, threshold=c.threshold, is_anomaly=score > c.threshold,
             confidence=c.confidence(score), parts=parts, features=table.features, model=self.model_info())
 
+    def beat_verdict(self, samples: np.ndarray, fs: float, peak: int):
+        """The beat at R peak ``peak`` as the beat autoencoder sees it: its ``Verdict`` (the
+        z-normalised template window, its reconstruction and per-sample error; the score and
+        verdict are the autoencoder's alone), or None when the window runs off the signal."""
+        margin = int(round(self.settings.margin_s * fs))
+        lo, hi = max(0, int(peak) - margin), min(samples.size, int(peak) + margin)
+        z, kept = beat_shapes(bandpass(samples[lo:hi], fs), fs, np.array([int(peak) - lo]), self.settings)
+        return self.beat.predict(z)[0] if kept.size else None
+
     @property
     def parts(self) -> tuple[str, ...]:
         return tuple(p for p in PARTS if any(FEATURE_PARTS[f] == p for f in self.combination.features))

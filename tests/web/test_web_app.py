@@ -120,10 +120,10 @@ def test_detector_loaded_once_per_process(app, client_for, world):
     detection.forget_detectors()
     client = client_for("doctor")
     client.post(f"/patients/{world.p}/analyses/example/normal")
-    loaded = dict(detection._detectors)
+    loaded = dict(detection._models)
     assert len(loaded) == 1
     client.post(f"/patients/{world.p}/analyses/example/abnormal")
-    assert dict(detection._detectors) == loaded  # the same object, not reloaded
+    assert dict(detection._models) == loaded  # the same object, not reloaded
 
 
 def test_clean_filename():

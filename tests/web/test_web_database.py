@@ -14,7 +14,8 @@ import pytest
 from webtools import BASE_CONFIG, add_user, csv_bytes, login, normal_beats, upload
 
 PG_URL = os.environ.get("ECGAD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-TABLES = {"users", "patients", "analyses", "analysis_beats", "audit_events", "alembic_version"}
+TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks", "audit_events",
+          "alembic_version"}
 
 
 def _postgres_problem() -> str | None:

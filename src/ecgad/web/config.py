@@ -13,11 +13,15 @@ DEFAULTS: dict = {
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MODEL_PATH": None,  # None: the model shipped with ecgad
+    "RECORDING_MODEL_PATH": None,  # None: the recording model shipped with ecgad
     "AUTO_MIGRATE": True,  # run Alembic migrations when the app is created
-    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # 20 MB per request
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # 20 MB per request (beat files, forms)
     "MAX_BEATS": 10_000,  # per upload
+    "MAX_RECORDING_BYTES": 256 * 1024 * 1024,  # per recording upload, all its files together
+    "MAX_RECORDING_HOURS": 24.0,
     "UPLOAD_EXTENSIONS": (".csv", ".tsv", ".txt", ".json"),
     "BEATS_PER_PAGE": 200,
+    "RECORDING_BEATS_PER_PAGE": 50,
     "PATIENTS_PER_PAGE": 50,
     "AUDIT_PER_PAGE": 50,
     # argon2id (RFC 9106's second recommended option); tests lower them.
@@ -54,6 +58,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict:
         out["SQLALCHEMY_DATABASE_URI"] = env["ECGAD_DATABASE_URL"]
     if env.get("ECGAD_MODEL_PATH"):
         out["MODEL_PATH"] = env["ECGAD_MODEL_PATH"]
+    if env.get("ECGAD_RECORDING_MODEL_PATH"):
+        out["RECORDING_MODEL_PATH"] = env["ECGAD_RECORDING_MODEL_PATH"]
     if env.get("ECGAD_SECURE_COOKIES"):
         secure = env["ECGAD_SECURE_COOKIES"].strip().lower() in TRUE
         out["SESSION_COOKIE_SECURE"] = out["REMEMBER_COOKIE_SECURE"] = secure

@@ -1,4 +1,4 @@
-"""The detector behind the web app: loaded once per process, on first use."""
+"""The models behind the web app: each loaded once per process, on first use."""
 from __future__ import annotations
 
 import threading
@@ -6,34 +6,46 @@ import threading
 from flask import current_app
 
 _lock = threading.Lock()
-_detectors: dict[str, object] = {}
+_models: dict[tuple[str, str], object] = {}
 
 
 class ModelUnavailable(RuntimeError):
     """The model file is missing or unreadable."""
 
 
-def get_detector():
-    """The app's detector (``MODEL_PATH``, else the model shipped with ecgad), loaded once."""
-    path = current_app.config.get("MODEL_PATH")
-    key = str(path) if path else "<shipped>"
-    detector = _detectors.get(key)
-    if detector is None:
+def _get(setting: str, load):
+    """The model at config ``setting`` (None: the one shipped with ecgad), loaded once by ``load``."""
+    path = current_app.config.get(setting)
+    key = (setting, str(path) if path else "<shipped>")
+    model = _models.get(key)
+    if model is None:
         with _lock:
-            detector = _detectors.get(key)
-            if detector is None:
-                from ecgad.detector import load_detector  # torch is imported here, not at app start
-
+            model = _models.get(key)
+            if model is None:
                 try:
-                    detector = load_detector(path or None)
+                    model = load(path or None)
                 except (ValueError, OSError) as exc:
-                    current_app.logger.error("cannot load the model: %s", exc)
+                    current_app.logger.error("cannot load the model (%s): %s", setting, exc)
                     raise ModelUnavailable(str(exc)) from None
-                _detectors[key] = detector
-    return detector
+                _models[key] = model
+    return model
+
+
+def get_detector():
+    """The beat detector (``MODEL_PATH``). torch is imported here, not at app start."""
+    from ecgad.detector import load_detector
+
+    return _get("MODEL_PATH", load_detector)
+
+
+def get_recording_detector():
+    """The recording detector (``RECORDING_MODEL_PATH``)."""
+    from ecgad.recording import load_recording_detector
+
+    return _get("RECORDING_MODEL_PATH", load_recording_detector)
 
 
 def forget_detectors() -> None:
-    """Drop loaded detectors (tests, or after replacing a model file)."""
+    """Drop loaded models (tests, or after replacing a model file)."""
     with _lock:
-        _detectors.clear()
+        _models.clear()

@@ -1,7 +1,7 @@
 """Friendly error pages (HTML), or JSON for API paths and JSON clients."""
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -34,7 +34,7 @@ def _size(n: int) -> str:
 def render_error(code: int, message: str | None = None, title: str | None = None):
     default_title, default_message = MESSAGES.get(code, (f"Error {code}", "The request could not be completed."))
     if code == 413:
-        default_message = default_message.format(limit=_size(int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)))
+        default_message = default_message.format(limit=_size(int(request.max_content_length or 0)))
     title, message = title or default_title, message or default_message
     if _wants_json():
         return {"error": title, "message": message, "status": code}, code

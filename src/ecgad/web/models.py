@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -107,12 +108,19 @@ class Analysis(db.Model):
     n_anomalies: Mapped[int] = mapped_column(Integer)
     max_score: Mapped[float] = mapped_column(Float)
     has_labels: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(String(16), default="beats", server_default="beats")  # beats | recording
 
     patient: Mapped[Patient] = relationship(back_populates="analyses")
     created_by: Mapped[User | None] = relationship()
     beats: Mapped[list[AnalysisBeat]] = relationship(
         back_populates="analysis", cascade="all, delete-orphan", passive_deletes=True,
         order_by="AnalysisBeat.position")
+    recording: Mapped[Recording | None] = relationship(
+        back_populates="analysis", cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def is_recording(self) -> bool:
+        return self.kind == "recording"
 
     @property
     def model(self) -> dict:
@@ -168,6 +176,110 @@ def pack_signal(beat: np.ndarray) -> bytes:
 def pack_curves(beat: np.ndarray, reconstruction: np.ndarray, error: np.ndarray) -> bytes:
     stacked = np.stack([np.asarray(a, dtype="<f4") for a in (beat, reconstruction, error)])
     return zlib.compress(np.ascontiguousarray(stacked).tobytes(), 6)
+
+
+class Recording(db.Model):
+    """The recording behind a recording analysis: the lead that was analysed and what was found."""
+
+    __tablename__ = "recordings"
+
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True)
+    format: Mapped[str] = mapped_column(String(16))  # wfdb | edf | csv | tsv
+    lead: Mapped[str] = mapped_column(String(64))
+    fs: Mapped[float] = mapped_column(Float)
+    n_samples: Mapped[int] = mapped_column(Integer)
+    mean_hr_bpm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    low_hr_bpm: Mapped[float | None] = mapped_column(Float, nullable=True)  # 5th percentile
+    high_hr_bpm: Mapped[float | None] = mapped_column(Float, nullable=True)  # 95th percentile
+    parts: Mapped[str] = mapped_column(String(255), default="")  # comma-separated names of the score's parts
+    # R peaks against the uploaded annotations (.atr), when there were some
+    annotated_beats: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sensitivity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    positive_predictivity: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    analysis: Mapped[Analysis] = relationship(back_populates="recording")
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.fs
+
+    @property
+    def part_names(self) -> list[str]:
+        return [p for p in self.parts.split(",") if p]
+
+    def samples(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """The lead's samples ``start:end`` (mV), read from the chunks that hold them."""
+        end = self.n_samples if end is None else min(end, self.n_samples)
+        start = max(0, start)
+        if end <= start:
+            return np.zeros(0, dtype=np.float32)
+        first, last = start // SIGNAL_CHUNK, (end - 1) // SIGNAL_CHUNK
+        chunks = db.session.scalars(
+            select(RecordingChunk.data).where(RecordingChunk.analysis_id == self.analysis_id,
+                                              RecordingChunk.position.between(first, last))
+            .order_by(RecordingChunk.position)).all()
+        joined = np.concatenate([np.frombuffer(zlib.decompress(c), dtype="<f4") for c in chunks])
+        return joined[start - first * SIGNAL_CHUNK:end - first * SIGNAL_CHUNK]
+
+
+SIGNAL_CHUNK = 1 << 16  # samples per stored chunk: a window of the signal reads only the chunks it needs
+
+
+class RecordingChunk(db.Model):
+    """``SIGNAL_CHUNK`` samples of a recording's lead: zlib(little-endian float32, mV)."""
+
+    __tablename__ = "recording_chunks"
+
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("recordings.analysis_id", ondelete="CASCADE"),
+                                             primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+def signal_chunks(analysis_id: int, samples: np.ndarray):
+    """Rows of ``RecordingChunk`` for a whole lead, one at a time (a day of signal is hundreds of MB)."""
+    samples = np.ascontiguousarray(samples, dtype="<f4")
+    for i, start in enumerate(range(0, samples.size, SIGNAL_CHUNK)):
+        yield {"analysis_id": analysis_id, "position": i,
+               "data": zlib.compress(samples[start:start + SIGNAL_CHUNK].tobytes(), 6)}
+
+
+class RecordingBeat(db.Model):
+    """One beat found in a recording: where it is, its score, verdict and the parts of the score."""
+
+    __tablename__ = "recording_beats"
+    __table_args__ = (UniqueConstraint("analysis_id", "position"),
+                      Index("ix_recording_beats_analysis_id_score", "analysis_id", "score"),
+                      Index("ix_recording_beats_analysis_id_sample", "analysis_id", "sample"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # 0-based, in time order
+    sample: Mapped[int] = mapped_column(Integer)  # R peak, at the recording's sampling rate
+    rr_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # before this beat
+    score: Mapped[float] = mapped_column(Float)
+    is_anomaly: Mapped[bool] = mapped_column(Boolean)
+    confidence: Mapped[float] = mapped_column(Float)
+    # log-odds each part adds to the score (0 for a typical normal beat)
+    part_autoencoder: Mapped[float | None] = mapped_column(Float, nullable=True)
+    part_template: Mapped[float | None] = mapped_column(Float, nullable=True)
+    part_rhythm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    annotation: Mapped[str | None] = mapped_column(String(4), nullable=True)  # the .atr beat symbol
+
+    @property
+    def number(self) -> int:
+        return self.position + 1
+
+    @property
+    def heart_rate_bpm(self) -> float | None:
+        return 60.0 / self.rr_s if self.rr_s else None
+
+    @property
+    def verdict_text(self) -> str:
+        return f"{'anomalous' if self.is_anomaly else 'normal'}, confidence {self.confidence:.2f}"
+
+    def part(self, name: str) -> float | None:
+        return getattr(self, f"part_{name}", None)
 
 
 class AuditEvent(db.Model):

@@ -14,7 +14,7 @@ from ..forms import ConfirmForm
 from ..models import Analysis, AnalysisBeat
 from ..patients.views import own_patient, render_patient
 from ..util import Page, page_arg
-from . import bp, service
+from . import bp, recording_views, service
 from .forms import UploadForm
 
 SORTS = {
@@ -101,6 +101,9 @@ def show(analysis_id: int):
     from ecgad.plots import class_name
 
     analysis = visible_analysis(analysis_id)
+    can_change = analysis.patient.doctor_id == current_user.id
+    if analysis.is_recording:
+        return recording_views.show(analysis, can_change)
     only = "anomalies" if request.args.get("only") == "anomalies" else "all"
     sort = request.args.get("sort", "number")
     if sort not in SORTS:
@@ -127,13 +130,18 @@ def show(analysis_id: int):
     return render_template(
         "analyses/show.html", analysis=analysis, patient=analysis.patient, beats=beats, page=page, only=only,
         sort=sort, link=link, selected=selected, figure_json=_figure(analysis, selected) if selected else None,
-        class_name=class_name, can_change=analysis.patient.doctor_id == current_user.id)
+        class_name=class_name, can_change=can_change)
 
 
 @bp.get("/analyses/<int:analysis_id>/beats/<int:number>.json")
 @login_required
 def beat_json(analysis_id: int, number: int):
     analysis = visible_analysis(analysis_id)
+    if analysis.is_recording:
+        beat = recording_views.find_beat(analysis, number)
+        if beat is None:
+            abort(404)
+        return recording_views.beat_json(analysis, beat)
     beat = _beat(analysis, number)
     if beat is None:
         abort(404)

@@ -93,17 +93,21 @@ def create():
 @bp.get("/<int:patient_id>")
 @login_required
 def show(patient_id: int):
-    from ..analyses.forms import UploadForm
-
     patient = visible_patient(patient_id)
-    return render_patient(patient, UploadForm())
+    return render_patient(patient)
 
 
-def render_patient(patient: Patient, upload_form, upload_error: str | None = None, status: int = 200):
+def render_patient(patient: Patient, upload_form=None, upload_error: str | None = None, status: int = 200, *,
+                   recording_form=None, recording_error: str | None = None):
+    """The patient's page; an upload that failed comes back with its form and error."""
+    from ..analyses.forms import RecordingForm, UploadForm
+
     analyses = db.session.scalars(select(Analysis).where(Analysis.patient_id == patient.id)
                                   .order_by(Analysis.created_at.desc(), Analysis.id.desc())).all()
-    return render_template("patients/show.html", patient=patient, analyses=analyses, form=upload_form,
-                           example_form=ConfirmForm(), upload_error=upload_error,
+    return render_template("patients/show.html", patient=patient, analyses=analyses,
+                           form=upload_form or UploadForm(formdata=None), upload_error=upload_error,
+                           recording_form=recording_form or RecordingForm(formdata=None, prefix="recording"),
+                           recording_error=recording_error, example_form=ConfirmForm(),
                            can_change=patient.doctor_id == current_user.id), status
 
 

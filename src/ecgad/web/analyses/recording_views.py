@@ -1,0 +1,162 @@
+"""Recordings: upload on a patient's page, the timeline page, one beat's figure."""
+from __future__ import annotations
+
+import json
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..detection import ModelUnavailable, get_recording_detector
+from ..extensions import db
+from ..models import Analysis, RecordingBeat
+from ..patients.views import own_patient, render_patient
+from ..util import Page, page_arg
+from . import bp, timeline
+from .forms import RecordingForm
+from .recordings import analyse_recording
+from .service import AnalysisError
+
+SORTS = {
+    "number": (RecordingBeat.position,),
+    "-number": (RecordingBeat.position.desc(),),
+    "score": (RecordingBeat.score, RecordingBeat.position),
+    "-score": (RecordingBeat.score.desc(), RecordingBeat.position),
+    "confidence": (RecordingBeat.confidence, RecordingBeat.position),
+    "-confidence": (RecordingBeat.confidence.desc(), RecordingBeat.position),
+}
+MODEL_MISSING = ("The recording model is not available on this server, so nothing could be analysed. "
+                 "Tell your administrator.")
+
+
+def script_json(text: str) -> str:
+    """JSON safe to place inside a <script type="application/json"> block."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def clock(seconds: float) -> str:
+    """hh:mm:ss.s"""
+    h, rest = divmod(float(seconds), 3600)
+    m, s = divmod(rest, 60)
+    return f"{int(h):02d}:{int(m):02d}:{s:04.1f}"
+
+
+@bp.post("/patients/<int:patient_id>/recordings")
+@login_required
+def upload_recording(patient_id: int):
+    patient = own_patient(patient_id)
+    request.max_content_length = current_app.config["MAX_RECORDING_BYTES"]  # before the body is read
+    form = RecordingForm(prefix="recording")
+    if not form.validate_on_submit():
+        message = next((e for errors in form.errors.values() for e in errors), "The upload could not be read.")
+        return render_patient(patient, recording_form=form, recording_error=message, status=400)
+    try:
+        analysis = analyse_recording(patient, current_user._get_current_object(), form.files.data,
+                                     fs=form.fs.data, lead=(form.lead.data or "").strip() or None)
+    except AnalysisError as exc:
+        return render_patient(patient, recording_form=form, recording_error=str(exc), status=400)
+    except ModelUnavailable:
+        return render_patient(patient, recording_form=form, recording_error=MODEL_MISSING, status=503)
+    flash(f"{analysis.filename}: {analysis.n_beats} beats found, {analysis.n_anomalies} anomalous.", "success")
+    return redirect(url_for("analyses.show", analysis_id=analysis.id))
+
+
+def timeline_json(analysis: Analysis) -> str:
+    return script_json(timeline.figure(analysis).to_json())
+
+
+def beat_figure_json(analysis: Analysis, beat: RecordingBeat) -> str | None:
+    """The beat-vs-reconstruction figure of one recorded beat, with the recording's verdict; None
+    when its window runs off the recording."""
+    from dataclasses import replace
+
+    from ecgad.plots import beat_figure
+
+    recording = analysis.recording
+    margin = int(round(4 * recording.fs))  # the detector reads 3 s either side of the beat
+    lo = max(0, beat.sample - margin)
+    excerpt = recording.samples(lo, beat.sample + margin)
+    verdict = get_recording_detector().beat_verdict(excerpt, recording.fs, beat.sample - lo)
+    if verdict is None:
+        return None
+    verdict = replace(verdict, index=beat.position, score=beat.score, threshold=analysis.threshold,
+                      is_anomaly=beat.is_anomaly, confidence=beat.confidence, meta=analysis.model)
+    title = f"Beat {beat.number} at {clock(beat.sample / recording.fs)}"
+    return script_json(beat_figure(verdict, title=title).to_json())
+
+
+def find_beat(analysis: Analysis, number: int | None) -> RecordingBeat | None:
+    query = select(RecordingBeat).where(RecordingBeat.analysis_id == analysis.id)
+    if number is not None:
+        return db.session.scalar(query.where(RecordingBeat.position == number - 1))
+    return db.session.scalar(query.order_by(RecordingBeat.score.desc(), RecordingBeat.position).limit(1))
+
+
+def _figure_or_none(analysis: Analysis, beat: RecordingBeat | None) -> str | None:
+    if beat is None:
+        return None
+    try:
+        return beat_figure_json(analysis, beat)
+    except ModelUnavailable:
+        return None
+
+
+def show(analysis: Analysis, can_change: bool):
+    """The page of a recording analysis (called by ``views.show``)."""
+    only = "all" if request.args.get("only") == "all" else "anomalies"
+    sort = request.args.get("sort", "number")
+    if sort not in SORTS:
+        sort = "number"
+    number = request.args.get("beat", type=int)
+    selected = find_beat(analysis, number)
+    if number is not None and selected is None:
+        abort(404)
+    query = select(RecordingBeat).where(RecordingBeat.analysis_id == analysis.id)
+    if only == "anomalies":
+        query = query.where(RecordingBeat.is_anomaly.is_(True))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = Page.make(page_arg(), current_app.config["RECORDING_BEATS_PER_PAGE"], total)
+    beats = db.session.scalars(query.order_by(*SORTS[sort]).limit(page.per_page).offset(page.offset)).all()
+    state = {"only": "all" if only == "all" else None, "sort": sort if sort != "number" else None,
+             "beat": selected.number if selected and number is not None else None,
+             "page": page.number if page.number > 1 else None}
+
+    def link(**changes) -> str:
+        args = {k: v for k, v in {**state, **changes}.items() if v is not None}
+        return url_for("analyses.show", analysis_id=analysis.id, **args)
+
+    return render_template(
+        "analyses/recording.html", analysis=analysis, recording=analysis.recording, patient=analysis.patient,
+        beats=beats, page=page, only=only, sort=sort, link=link, selected=selected, clock=clock,
+        timeline_json=timeline_json(analysis), figure_json=_figure_or_none(analysis, selected),
+        can_change=can_change)
+
+
+@bp.get("/analyses/<int:analysis_id>/timeline.json")
+@login_required
+def timeline_window(analysis_id: int):
+    """The signal and beats of one window of a recording (``start`` and ``end`` in seconds)."""
+    from .views import visible_analysis
+
+    analysis = visible_analysis(analysis_id)
+    if not analysis.is_recording:
+        abort(404)
+    start, end = request.args.get("start", type=float), request.args.get("end", type=float)
+    if start is None or end is None or not end > start:
+        return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",
+                "status": 400}, 400
+    return timeline.window_data(analysis, start, end)
+
+
+def beat_json(analysis: Analysis, beat: RecordingBeat) -> dict:
+    """One recorded beat as JSON (called by ``views.beat_json``)."""
+    figure = _figure_or_none(analysis, beat)
+    recording = analysis.recording
+    return {"analysis": analysis.id, "beat": beat.number, "sample": beat.sample,
+            "time_s": round(beat.sample / recording.fs, 4), "time": clock(beat.sample / recording.fs),
+            "rr_s": beat.rr_s, "heart_rate_bpm": beat.heart_rate_bpm, "score": beat.score,
+            "threshold": analysis.threshold, "is_anomaly": beat.is_anomaly, "confidence": beat.confidence,
+            "verdict": beat.verdict_text, "annotation": beat.annotation,
+            "parts": {p: beat.part(p) for p in recording.part_names},
+            "figure": json.loads(figure) if figure else None}
+

@@ -1,0 +1,168 @@
+"""Analyse an uploaded ECG recording and store it, all in one transaction.
+
+Accepted uploads: one EDF/EDF+ file; one CSV/TSV file (with a time column, or
+with the sampling rate given in the form); or a WFDB record's ``.hea`` with its
+signal files (``.dat``) and, optionally, its beat annotations (``.atr``). The
+files are written to a private temporary folder under their cleaned names and
+read there by ``ecgad.data.readers``; WFDB headers may name only files of the
+same upload.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path, PurePath
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import insert
+
+from .. import audit
+from ..detection import get_recording_detector
+from ..extensions import db
+from ..models import Analysis, Patient, Recording, RecordingBeat, RecordingChunk, User, signal_chunks
+from .service import NOTHING_STORED, AnalysisError, clean_filename
+
+WFDB_SIGNAL_EXTENSIONS = (".dat",)
+SINGLE_FILE_EXTENSIONS = (".edf", ".bdf", ".csv", ".tsv", ".txt")
+ACCEPT = ".hea,.dat,.atr,.edf,.bdf,.csv,.tsv,.txt"
+WHAT_IS_ACCEPTED = ("Upload one EDF file, one CSV or TSV file (with a time column or the sampling rate), "
+                    "or a WFDB record: its .hea and .dat files together, with its .atr annotations if you have them.")
+
+
+def _fail(message: str) -> AnalysisError:
+    return AnalysisError(f"{message.rstrip('.')}. {NOTHING_STORED}")
+
+
+def _plan(names: Sequence[str]) -> tuple[str, str | None]:
+    """``(the file to read, the annotation extension or None)`` of an upload's file names."""
+    suffixes = [PurePath(n).suffix.lower() for n in names]
+    if len(set(names)) != len(names):
+        raise _fail(f"two uploaded files have the same name. {WHAT_IS_ACCEPTED}")
+    headers = [n for n, s in zip(names, suffixes, strict=True) if s == ".hea"]
+    if headers:
+        if len(headers) > 1:
+            raise _fail(f"{len(headers)} WFDB headers ({', '.join(headers)}); upload one record at a time")
+        stem = PurePath(headers[0]).stem
+        other = [n for n, s in zip(names, suffixes, strict=True) if s not in (".hea", ".dat", ".atr")]
+        if other:
+            raise _fail(f"{', '.join(other)}: not part of a WFDB record. {WHAT_IS_ACCEPTED}")
+        atr = [n for n, s in zip(names, suffixes, strict=True) if s == ".atr"]
+        if atr and atr != [f"{stem}.atr"]:
+            raise _fail(f"the annotations must be named {stem}.atr, after the header {headers[0]}")
+        return headers[0], "atr" if atr else None
+    if any(s in (".dat", ".atr") for s in suffixes):
+        raise _fail(f"WFDB files without their header (.hea). {WHAT_IS_ACCEPTED}")
+    if len(names) != 1:
+        raise _fail(f"{len(names)} files. {WHAT_IS_ACCEPTED}")
+    if suffixes[0] not in SINGLE_FILE_EXTENSIONS:
+        found = f"files of type {suffixes[0]}" if suffixes[0] else "files without an extension"
+        raise _fail(f"{names[0]}: {found} are not accepted. {WHAT_IS_ACCEPTED}")
+    return names[0], None
+
+
+def read_upload(files, folder: Path, fs: float | None, lead: str | None):
+    """Save ``files`` (Werkzeug FileStorage) into ``folder`` and read the recording and its annotations:
+    ``(signal, annotations or None, format)``."""
+    from ecgad.data.readers import RecordingError, read_annotations, read_recording
+
+    names = [clean_filename(f.filename) for f in files]
+    target, annotations = _plan(names)
+    for storage, name in zip(files, names, strict=True):
+        storage.save(folder / name)
+
+    def readable(exc: Exception) -> AnalysisError:  # the temporary folder means nothing to people
+        return _fail(str(exc).replace(f"{folder}/", "").replace(str(folder), "the upload"))
+
+    lead_arg = int(lead) if lead and lead.isdigit() else (lead or None)
+    try:
+        if target.lower().endswith(".hea"):
+            import wfdb
+
+            if getattr(wfdb.rdheader(str(folder / PurePath(target).stem)), "n_seg", None):
+                raise _fail(f"{target} is a multi-segment WFDB record; upload a single-segment record")
+        signal = read_recording(folder / target, lead=lead_arg, fs=fs)
+        reference = read_annotations(folder / target, annotations) if annotations else None
+    except RecordingError as exc:
+        raise readable(exc) from None
+    except AnalysisError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - wfdb / pyedflib raise assorted types on malformed files
+        raise readable(RecordingError(f"{target}: the file could not be read ({type(exc).__name__})")) from None
+    kind = "wfdb" if target.lower().endswith(".hea") else (
+        "edf" if PurePath(target).suffix.lower() in (".edf", ".bdf") else PurePath(target).suffix.lower()[1:])
+    return signal, reference, kind
+
+
+def _check_duration(signal) -> None:
+    hours = current_app.config["MAX_RECORDING_HOURS"]
+    if signal.duration_s > hours * 3600:
+        raise _fail(f"the recording lasts {signal.duration_s / 3600:.1f} hours; at most {hours:g} hours are "
+                    f"accepted per upload: split it")
+
+
+def analyse_recording(patient: Patient, user: User, files, *, fs: float | None = None,
+                      lead: str | None = None) -> Analysis:
+    """Read, score and store one uploaded recording; raises AnalysisError and stores nothing."""
+    from ecgad.data.rpeaks import match_peaks
+    from ecgad.recording import label_peaks
+
+    detector = get_recording_detector()  # first: a missing model is reported before any work
+    with tempfile.TemporaryDirectory(prefix="ecgad-upload-") as tmp:
+        signal, reference, kind = read_upload(files, Path(tmp), fs, lead)
+    _check_duration(signal)
+    result = detector.analyze(signal)
+    if len(result) == 0:
+        raise _fail(f"no heartbeats were found in lead {signal.lead}; is it an ECG lead? "
+                    f"Choose another lead by name or number")
+    filename = ", ".join(sorted(clean_filename(f.filename) for f in files))[:255]
+    annotation = None
+    stats: dict = {}
+    if reference is not None:
+        ref_samples, ref_symbols = reference
+        annotation = label_peaks(result.sample, ref_samples, ref_symbols, signal.fs)
+        from ecgad.data.rpeaks import BEAT_SYMBOLS
+
+        beats = ref_samples[np.isin(ref_symbols, list(BEAT_SYMBOLS))]
+        tp, fp, fn = match_peaks(result.sample, beats, signal.fs)
+        stats = {"annotated_beats": int(beats.size),
+                 "sensitivity": tp / (tp + fn) if tp + fn else None,
+                 "positive_predictivity": tp / (tp + fp) if tp + fp else None}
+    hr = result.heart_rate_bpm[np.isfinite(result.heart_rate_bpm)]
+    info = detector.model_info()
+    try:
+        analysis = Analysis(
+            patient_id=patient.id, created_by_id=user.id, filename=filename, source="upload", kind="recording",
+            model_id=str(info.get("model_id") or "")[:64], model_version=str(info.get("version") or "")[:32],
+            model_info=json.dumps(info, default=str), threshold=float(result.threshold), n_beats=len(result),
+            n_anomalies=int(result.is_anomaly.sum()), max_score=float(result.score.max()), has_labels=reference is not None)
+        db.session.add(analysis)
+        db.session.flush()
+        db.session.add(Recording(
+            analysis_id=analysis.id, format=kind, lead=signal.lead[:64], fs=signal.fs, n_samples=len(signal),
+            mean_hr_bpm=result.summary["mean_hr_bpm"],
+            low_hr_bpm=float(np.percentile(hr, 5)) if hr.size else None,
+            high_hr_bpm=float(np.percentile(hr, 95)) if hr.size else None,
+            parts=",".join(result.parts), **stats))
+        db.session.flush()
+        for row in signal_chunks(analysis.id, signal.samples):
+            db.session.execute(insert(RecordingChunk), [row])
+        rows = [{
+            "analysis_id": analysis.id, "position": i, "sample": int(result.sample[i]),
+            "rr_s": float(result.rr_s[i]) if np.isfinite(result.rr_s[i]) else None,
+            "score": float(result.score[i]), "is_anomaly": bool(result.is_anomaly[i]),
+            "confidence": float(result.confidence[i]),
+            **{f"part_{p}": float(v[i]) for p, v in result.parts.items()},
+            "annotation": (str(annotation[i]) or None) if annotation is not None else None,
+        } for i in range(len(result))]
+        for start in range(0, len(rows), 5000):
+            db.session.execute(insert(RecordingBeat), rows[start:start + 5000])
+        audit.record("analysis.create", "analysis", analysis.id,
+                     f"patient={patient.id}; recording={filename}; lead={signal.lead}; beats={analysis.n_beats}; "
+                     f"anomalies={analysis.n_anomalies}; model={analysis.model_id}", actor=user)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return analysis

@@ -1,0 +1,156 @@
+/* The recording page: draws the timeline whose Plotly JSON sits in #timeline-figure-data,
+   and on a click on a beat fetches that beat's figure and details into the beat panel.
+   Text goes in with textContent only: nothing from the server is parsed as HTML. */
+(function () {
+  "use strict";
+
+  var CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
+
+  function setText(id, text) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = text; }
+  }
+
+  function fixed(value, digits) {
+    return value === null || value === undefined ? "—" : Number(value).toFixed(digits);
+  }
+
+  function signed(value) {
+    return value === null || value === undefined ? "—" : (value >= 0 ? "+" : "") + Number(value).toFixed(2);
+  }
+
+  function showBeat(beat) {
+    setText("beat-heading", "Beat " + beat.beat + " at " + beat.time);
+    var line = document.getElementById("beat-verdict-line");
+    if (line) {
+      line.className = "verdict " + (beat.is_anomaly ? "verdict-anomalous" : "verdict-normal");
+    }
+    setText("beat-verdict", beat.verdict);
+    setText("beat-score", "score " + fixed(beat.score, 3) + (beat.is_anomaly ? " > " : " ≤ ") +
+            "threshold " + fixed(beat.threshold, 3));
+    var details = document.getElementById("beat-details");
+    if (details) {
+      var items = ["RR " + (beat.rr_s ? fixed(beat.rr_s, 3) + " s" : "—")];
+      Object.keys(beat.parts || {}).forEach(function (name) { items.push(name + " " + signed(beat.parts[name])); });
+      if (beat.annotation) { items.push("annotation " + beat.annotation); }
+      details.textContent = "";
+      items.forEach(function (text) {
+        var span = document.createElement("span");
+        span.textContent = text;
+        details.appendChild(span);
+      });
+    }
+    var target = document.getElementById("beat-plot");
+    if (beat.figure) {
+      window.Plotly.react(target, beat.figure.data, beat.figure.layout, CONFIG).then(function () {
+        target.setAttribute("data-rendered", "true");
+        target.setAttribute("data-beat", String(beat.beat));
+      });
+    } else {
+      window.Plotly.purge(target);
+      target.textContent = "This beat lies too close to the start or end of the recording to be drawn.";
+      target.setAttribute("data-beat", String(beat.beat));
+    }
+    var url = new URL(window.location.href);
+    url.searchParams.set("beat", String(beat.beat));
+    window.history.replaceState(null, "", url.pathname + url.search + "#beat-plot-section");
+  }
+
+  function loadBeat(timeline, number) {
+    var url = timeline.getAttribute("data-beat-url").replace(/\/0\.json$/, "/" + number + ".json");
+    var target = document.getElementById("beat-plot");
+    target.setAttribute("aria-busy", "true");
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(showBeat)
+      .catch(function () {
+        setText("beat-heading", "Beat " + number + ": could not be loaded; reload the page and try again.");
+      })
+      .then(function () { target.removeAttribute("aria-busy"); });
+  }
+
+  /* Row 1 holds the window in view only: when the view moves, fetch the new window's signal and beats. */
+  function followView(timeline) {
+    var url = timeline.getAttribute("data-window-url");
+    var note = document.getElementById("timeline-note");
+    var shown = null;
+    var timer = null;
+    var asked = 0;
+
+    function load() {
+      var range = timeline.layout.xaxis.range;
+      var start = Number(range[0]), end = Number(range[1]);
+      if (!(end > start)) { return; }
+      var key = start.toFixed(3) + ":" + end.toFixed(3);
+      if (key === shown) { return; }
+      var ticket = ++asked;
+      timeline.setAttribute("aria-busy", "true");
+      fetch(url + "?start=" + encodeURIComponent(start) + "&end=" + encodeURIComponent(end),
+            { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) { throw new Error("HTTP " + response.status); }
+          return response.json();
+        })
+        .then(function (w) {
+          if (ticket !== asked) { return; }  // the view moved on meanwhile
+          shown = key;
+          return window.Plotly.restyle(timeline, {
+            x: [w.signal.x, w.normal.x, w.abnormal.x],
+            y: [w.signal.y, w.normal.y, w.abnormal.y],
+            customdata: [null, w.normal.customdata, w.abnormal.customdata]
+          }, [0, 1, 2]).then(function () {
+            timeline.setAttribute("data-window", start.toFixed(1) + "-" + end.toFixed(1));
+            if (note) {
+              note.textContent = w.complete ? "" : w.beats + " beats in view: only the anomalous ones are marked; zoom in to see every beat.";
+            }
+          });
+        })
+        .catch(function () {
+          if (note) { note.textContent = "This part of the recording could not be loaded; reload the page."; }
+        })
+        .then(function () { if (ticket === asked) { timeline.removeAttribute("aria-busy"); } });
+    }
+
+    timeline.on("plotly_relayout", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(load, 150);
+    });
+  }
+
+  function draw() {
+    var holder = document.getElementById("timeline-figure-data");
+    var timeline = document.getElementById("timeline-plot");
+    if (!holder || !timeline) { return; }
+    if (!window.Plotly) {
+      timeline.textContent = "The interactive plot could not be loaded.";
+      timeline.setAttribute("data-rendered", "error");
+      return;
+    }
+    var figure;
+    try {
+      figure = JSON.parse(holder.textContent);
+    } catch (err) {
+      timeline.textContent = "The plot data could not be read.";
+      timeline.setAttribute("data-rendered", "error");
+      return;
+    }
+    window.Plotly.newPlot(timeline, figure.data, figure.layout, CONFIG).then(function () {
+      timeline.setAttribute("data-rendered", "true");
+      timeline.on("plotly_click", function (event) {
+        var point = event && event.points && event.points[0];
+        var custom = point && point.customdata;
+        if (custom && custom.length) { loadBeat(timeline, Math.round(custom[0])); }
+      });
+      followView(timeline);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();
