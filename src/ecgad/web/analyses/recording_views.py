@@ -41,11 +41,18 @@ def clock(seconds: float) -> str:
     return f"{int(h):02d}:{int(m):02d}:{s:04.1f}"
 
 
+@bp.url_value_preprocessor
+def _allow_large_recordings(endpoint: str | None, values: dict | None) -> None:
+    """Recordings may be larger than other requests. Set here because URL value preprocessors run
+    before every before_request function, the CSRF check among them, which reads the body."""
+    if endpoint == "analyses.upload_recording":
+        request.max_content_length = current_app.config["MAX_RECORDING_BYTES"]
+
+
 @bp.post("/patients/<int:patient_id>/recordings")
 @login_required
 def upload_recording(patient_id: int):
     patient = own_patient(patient_id)
-    request.max_content_length = current_app.config["MAX_RECORDING_BYTES"]  # before the body is read
     form = RecordingForm(prefix="recording")
     if not form.validate_on_submit():
         message = next((e for errors in form.errors.values() for e in errors), "The upload could not be read.")
