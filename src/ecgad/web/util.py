@@ -52,3 +52,8 @@ class Page:
         page = cls(number, per_page, total)
         page.number = min(max(1, number), page.pages)
         return page
+
+
+def script_json(text: str) -> str:
+    """JSON text made safe to place inside a <script type="application/json"> block."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -5,33 +5,18 @@ import json
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from ..detection import ModelUnavailable, get_recording_detector
-from ..extensions import db
 from ..models import Analysis, RecordingBeat
 from ..patients.views import own_patient, render_patient
-from ..util import Page, page_arg
-from . import bp, timeline
+from ..util import script_json
+from . import bp, listing, timeline
 from .forms import RecordingForm
 from .recordings import analyse_recording
 from .service import AnalysisError
 
-SORTS = {
-    "number": (RecordingBeat.position,),
-    "-number": (RecordingBeat.position.desc(),),
-    "score": (RecordingBeat.score, RecordingBeat.position),
-    "-score": (RecordingBeat.score.desc(), RecordingBeat.position),
-    "confidence": (RecordingBeat.confidence, RecordingBeat.position),
-    "-confidence": (RecordingBeat.confidence.desc(), RecordingBeat.position),
-}
 MODEL_MISSING = ("The recording model is not available on this server, so nothing could be analysed. "
                  "Tell your administrator.")
-
-
-def script_json(text: str) -> str:
-    """JSON safe to place inside a <script type="application/json"> block."""
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def clock(seconds: float) -> str:
@@ -92,13 +77,6 @@ def beat_figure_json(analysis: Analysis, beat: RecordingBeat) -> str | None:
     return script_json(beat_figure(verdict, title=title).to_json())
 
 
-def find_beat(analysis: Analysis, number: int | None) -> RecordingBeat | None:
-    query = select(RecordingBeat).where(RecordingBeat.analysis_id == analysis.id)
-    if number is not None:
-        return db.session.scalar(query.where(RecordingBeat.position == number - 1))
-    return db.session.scalar(query.order_by(RecordingBeat.score.desc(), RecordingBeat.position).limit(1))
-
-
 def _figure_or_none(analysis: Analysis, beat: RecordingBeat | None) -> str | None:
     if beat is None:
         return None
@@ -109,33 +87,14 @@ def _figure_or_none(analysis: Analysis, beat: RecordingBeat | None) -> str | Non
 
 
 def show(analysis: Analysis, can_change: bool):
-    """The page of a recording analysis (called by ``views.show``)."""
-    only = "all" if request.args.get("only") == "all" else "anomalies"
-    sort = request.args.get("sort", "number")
-    if sort not in SORTS:
-        sort = "number"
-    number = request.args.get("beat", type=int)
-    selected = find_beat(analysis, number)
-    if number is not None and selected is None:
-        abort(404)
-    query = select(RecordingBeat).where(RecordingBeat.analysis_id == analysis.id)
-    if only == "anomalies":
-        query = query.where(RecordingBeat.is_anomaly.is_(True))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = Page.make(page_arg(), current_app.config["RECORDING_BEATS_PER_PAGE"], total)
-    beats = db.session.scalars(query.order_by(*SORTS[sort]).limit(page.per_page).offset(page.offset)).all()
-    state = {"only": "all" if only == "all" else None, "sort": sort if sort != "number" else None,
-             "beat": selected.number if selected and number is not None else None,
-             "page": page.number if page.number > 1 else None}
-
-    def link(**changes) -> str:
-        args = {k: v for k, v in {**state, **changes}.items() if v is not None}
-        return url_for("analyses.show", analysis_id=analysis.id, **args)
-
+    """The page of a recording analysis (called by ``views.show``): anomalous beats listed by default."""
+    selected = listing.selected_beat(RecordingBeat, analysis)
+    table = listing.list_beats(RecordingBeat, analysis, selected, current_app.config["RECORDING_BEATS_PER_PAGE"],
+                               default_only="anomalies")
     return render_template(
         "analyses/recording.html", analysis=analysis, recording=analysis.recording, patient=analysis.patient,
-        beats=beats, page=page, only=only, sort=sort, link=link, selected=selected, clock=clock,
-        timeline_json=timeline_json(analysis), figure_json=_figure_or_none(analysis, selected),
+        beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
+        clock=clock, timeline_json=timeline_json(analysis), figure_json=_figure_or_none(analysis, selected),
         can_change=can_change)
 
 

@@ -3,28 +3,19 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from .. import audit
 from ..detection import ModelUnavailable
 from ..extensions import db
 from ..forms import ConfirmForm
-from ..models import Analysis, AnalysisBeat
+from ..models import Analysis, AnalysisBeat, RecordingBeat
 from ..patients.views import own_patient, render_patient
-from ..util import Page, page_arg
-from . import bp, recording_views, service
+from ..util import script_json
+from . import bp, listing, recording_views, service
 from .forms import UploadForm
 
-SORTS = {
-    "number": (AnalysisBeat.position,),
-    "-number": (AnalysisBeat.position.desc(),),
-    "score": (AnalysisBeat.score, AnalysisBeat.position),
-    "-score": (AnalysisBeat.score.desc(), AnalysisBeat.position),
-    "confidence": (AnalysisBeat.confidence, AnalysisBeat.position),
-    "-confidence": (AnalysisBeat.confidence.desc(), AnalysisBeat.position),
-}
 MODEL_MISSING = ("The anomaly model is not available on this server, so nothing could be analysed. "
                  "Tell your administrator.")
 
@@ -83,16 +74,7 @@ def _figure(analysis: Analysis, beat: AnalysisBeat) -> str:
     verdict = Verdict(index=beat.position, score=beat.score, threshold=analysis.threshold,
                       is_anomaly=beat.is_anomaly, confidence=beat.confidence, beat=samples,
                       reconstruction=recon, error=error, meta=analysis.model)
-    text = beat_figure(verdict, title=f"Beat {beat.number}").to_json()
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _beat(analysis: Analysis, number: int | None) -> AnalysisBeat | None:
-    if number is not None:
-        return db.session.scalar(select(AnalysisBeat).where(AnalysisBeat.analysis_id == analysis.id,
-                                                            AnalysisBeat.position == number - 1))
-    return db.session.scalar(select(AnalysisBeat).where(AnalysisBeat.analysis_id == analysis.id)
-                             .order_by(AnalysisBeat.score.desc(), AnalysisBeat.position).limit(1))
+    return script_json(beat_figure(verdict, title=f"Beat {beat.number}").to_json())
 
 
 @bp.get("/analyses/<int:analysis_id>")
@@ -104,33 +86,12 @@ def show(analysis_id: int):
     can_change = analysis.patient.doctor_id == current_user.id
     if analysis.is_recording:
         return recording_views.show(analysis, can_change)
-    only = "anomalies" if request.args.get("only") == "anomalies" else "all"
-    sort = request.args.get("sort", "number")
-    if sort not in SORTS:
-        sort = "number"
-    number = request.args.get("beat", type=int)
-    selected = _beat(analysis, number)
-    if number is not None and selected is None:
-        abort(404)
-
-    query = select(AnalysisBeat).where(AnalysisBeat.analysis_id == analysis.id)
-    if only == "anomalies":
-        query = query.where(AnalysisBeat.is_anomaly.is_(True))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = Page.make(page_arg(), current_app.config["BEATS_PER_PAGE"], total)
-    beats = db.session.scalars(query.order_by(*SORTS[sort]).limit(page.per_page).offset(page.offset)).all()
-    state = {"only": only if only != "all" else None, "sort": sort if sort != "number" else None,
-             "beat": selected.number if selected else None, "page": page.number if page.number > 1 else None}
-
-    def link(**changes) -> str:
-        """This page's URL with some of its state changed (None drops a parameter)."""
-        args = {k: v for k, v in {**state, **changes}.items() if v is not None}
-        return url_for("analyses.show", analysis_id=analysis.id, **args)
-
+    selected = listing.selected_beat(AnalysisBeat, analysis)
+    table = listing.list_beats(AnalysisBeat, analysis, selected, current_app.config["BEATS_PER_PAGE"])
     return render_template(
-        "analyses/show.html", analysis=analysis, patient=analysis.patient, beats=beats, page=page, only=only,
-        sort=sort, link=link, selected=selected, figure_json=_figure(analysis, selected) if selected else None,
-        class_name=class_name, can_change=can_change)
+        "analyses/show.html", analysis=analysis, patient=analysis.patient, beats=table.beats, page=table.page,
+        only=table.only, sort=table.sort, link=table.link, selected=selected,
+        figure_json=_figure(analysis, selected) if selected else None, class_name=class_name, can_change=can_change)
 
 
 @bp.get("/analyses/<int:analysis_id>/beats/<int:number>.json")
@@ -138,13 +99,8 @@ def show(analysis_id: int):
 def beat_json(analysis_id: int, number: int):
     analysis = visible_analysis(analysis_id)
     if analysis.is_recording:
-        beat = recording_views.find_beat(analysis, number)
-        if beat is None:
-            abort(404)
-        return recording_views.beat_json(analysis, beat)
-    beat = _beat(analysis, number)
-    if beat is None:
-        abort(404)
+        return recording_views.beat_json(analysis, listing.beat_at(RecordingBeat, analysis, number))
+    beat = listing.beat_at(AnalysisBeat, analysis, number)
     return {"analysis": analysis.id, "beat": beat.number, "score": beat.score, "threshold": analysis.threshold,
             "is_anomaly": beat.is_anomaly, "confidence": beat.confidence, "verdict": beat.verdict_text,
             "label": beat.label, "figure": json.loads(_figure(analysis, beat))}
