@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
              f"Model: `{model['model_id']}`, trained on protocol {model.get('protocol')} seed {model.get('seed')}; "
              f"scored through `ecgad score --labelled --json` on the file `ecgad data split --part test` wrote; "
              f"baselines fit on the train part's normal beats, tuned and thresholded on the validation part.", "",
-             f"| method | ROC AUC | PR AUC | accuracy | F1 |", "|---|---|---|---|---|"]
+             "| method | ROC AUC | PR AUC | accuracy | F1 |", "|---|---|---|---|---|"]
     for name, m in rows.items():
         lines.append(f"| {name} | {m['roc_auc']:.4f} | {m['pr_auc']:.4f} | {m['accuracy']:.4f} | {m['f1']:.4f} |")
         print(f"{name:40s} ROC AUC {m['roc_auc']:.4f}  accuracy {m['accuracy']:.4f}")

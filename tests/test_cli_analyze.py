@@ -78,7 +78,7 @@ def test_analyze_csv_with_fs_and_table(model: Path, csv_file, tmp_path: Path) ->
     assert "rangeslider" in (tmp_path / "report" / "report.html").read_text()
 
 
-@pytest.mark.parametrize("case", ["missing", "no-rate", "bad-fs", "bad-model", "beat-model", "bad-lead"])
+@pytest.mark.parametrize("case", ["missing", "no-rate", "bad-fs", "bad-model", "beat-model", "bad-lead", "too-short"])
 def test_analyze_bad_input_exits_2_with_one_line(case: str, model: Path, csv_file, tmp_path: Path) -> None:
     path, _ = csv_file
     args: list = ["analyze", path, "--model", model]
@@ -98,6 +98,10 @@ def test_analyze_bad_input_exits_2_with_one_line(case: str, model: Path, csv_fil
         args[3] = _beat_file(tmp_path)
     elif case == "bad-lead":
         args += ["--lead", "V9"]
+    elif case == "too-short":
+        short = tmp_path / "short.csv"
+        short.write_text("time,II\n" + "".join(f"{i / 250:.3f},0.{i % 7}\n" for i in range(10)))
+        args[1] = short
     assert_one_line_error(invoke(*args))
 
 

@@ -14,7 +14,8 @@ from heartbeats import heartbeats
 from safetensors.torch import save_file
 
 from ecgad import Detector, Verdict, load_detector
-from ecgad.detector import FORMAT, SHIPPED_MODEL, choose_threshold
+from ecgad.data.beats import prepare
+from ecgad.detector import FORMAT, FORMATS, SHIPPED_MODEL, choose_threshold
 from ecgad.train import TrainConfig
 
 TINY = TrainConfig(epochs=4, batch_size=32)
@@ -67,13 +68,39 @@ def test_score_ignores_gain_and_baseline(detector: Detector, normal) -> None:
     np.testing.assert_allclose(detector.score(normal[:5]), detector.score(3.0 * normal[:5] - 1.5), rtol=1e-4)
 
 
-def test_fit_with_labelled_validation_stops_on_auc(normal, abnormal) -> None:
+def test_hybrid_stops_on_validation_normals_error_even_with_labels(normal, abnormal) -> None:
     beats, labels = np.concatenate([normal, abnormal]), np.r_[np.zeros(len(normal)), np.ones(len(abnormal))]
     det = Detector(train_config=TrainConfig(epochs=2)).fit(heartbeats(60, seed=7), validation=(beats, labels),
                                                            progress=False)
-    figures = det.training["member_val_auc"]
-    assert len(figures) == det.model.config.members and all(0 <= f <= 1 for f in figures)
+    assert det.training["stop_on"] == "error"
+    figures = det.training["member_val_neg_error"]
+    assert len(figures) == det.model.config.members and all(f < 0 for f in figures)
+    # the figure is the member's mean reconstruction error on the normal validation beats alone
+    member = det.model.members[0]
+    assert -det._error(prepare(normal), member).mean() == pytest.approx(figures[0], rel=1e-5)
     assert np.isfinite(det.threshold)
+
+
+def test_fit_can_stop_on_validation_auc(normal, abnormal) -> None:
+    beats, labels = np.concatenate([normal, abnormal]), np.r_[np.zeros(len(normal)), np.ones(len(abnormal))]
+    det = Detector(train_config=TrainConfig(epochs=2), stop_on="auc").fit(
+        heartbeats(60, seed=7), validation=(beats, labels), progress=False)
+    figures = det.training["member_val_auc"]
+    assert det.training["stop_on"] == "auc"
+    assert len(figures) == det.model.config.members and all(0 <= f <= 1 for f in figures)
+    # without labels there is no AUC: the error it is
+    unlabelled = Detector(train_config=TrainConfig(epochs=1), stop_on="auc").fit(normal, progress=False)
+    assert unlabelled.training["stop_on"] == "error"
+
+
+def test_detector_refuses_unknown_options() -> None:
+    with pytest.raises(ValueError, match="stop_on"):
+        Detector(stop_on="luck")
+    with pytest.raises(ValueError, match="latent_neighbours"):
+        Detector("reference", latent_neighbours=5)
+    with pytest.raises(ValueError, match="latent_neighbours"):
+        Detector(latent_neighbours=-1)
+    assert Detector().latent_neighbours == 5 and Detector("reference").latent_neighbours == 0
 
 
 def test_fit_refuses_too_few_beats_and_mismatched_labels(normal) -> None:
@@ -98,7 +125,7 @@ def test_predict_gives_a_verdict_per_beat(detector: Detector, normal, abnormal) 
         assert 0.0 <= v.confidence <= 1.0
         assert v.beat.shape == v.reconstruction.shape == v.error.shape == (detector.length,)
         np.testing.assert_allclose(v.error, (v.beat - v.reconstruction) ** 2, rtol=1e-5, atol=1e-6)
-        assert v.error.mean() == pytest.approx(v.score, rel=1e-4)  # hybrid score: mean squared error
+        assert v.error.mean() == pytest.approx(detector.score_parts(beats)["reconstruction"][v.index], rel=1e-4)
         assert v.label == ("anomalous" if v.is_anomaly else "normal") and v.label in v.describe()
         assert v.as_dict() == {"index": v.index, "score": v.score, "threshold": v.threshold,
                                "is_anomaly": v.is_anomaly, "confidence": v.confidence}
@@ -117,6 +144,45 @@ def test_confidence_is_zero_at_the_threshold_and_grows_with_distance(detector: D
     assert np.all(np.diff(above) > 0) and np.all(np.diff(below) > 0)
     np.testing.assert_allclose(above, below)  # same distance (in log spread) on either side
     assert np.all((above > 0) & (above < 1))
+
+
+# ------------------------------------------------------------------ the score's parts
+def test_hybrid_score_combines_reconstruction_error_and_latent_distance(detector: Detector, normal, abnormal) -> None:
+    beats = np.concatenate([normal, abnormal])
+    parts = detector.score_parts(beats)
+    assert set(parts) == {"reconstruction", "latent"}
+    assert all(p.shape == (len(beats),) and np.all(p > 0) for p in parts.values())
+    z = sum((np.log(parts[k]) - detector.standardise[k][0]) / detector.standardise[k][1] for k in parts)
+    mean, std = detector.standardise["reconstruction"]
+    np.testing.assert_allclose(detector.score(beats), np.exp(mean + std * z), rtol=1e-9)
+    # both parts grow with abnormality, the score with either part
+    assert parts["latent"][len(normal):].mean() > parts["latent"][:len(normal)].mean()
+
+
+def test_latent_part_is_the_distance_to_the_nearest_training_codes() -> None:
+    train, val = heartbeats(40, seed=11), heartbeats(20, seed=12)
+    det = Detector(train_config=TrainConfig(epochs=1, batch_size=32), latent_neighbours=1).fit(
+        train, validation=val, progress=False)
+    assert det.latent_train.shape == (det.model.config.members, len(train), det.model.config.latent)
+    # a training beat's nearest training code is its own
+    np.testing.assert_allclose(det.score_parts(train)["latent"], 0, atol=1e-5)
+    assert np.all(det.score_parts(val)["latent"] > 1e-5)
+    # the standardisation is that of the validation normals: their log parts average 0
+    for name, values in det.score_parts(val).items():
+        assert np.log(values).mean() == pytest.approx(det.standardise[name][0], abs=1e-9)
+
+
+def test_without_latent_neighbours_the_score_is_the_reconstruction_error(normal, tmp_path: Path) -> None:
+    det = Detector(train_config=TrainConfig(epochs=1, batch_size=32), latent_neighbours=0).fit(
+        heartbeats(40, seed=5), progress=False)
+    np.testing.assert_array_equal(det.score(normal), det.score_parts(normal)["reconstruction"])
+    assert set(det.score_parts(normal)) == {"reconstruction"}
+    path = det.save(tmp_path / "plain.safetensors")
+    from safetensors import safe_open
+    with safe_open(str(path), framework="pt") as f:
+        assert json.loads(f.metadata()["ecgad"])["format"] == FORMATS[0]  # readable by older versions
+        assert "latent.train" not in list(f.keys())
+    np.testing.assert_array_equal(Detector.load(path).score(normal), det.score(normal))
 
 
 # ------------------------------------------------------------------ threshold
@@ -157,6 +223,9 @@ def test_save_and_load_round_trip(detector: Detector, normal, abnormal, tmp_path
     beats = np.concatenate([normal, abnormal])
     np.testing.assert_array_equal(loaded.score(beats), detector.score(beats))
     assert loaded.threshold == detector.threshold and loaded.log_scale == detector.log_scale
+    assert loaded.latent_neighbours == detector.latent_neighbours == 5
+    np.testing.assert_array_equal(loaded.latent_train, detector.latent_train)
+    assert loaded.standardise == detector.standardise
     assert loaded.meta == detector.meta and loaded.model_info() == detector.model_info()
     assert loaded.training == detector.training and loaded.arch == detector.arch
     assert loaded.train_config == detector.train_config
@@ -221,6 +290,19 @@ def test_load_refuses_our_format_with_wrong_weights(detector: Detector, tmp_path
         Detector.load(path)
 
 
+def test_load_refuses_a_latent_score_without_its_codes(detector: Detector, tmp_path: Path) -> None:
+    path = detector.save(tmp_path / "m.safetensors")
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+    assert json.loads(metadata["ecgad"])["format"] == FORMAT
+    tensors = {k: v for k, v in load_file(str(path)).items() if k != "latent.train"}
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(ValueError, match="not an ecgad model file"):
+        Detector.load(path)
+
+
 def test_an_unfitted_detector_refuses_to_score(normal, tmp_path: Path) -> None:
     det = Detector()
     for call in (lambda: det.score(normal), lambda: det.predict(normal),
@@ -250,4 +332,7 @@ def test_shipped_model_loads_without_arguments() -> None:
     det = load_detector()
     assert det.arch == "hybrid"
     assert det.meta["protocol"] == "resplit" and det.meta["seed"] == 0
-    assert det.score(heartbeats(3, seed=9)).shape == (3,)
+    beats = heartbeats(3, seed=9)
+    assert det.score(beats).shape == (3,)
+    if det.latent_neighbours == 0:  # written before ecgad-detector/2: the reconstruction error alone
+        np.testing.assert_array_equal(det.score(beats), det.score_parts(beats)["reconstruction"])

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from heartbeats import synthetic_ecg
 
 from ecgad.detector import Detector
 from ecgad.recording import (
@@ -38,33 +39,6 @@ class Signal:
     @property
     def duration_s(self) -> float:
         return self.samples.size / self.fs
-
-
-def _wave(t: np.ndarray, centre: float, height: float, width: float) -> np.ndarray:
-    return height * np.exp(-0.5 * ((t - centre) / width) ** 2)
-
-
-def synthetic_ecg(kinds: str, fs: float = FS, rr: float = 0.8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A signal with one beat per letter of ``kinds``: N normal, A premature with a normal
-    shape (early, then a pause), W wide QRS and inverted T on time, V both. Returns
-    (samples, R-peak indices)."""
-    rng = np.random.default_rng(seed)
-    times, t = [], 1.0
-    for i, k in enumerate(kinds):
-        early = k in "AV"
-        t += (0.6 * rr if early else rr) if i else 0.0
-        if i and kinds[i - 1] in "AV":
-            t += 0.4 * rr  # the compensatory pause after a premature beat
-        times.append(t)
-    x = np.arange(int((times[-1] + 1.5) * fs)) / fs
-    y = rng.normal(0, 0.01, x.size)
-    for k, r in zip(kinds, times, strict=True):
-        wide = 3.0 if k in "WV" else 1.0
-        y += _wave(x, r - 0.16, 0.12 if k not in "WV" else 0.0, 0.02)
-        y += _wave(x, r - 0.025 * wide, -0.1, 0.008 * wide) + _wave(x, r, 1.0, 0.010 * wide)
-        y += _wave(x, r + 0.03 * wide, -0.25, 0.010 * wide) + _wave(x, r + 0.25, -0.3 if k in "WV" else 0.3, 0.05)
-    y += 0.05 * np.sin(2 * np.pi * 0.2 * x)  # baseline wander
-    return y, np.round(np.asarray(times) * fs).astype(np.int64)
 
 
 KINDS = "N" * 20 + "A" + "N" * 15 + "W" + "N" * 15 + "V" + "N" * 20 + "A" + "N" * 12 + "W" + "N" * 10
@@ -198,12 +172,14 @@ def test_loading_a_beat_model_or_junk_as_a_recording_model_fails(beat_model, tmp
         RecordingDetector.load(tmp_path / "missing.safetensors")
 
 
-def test_flat_and_empty_signals_give_no_beats(beat_model) -> None:
+def test_flat_signal_gives_no_beats_and_short_ones_a_clear_error(beat_model) -> None:
     detector = RecordingDetector(beat_model, unit_combination())
-    for samples in (np.zeros(int(10 * FS)), np.zeros(0)):
-        result = detector.analyze(Signal(samples, FS))
-        assert len(result) == 0 and result.summary == {"beats": 0, "anomalies": 0, "mean_hr_bpm": None}
-        assert result.as_dict()["beats"] == []
+    result = detector.analyze(Signal(np.zeros(int(10 * FS)), FS))
+    assert len(result) == 0 and result.summary == {"beats": 0, "anomalies": 0, "mean_hr_bpm": None}
+    assert result.as_dict()["beats"] == []
+    for samples in (np.zeros(0), np.ones(int(2 * FS))):
+        with pytest.raises(ValueError, match=r"synthetic: \d\.\d\d s of signal; at least 5 s are needed"):
+            detector.analyze(Signal(samples, FS))
 
 
 def test_report_is_one_self_contained_page(recording, beat_model, tmp_path: Path) -> None:

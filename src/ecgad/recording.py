@@ -87,6 +87,7 @@ from .detector import Detector, choose_threshold
 from .train import TrainConfig
 
 FORMAT = "ecgad-recording/1"
+MIN_DURATION_S = 5.0  # the band-pass filter and the rhythm features need seconds of signal
 METADATA_KEY = "ecgad_recording"
 SHIPPED_RECORDING_MODEL = "mitdb-recording.safetensors"
 
@@ -497,6 +498,9 @@ class RecordingDetector:
 
     def analyze(self, signal, *, progress: bool = False) -> RecordingResult:
         """Find, score and explain every beat of ``signal`` (an ``ecgad.data.readers.Signal``)."""
+        if signal.duration_s < MIN_DURATION_S:
+            raise ValueError(f"{signal.source or 'the recording'}: {signal.duration_s:.2f} s of signal; at least "
+                             f"{MIN_DURATION_S:g} s are needed to find heartbeats")
         table = self.table(signal.samples, signal.fs, progress=progress)
         return self.result(table, lead=signal.lead, source=signal.source)
 

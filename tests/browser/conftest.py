@@ -94,10 +94,11 @@ class LiveServer(SimpleNamespace):
             return db.session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory, browser_model_path):
     """The app on a fresh SQLite database in tmp, at http://127.0.0.1:<free port>, with an admin and a
-    second doctor ('otto') made by the account code (the first doctor is made in the UI by the test)."""
+    second doctor ('otto') made by the account code (the first doctor is made in the UI by the test).
+    One per test module: each module's scenario (and the audit log it checks) starts from a clean slate."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     from ecgad.web import create_app

@@ -30,6 +30,9 @@ MATRIX = [
     ("POST", "/patients/{p}/delete", {A: 302, D: 302, OT: 404, AD: 403}),
     ("GET", "/patients/999999", {A: 302, "*": 404}),
     ("POST", "/patients/{p}/analyses", {A: 302, D: 400, OT: 404, AD: 403}),  # no file: 400
+    ("POST", "/patients/{p}/recordings", {A: 302, D: 400, OT: 404, AD: 403}),  # no file: 400
+    ("GET", "/patients/{p}/recordings", {"*": 405}),
+    ("GET", "/analyses/{a}/timeline.json?start=0&end=1", {A: 302, D: 404, OT: 404, AD: 404}),  # not a recording
     ("POST", "/patients/{p}/analyses/example/normal", {A: 302, D: 302, OT: 404, AD: 403}),
     ("POST", "/patients/{p}/analyses/example/nonesuch", {A: 302, D: 404, OT: 404, AD: 403}),
     ("GET", "/analyses/{a}", {A: 302, D: 200, OT: 404, AD: 200}),

@@ -11,7 +11,19 @@ import os
 import uuid
 
 import pytest
-from webtools import BASE_CONFIG, add_user, csv_bytes, login, normal_beats, upload
+from heartbeats import synthetic_ecg
+from webtools import (
+    BASE_CONFIG,
+    add_analysis,
+    add_patient,
+    add_user,
+    csv_bytes,
+    login,
+    normal_beats,
+    row_counts,
+    upload,
+    upload_recording,
+)
 
 PG_URL = os.environ.get("ECGAD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks", "audit_events",
@@ -132,3 +144,89 @@ def test_app_on_database(database_url, tmp_path, model_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def _app(database_url, tmp_path, model_path):
+    from ecgad.web import create_app
+
+    return create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path / "instance"), "MODEL_PATH": str(model_path),
+                       "SQLALCHEMY_DATABASE_URI": database_url})
+
+
+def _dispose(app):
+    from ecgad.web.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_recording_on_database(database_url, tmp_path, model_path):
+    """A recording stored (signal chunks as binary), shown, windowed, then deleted with all its rows."""
+    import numpy as np
+
+    fs = 250.0
+    x, peaks = synthetic_ecg("N" * 20 + "V" + "N" * 20, fs)
+    data = ("time,II\n" + "".join(f"{i / fs:.4f},{v:.5f}\n" for i, v in enumerate(x))).encode()
+    app = _app(database_url, tmp_path, model_path)
+    try:
+        doctor = add_user(app, "doctor@example.org", "doctor")
+        patient = add_patient(app, doctor.id)
+        client = app.test_client()
+        assert login(client, "doctor@example.org").status_code == 302
+        before = row_counts(app)
+        response = upload_recording(client, patient, [(data, "holter.csv")])
+        assert response.status_code == 302, response.text[:1000]
+        analysis_id = int(response.location.rsplit("/", 1)[1])
+        counts = row_counts(app)
+        assert counts["recordings"] == 1 and counts["recording_beats"] == peaks.size
+        assert counts["recording_chunks"] == 1
+        assert client.get(response.location).status_code == 200
+        window = client.get(f"/analyses/{analysis_id}/timeline.json?start=2&end=6").get_json()
+        np.testing.assert_allclose(window["signal"]["y"], x[500:1501], atol=1e-3)
+        assert client.get(f"/analyses/{analysis_id}/beats/21.json").get_json()["is_anomaly"]
+
+        assert client.post(f"/analyses/{analysis_id}/delete").status_code == 302
+        after = row_counts(app)
+        for table in ("analyses", "recordings", "recording_beats", "recording_chunks"):
+            assert after[table] == before[table], table  # ON DELETE CASCADE, two levels deep
+    finally:
+        _dispose(app)
+
+
+def test_upgrade_from_0001_keeps_beat_analyses(database_url, tmp_path, model_path):
+    """A database at revision 0001 (before recordings) holding a beats analysis, brought to head: the
+    analysis is kept, with kind 'beats', and shows as before. Also checks that going back down keeps it."""
+    from sqlalchemy import inspect, text
+
+    from ecgad.web.database import current_revision, downgrade, head_revision, table_names, upgrade
+
+    app = _app(database_url, tmp_path, model_path)
+    try:
+        doctor = add_user(app, "doctor@example.org", "doctor")
+        patient = add_patient(app, doctor.id)
+        analysis = add_analysis(app, patient, doctor.id)
+        engine = _engine(database_url)
+        try:
+            downgrade(engine, "0001")  # as a database made before recordings were added
+            assert current_revision(engine) == "0001"
+            assert not {"recordings", "recording_beats", "recording_chunks"} & table_names(engine)
+            assert "kind" not in {c["name"] for c in inspect(engine).get_columns("analyses")}
+            with engine.connect() as connection:  # the downgrade kept the beats (no cascade on SQLite)
+                assert connection.execute(text("SELECT count(*) FROM analysis_beats")).scalar() == 6
+            upgrade(engine)
+            assert current_revision(engine) == head_revision() == "0002"
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT id, kind, n_beats FROM analyses")).all() == \
+                    [(analysis, "beats", 6)]
+                assert connection.execute(text("SELECT count(*) FROM analysis_beats")).scalar() == 6
+        finally:
+            engine.dispose()
+        client = app.test_client()
+        assert login(client, "doctor@example.org").status_code == 302
+        page = client.get(f"/analyses/{analysis}")
+        assert page.status_code == 200 and "Analysis of beats.csv" in page.text
+        assert page.text.count('data-testid="beat-row"') == 6
+    finally:
+        _dispose(app)
+

@@ -85,15 +85,37 @@ def upload(client, patient_id: int, data: bytes, filename: str = "beats.csv", la
     return client.post(f"/patients/{patient_id}/analyses", data=form, content_type="multipart/form-data")
 
 
+def upload_recording(client, patient_id: int, files, fs=None, lead=None, **kwargs):
+    """POST a recording: ``files`` is a list of (bytes, filename) or paths."""
+    form = {"recording-files": [(io.BytesIO(f[0]), f[1]) if isinstance(f, tuple) else (io.BytesIO(Path(f).read_bytes()),
+                                                                                      Path(f).name) for f in files]}
+    if fs is not None:
+        form["recording-fs"] = str(fs)
+    if lead is not None:
+        form["recording-lead"] = str(lead)
+    form.update(kwargs)
+    return client.post(f"/patients/{patient_id}/recordings", data=form, content_type="multipart/form-data")
+
+
 def row_counts(app) -> dict[str, int]:
     from sqlalchemy import func, select
 
     from ecgad.web.extensions import db
-    from ecgad.web.models import Analysis, AnalysisBeat, AuditEvent, Patient, User
+    from ecgad.web.models import (
+        Analysis,
+        AnalysisBeat,
+        AuditEvent,
+        Patient,
+        Recording,
+        RecordingBeat,
+        RecordingChunk,
+        User,
+    )
 
     with app.app_context():
         return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
-                for model in (User, Patient, Analysis, AnalysisBeat, AuditEvent)}
+                for model in (User, Patient, Analysis, AnalysisBeat, Recording, RecordingBeat, RecordingChunk,
+                              AuditEvent)}
 
 
 def audit_actions(app) -> list[str]:

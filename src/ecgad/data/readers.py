@@ -104,7 +104,7 @@ def choose_lead(leads: list[str] | tuple[str, ...], lead: str | int | None, sour
     if isinstance(lead, (int, np.integer)) and not isinstance(lead, bool):
         if 0 <= int(lead) < len(names):
             return int(lead)
-        raise RecordingError(f"{source}: lead index {lead} out of range; it has {len(names)} leads "
+        raise RecordingError(f"{source}: lead index {lead} out of range; it has {len(names)} lead{'s' if len(names) != 1 else ''} "
                              f"(0 to {len(names) - 1}): {available}")
     wanted = str(lead)
     for i, name in enumerate(names):  # exact spelling first, then equivalent names
@@ -416,7 +416,7 @@ def _read_text(path: Path, kind: str, lead, fs) -> Signal:
         rate = _rate_from_time(data[:, time_col] * time_scale, source, names[time_col])
     else:
         raise RecordingError(
-            f"{source}: no sampling rate: give fs (--fs) or add a time column to the header "
+            f"{source}: no sampling rate: give fs (the sampling rate in Hz) or add a time column to the header "
             f"(named time, t, seconds, s or ms)")
     index = choose_lead(lead_names, lead, source)
     samples = data[:, lead_cols[index]] * split[index][1]

@@ -66,5 +66,7 @@ def downgrade() -> None:
     op.drop_index('ix_recording_beats_analysis_id_score', table_name='recording_beats')
     op.drop_table('recording_beats')
     op.drop_table('recordings')
-    with op.batch_alter_table('analyses') as batch:
+    # Not recreated: on SQLite a copy-and-move drops the old table, and with foreign keys on that
+    # deletes every analysis's beats (ON DELETE CASCADE). SQLite 3.35+ drops a column in place.
+    with op.batch_alter_table('analyses', recreate='never') as batch:
         batch.drop_column('kind')

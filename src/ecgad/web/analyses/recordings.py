@@ -24,9 +24,7 @@ from ..extensions import db
 from ..models import Analysis, Patient, Recording, RecordingBeat, RecordingChunk, User, signal_chunks
 from .service import NOTHING_STORED, AnalysisError, clean_filename
 
-WFDB_SIGNAL_EXTENSIONS = (".dat",)
 SINGLE_FILE_EXTENSIONS = (".edf", ".bdf", ".csv", ".tsv", ".txt")
-ACCEPT = ".hea,.dat,.atr,.edf,.bdf,.csv,.tsv,.txt"
 WHAT_IS_ACCEPTED = ("Upload one EDF file, one CSV or TSV file (with a time column or the sampling rate), "
                     "or a WFDB record: its .hea and .dat files together, with its .atr annotations if you have them.")
 
@@ -45,9 +43,6 @@ def _plan(names: Sequence[str]) -> tuple[str, str | None]:
         if len(headers) > 1:
             raise _fail(f"{len(headers)} WFDB headers ({', '.join(headers)}); upload one record at a time")
         stem = PurePath(headers[0]).stem
-        other = [n for n, s in zip(names, suffixes, strict=True) if s not in (".hea", ".dat", ".atr")]
-        if other:
-            raise _fail(f"{', '.join(other)}: not part of a WFDB record. {WHAT_IS_ACCEPTED}")
         atr = [n for n, s in zip(names, suffixes, strict=True) if s == ".atr"]
         if atr and atr != [f"{stem}.atr"]:
             raise _fail(f"the annotations must be named {stem}.atr, after the header {headers[0]}")
@@ -60,6 +55,17 @@ def _plan(names: Sequence[str]) -> tuple[str, str | None]:
         found = f"files of type {suffixes[0]}" if suffixes[0] else "files without an extension"
         raise _fail(f"{names[0]}: {found} are not accepted. {WHAT_IS_ACCEPTED}")
     return names[0], None
+
+
+def _check_named(names: Sequence[str], header: str, folder: Path) -> None:
+    """Every uploaded file of a WFDB record is its header, its annotations or a signal file the header names."""
+    import wfdb
+
+    named = set(wfdb.rdheader(str(folder / PurePath(header).stem)).file_name or [])
+    stray = [n for n in names if n not in named and PurePath(n).suffix.lower() not in (".hea", ".atr")]
+    if stray:
+        raise _fail(f"{', '.join(stray)}: not named by {header} as a signal file. Upload a WFDB record's .hea "
+                    f"with the signal files it names (and its .atr annotations if you have them)")
 
 
 def read_upload(files, folder: Path, fs: float | None, lead: str | None):
@@ -77,12 +83,9 @@ def read_upload(files, folder: Path, fs: float | None, lead: str | None):
 
     lead_arg = int(lead) if lead and lead.isdigit() else (lead or None)
     try:
-        if target.lower().endswith(".hea"):
-            import wfdb
-
-            if getattr(wfdb.rdheader(str(folder / PurePath(target).stem)), "n_seg", None):
-                raise _fail(f"{target} is a multi-segment WFDB record; upload a single-segment record")
         signal = read_recording(folder / target, lead=lead_arg, fs=fs)
+        if target.lower().endswith(".hea"):
+            _check_named(names, target, folder)
         reference = read_annotations(folder / target, annotations) if annotations else None
     except RecordingError as exc:
         raise readable(exc) from None
@@ -96,6 +99,11 @@ def read_upload(files, folder: Path, fs: float | None, lead: str | None):
 
 
 def _check_duration(signal) -> None:
+    from ecgad.recording import MIN_DURATION_S
+
+    if signal.duration_s < MIN_DURATION_S:
+        raise _fail(f"the recording lasts {signal.duration_s:.2f} s; at least {MIN_DURATION_S:g} s are needed "
+                    f"to find heartbeats")
     hours = current_app.config["MAX_RECORDING_HOURS"]
     if signal.duration_s > hours * 3600:
         raise _fail(f"the recording lasts {signal.duration_s / 3600:.1f} hours; at most {hours:g} hours are "

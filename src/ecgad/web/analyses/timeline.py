@@ -90,8 +90,10 @@ def figure(analysis: Analysis) -> go.Figure:
     window = window_data(analysis, 0.0, min(INITIAL_WINDOW_S, duration))
     hover = beat_hover(analysis.threshold, recording.part_names)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.05)
+    # The signal takes no hover or click: each beat marker sits on it, and plotly gives a tie to the
+    # first trace, so the beat under the pointer would show the signal's label and a click would miss it.
     fig.add_trace(go.Scatter(**window["signal"], mode="lines", name=f"ECG ({recording.lead})",
-                             line={"color": BEAT_COLOUR, "width": 1}, hovertemplate="%{x:.3f} s<br>%{y:.3f} mV<extra></extra>"),
+                             line={"color": BEAT_COLOUR, "width": 1}, hoverinfo="skip"),
                   row=1, col=1)
     for key, name, colour, size, symbol in (("normal", "normal beat", PALETTE[0], 6, "circle"),
                                             ("abnormal", "anomalous beat", PALETTE[1], 10, "diamond")):

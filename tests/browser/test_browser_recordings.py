@@ -1,0 +1,191 @@
+"""A recording in a real browser: a doctor uploads a synthetic CSV recording on a patient's page, reads
+the summary, moves the timeline (the page fetches the window's signal and beats), clicks an anomalous
+beat's marker to see its shape, uploads a WFDB record (several files at once), and is told about a bad
+upload. The recording model is the one shipped with ecgad; the browser console must stay clean.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from browsertools import OTHER, PASSWORD, screenshot, skip_reason
+
+_reason = skip_reason()
+if _reason:
+    pytest.skip(_reason, allow_module_level=True)
+
+from heartbeats import synthetic_ecg  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
+
+pytestmark = pytest.mark.timeout(180)
+
+FS = 250.0
+KINDS = ("N" * 12 + "V" + "N" * 10 + "A" + "N" * 9 + "W") * 3  # 102 beats, about 83 s
+SYMBOLS = {"N": "N", "A": "A", "V": "V", "W": "L"}
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    expect(page).to_have_url(re.compile(r"/patients$"))
+    page.log.check(f"after {email} signed in")
+
+
+def add_patient(live_server, email: str) -> int:
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import Patient, User
+
+    with live_server.app.app_context():
+        doctor = db.session.scalar(select(User).where(User.email == email))
+        patient = Patient(doctor_id=doctor.id, name="Rhea Recording", identifier="MRN-REC-1", sex="female", notes="")
+        db.session.add(patient)
+        db.session.commit()
+        return patient.id
+
+
+def stored_beats(live_server, analysis_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sample, score, is_anomaly) of the analysis's beats, in order."""
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import RecordingBeat
+
+    with live_server.app.app_context():
+        rows = db.session.execute(select(RecordingBeat.sample, RecordingBeat.score, RecordingBeat.is_anomaly)
+                                  .where(RecordingBeat.analysis_id == analysis_id)
+                                  .order_by(RecordingBeat.position)).all()
+    sample, score, flag = zip(*rows, strict=True)
+    return np.array(sample), np.array(score), np.array(flag, dtype=bool)
+
+
+def plot_data(page, trace: int) -> dict:
+    return page.evaluate(f"(() => {{ const t = document.getElementById('timeline-plot').data[{trace}];"
+                         f" return {{x: Array.from(t.x), customdata: t.customdata ? Array.from(t.customdata) : null}}; }})()")
+
+
+def upload(page, files, **fields) -> None:
+    page.set_input_files("#recording-files", files)
+    for name, value in fields.items():
+        page.fill(f"#recording-{name}", value)
+    page.click("#recording-submit")
+
+
+def test_a_recording(page, live_server, tmp_path):
+    import wfdb
+
+    x, peaks = synthetic_ecg(KINDS, FS)
+    csv = tmp_path / "holter.csv"
+    csv.write_text("time,II\n" + "".join(f"{i / FS:.4f},{v:.5f}\n" for i, v in enumerate(x)))
+    patient_id = add_patient(live_server, OTHER.email)
+    sign_in(page, OTHER.email, PASSWORD)
+
+    # --- upload the CSV on the patient's page
+    page.goto(f"/patients/{patient_id}")
+    expect(page.locator("#recording-form")).to_be_visible()
+    upload(page, csv)
+    expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
+    analysis_id = int(re.search(r"/analyses/(\d+)$", page.url).group(1))
+    sample, score, flagged = stored_beats(live_server, analysis_id)
+    n, k = sample.size, int(flagged.sum())
+    assert n == len(KINDS)
+    kinds = np.array(list(KINDS))
+    assert flagged[kinds == "V"].all() and flagged[kinds == "N"].mean() <= 0.05  # as the web tests check
+    expect(page.locator("[data-testid=flash-success]")).to_have_text(f"holter.csv: {n} beats found, {k} anomalous.")
+    expect(page.locator("#analysis-title")).to_have_text("Recording holter.csv")
+    expect(page.locator("[data-testid=summary-beats]")).to_have_text(str(n))
+    expect(page.locator("[data-testid=summary-anomalies]")).to_have_text(f"{k} ({100 * k / n:.1f}%)")
+    expect(page.locator("[data-testid=summary-heart-rate]")).to_have_text(re.compile(r"^7\d bpm\s+range \d+–\d+$"))
+    expect(page.locator("[data-testid=summary-duration]")).to_have_text(f"00:01:{x.size / FS - 60:04.1f}")
+    expect(page.locator("[data-testid=recording-lead]")).to_have_text("II")
+    expect(page.locator("#beat-table tr[data-testid=beat-row]")).to_have_count(k)  # anomalous only
+    expect(page.locator("#delete-analysis")).to_be_visible()
+
+    # --- the timeline: drawn, the first 20 s in view, the heart rate below
+    page.wait_for_selector("#timeline-plot[data-rendered=true]", state="attached")
+    names = page.evaluate("document.getElementById('timeline-plot').data.map(t => t.name)")
+    assert names[:4] == ["ECG (II)", "normal beat", "anomalous beat", "heart rate"], names
+    signal = plot_data(page, 0)
+    assert min(signal["x"]) == 0 and max(signal["x"]) == pytest.approx(20, abs=0.01)
+    expect(page.locator("#timeline-plot .rangeslider-container")).to_have_count(1)
+    # the highest-scoring beat is drawn first
+    top = int(np.argmax(score)) + 1
+    page.wait_for_selector("#beat-plot[data-rendered=true]", state="attached")
+    expect(page.locator("#beat-heading")).to_have_text(re.compile(rf"^Beat {top} at 00:0\d:\d\d\.\d$"))
+    page.log.check("on the recording's page")
+
+    # --- move the view: the page fetches that window's signal and beats
+    a, b = 30.0, 50.0
+    page.evaluate(f"Plotly.relayout('timeline-plot', {{'xaxis.range': [{a}, {b}]}})")
+    expect(page.locator("#timeline-plot")).to_have_attribute("data-window", f"{a:.1f}-{b:.1f}")
+    signal = plot_data(page, 0)
+    assert a <= min(signal["x"]) < a + 0.01 and b - 0.01 < max(signal["x"]) <= b
+    assert len(signal["x"]) == (b - a) * FS + 1
+    in_view = np.flatnonzero((sample >= a * FS) & (sample <= b * FS))
+    normal, abnormal = plot_data(page, 1), plot_data(page, 2)
+    assert len(normal["x"]) + len(abnormal["x"]) == in_view.size
+    marked = sorted(int(c[0]) for c in abnormal["customdata"])
+    assert marked == [i + 1 for i in in_view if flagged[i]] and marked, "anomalous beats in view"
+    expect(page.locator("#timeline-note")).to_have_text("")
+    page.log.check("after moving the view")
+
+    # --- click an anomalous beat's marker: its figure and details replace the panel's
+    markers = page.locator("#timeline-plot .scatterlayer .trace:nth-child(3) .point")
+    expect(markers).to_have_count(len(marked))
+    markers.first.click(force=True)
+    number = marked[0]
+    expect(page.locator("#beat-plot")).to_have_attribute("data-beat", str(number))
+    time = sample[number - 1] / FS
+    expect(page.locator("#beat-heading")).to_have_text(f"Beat {number} at 00:00:{time:04.1f}")
+    expect(page.locator("#beat-verdict")).to_have_text(re.compile(r"^anomalous, confidence \d\.\d\d$"))
+    expect(page.locator("#beat-details")).to_contain_text("rhythm")
+    expect(page).to_have_url(re.compile(rf"/analyses/{analysis_id}\?beat={number}#beat-plot-section$"))
+    title = page.locator("#beat-plot .gtitle").text_content()
+    assert title.startswith(f"Beat {number} at "), title
+    page.log.check("after clicking a beat")
+    screenshot(page, "recording")
+
+    # --- the address with ?beat=N opens that beat; the whole table lists every beat
+    page.reload()
+    page.wait_for_selector("#beat-plot[data-rendered=true]", state="attached")
+    expect(page.locator("#beat-heading")).to_have_text(f"Beat {number} at 00:00:{time:04.1f}")
+    page.click("#filter-all")
+    expect(page.locator("#beat-table tr[data-testid=beat-row]")).to_have_count(50)
+    page.log.check("after reloading")
+
+    # --- a WFDB record: three files at once, with the annotations checked
+    record = tmp_path / "record"
+    record.mkdir()
+    wfdb.wrsamp("rec", fs=FS, units=["mV"], sig_name=["MLII"], p_signal=x[:, None], fmt=["16"], write_dir=str(record))
+    wfdb.wrann("rec", "atr", peaks, symbol=[SYMBOLS[c] for c in KINDS], write_dir=str(record))
+    page.click("#back-to-patient")
+    upload(page, [record / "rec.hea", record / "rec.dat", record / "rec.atr"])
+    expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
+    expect(page.locator("#analysis-title")).to_have_text("Recording rec.atr, rec.dat, rec.hea")
+    expect(page.locator("[data-testid=recording-lead]")).to_have_text("MLII")
+    expect(page.locator("[data-testid=annotation-check]")).to_contain_text("beats found 100.00% (sensitivity)")
+    page.wait_for_selector("#timeline-plot[data-rendered=true]", state="attached")
+    page.log.check("on the WFDB record's page")
+
+    # --- bad uploads: said on the patient's page, nothing stored
+    page.click("#back-to-patient")
+    counts = [live_server.count(m) for m in ("Analysis", "Recording", "RecordingBeat", "RecordingChunk")]
+    upload(page, [record / "rec.dat"])
+    page.log.allow(r"Failed to load resource: .* 400")
+    expect(page.locator("#recording-error")).to_contain_text("WFDB files without their header (.hea)")
+    expect(page.locator("#recording-error")).to_contain_text("Nothing was stored.")
+    samples_only = tmp_path / "trace.csv"
+    samples_only.write_text("".join(f"{v:.5f}\n" for v in x))
+    upload(page, samples_only, fs="50")
+    page.log.allow(r"Failed to load resource: .* 400")
+    expect(page.locator("#recording-error")).to_have_text("The sampling rate must be between 100 and 20,000 Hz.")
+    upload(page, samples_only, fs="", lead="V9")
+    page.log.allow(r"Failed to load resource: .* 400")
+    expect(page.locator("#recording-error")).to_contain_text("trace.csv: no sampling rate: give fs")
+    assert [live_server.count(m) for m in ("Analysis", "Recording", "RecordingBeat", "RecordingChunk")] == counts
+    expect(page.locator("#analysis-history [data-testid=recording-badge]")).to_have_count(2)
+    page.log.check("after the bad uploads")
