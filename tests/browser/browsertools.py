@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SCREENSHOTS = HERE / "screenshots"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshots" / "analysis.png"
+DOCS_RECORDING_SCREENSHOT = ROOT / "docs" / "screenshots" / "recording.png"
 EXAMPLES = ROOT / "src" / "ecgad" / "assets" / "examples"
 VIEWPORT = {"width": 1280, "height": 800}
 ADMIN = SimpleNamespace(email="admin@example.org", name="Ada Admin")
@@ -136,9 +137,10 @@ def docs_screenshot_wanted() -> bool:
     return os.environ.get("ECGAD_UPDATE_DOCS_SCREENSHOT", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def update_docs_screenshot(browser, source: Path, width: int = 960, max_bytes: int = 300_000) -> Path | None:
+def update_docs_screenshot(browser, source: Path, width: int = 960, max_bytes: int = 300_000,
+                           target: Path = DOCS_SCREENSHOT) -> Path | None:
     """With ECGAD_UPDATE_DOCS_SCREENSHOT=1: ``source`` downscaled (by Chromium's canvas: no image library
-    needed) to docs/screenshots/analysis.png; smaller widths are tried until it is under ``max_bytes``."""
+    needed) to ``target`` (docs/screenshots/); smaller widths are tried until it is under ``max_bytes``."""
     if not docs_screenshot_wanted():
         return None
     data_url = "data:image/png;base64," + base64.b64encode(source.read_bytes()).decode("ascii")
@@ -167,14 +169,15 @@ def update_docs_screenshot(browser, source: Path, width: int = 960, max_bytes: i
                 break
     finally:
         context.close()
-    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_SCREENSHOT.write_bytes(png)
-    return DOCS_SCREENSHOT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(png)
+    return target
 
 
 
 __all__ = [
     "ADMIN",
+    "DOCS_RECORDING_SCREENSHOT",
     "EXAMPLES",
     "FAST_ARGON2",
     "OTHER",

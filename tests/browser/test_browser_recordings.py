@@ -9,7 +9,16 @@ import re
 
 import numpy as np
 import pytest
-from browsertools import OTHER, PASSWORD, screenshot, skip_reason
+from browsertools import (
+    DOCS_RECORDING_SCREENSHOT,
+    OTHER,
+    PASSWORD,
+    SCREENSHOTS,
+    docs_screenshot_wanted,
+    screenshot,
+    skip_reason,
+    update_docs_screenshot,
+)
 
 _reason = skip_reason()
 if _reason:
@@ -34,7 +43,7 @@ def sign_in(page, email: str, password: str) -> None:
     page.log.check(f"after {email} signed in")
 
 
-def add_patient(live_server, email: str) -> int:
+def add_patient(live_server, email: str, identifier: str = "MRN-REC-1") -> int:
     from sqlalchemy import select
 
     from ecgad.web.extensions import db
@@ -42,7 +51,8 @@ def add_patient(live_server, email: str) -> int:
 
     with live_server.app.app_context():
         doctor = db.session.scalar(select(User).where(User.email == email))
-        patient = Patient(doctor_id=doctor.id, name="Rhea Recording", identifier="MRN-REC-1", sex="female", notes="")
+        patient = Patient(doctor_id=doctor.id, name="Rhea Recording", identifier=identifier, sex="female",
+                          notes="")
         db.session.add(patient)
         db.session.commit()
         return patient.id
@@ -189,3 +199,33 @@ def test_a_recording(page, live_server, tmp_path):
     assert [live_server.count(m) for m in ("Analysis", "Recording", "RecordingBeat", "RecordingChunk")] == counts
     expect(page.locator("#analysis-history [data-testid=recording-badge]")).to_have_count(2)
     page.log.check("after the bad uploads")
+
+
+def test_a_real_recording_for_the_readme(page, live_server, browser):
+    """With ECGAD_UPDATE_DOCS_SCREENSHOT=1 and MIT-BIH at ECGAD_DATA_DIR: record 208 (30 min, frequent PVCs) with
+    its annotations, an anomalous beat opened, the top of the page as docs/screenshots/recording.png."""
+    import os
+    from pathlib import Path
+
+    record = Path(os.environ.get("ECGAD_DATA_DIR") or "/nonexistent") / "mitdb" / "208"
+    if not docs_screenshot_wanted() or not record.with_suffix(".hea").is_file():
+        pytest.skip("only to update the README's screenshot: ECGAD_UPDATE_DOCS_SCREENSHOT=1 and MIT-BIH 208 "
+                    "under ECGAD_DATA_DIR")
+    patient_id = add_patient(live_server, OTHER.email, "MRN-208")
+    sign_in(page, OTHER.email, PASSWORD)
+    page.goto(f"/patients/{patient_id}")
+    upload(page, [record.with_suffix(s) for s in (".hea", ".dat", ".atr")])
+    expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
+    expect(page.locator("[data-testid=annotation-check]")).to_contain_text("sensitivity")
+    page.wait_for_selector("#timeline-plot[data-rendered=true]", state="attached")
+    page.evaluate("Plotly.relayout('timeline-plot', {'xaxis.range': [600, 615]})")
+    expect(page.locator("#timeline-plot")).to_have_attribute("data-window", "600.0-615.0")
+    page.locator("#timeline-plot .scatterlayer .trace:nth-child(3) .point").first.click(force=True)
+    page.wait_for_selector("#beat-plot[data-beat]", state="attached")
+    page.log.check("on record 208")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / "recording-208.png"
+    top = page.locator("#beat-plot-section").bounding_box()
+    page.screenshot(path=str(shot), clip={"x": 0, "y": 0, "width": 1280, "height": top["y"] + top["height"]},
+                    full_page=True, animations="disabled", caret="hide")
+    assert update_docs_screenshot(browser, shot, target=DOCS_RECORDING_SCREENSHOT) == DOCS_RECORDING_SCREENSHOT
