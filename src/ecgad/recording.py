@@ -656,8 +656,10 @@ def fit_beat_model(signals_and_records: Sequence, *, max_beats_per_record: int =
     """Train the beat autoencoder on up to ``max_beats_per_record`` normal beats of each
     ``(signal, AnnotatedRecord)`` (a fifth of them held out for early stopping)."""
     rng = np.random.default_rng(seed)
+    # The recording's features use the autoencoder's codes and reconstructions, never the beat
+    # Detector's own score: so no latent part in it (and no training codes in the model file).
     detector = Detector("hybrid", {**BEAT_CONFIG, "length": settings.template_length, **(config or {})},
-                        train_config or BEAT_TRAIN_CONFIG)
+                        train_config or BEAT_TRAIN_CONFIG, latent_neighbours=0)
     normals = []
     for signal, record in signals_and_records:
         normal = np.flatnonzero(record.is_normal)
