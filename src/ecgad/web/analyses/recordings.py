@@ -9,20 +9,18 @@ same upload.
 """
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import insert
 
 from .. import audit
 from ..detection import get_recording_detector
 from ..extensions import db
 from ..models import Analysis, Patient, Recording, RecordingBeat, RecordingChunk, User, signal_chunks
-from .service import NOTHING_STORED, AnalysisError, clean_filename
+from .service import NOTHING_STORED, AnalysisError, clean_filename, insert_all, new_analysis, transaction
 
 SINGLE_FILE_EXTENSIONS = (".edf", ".bdf", ".csv", ".tsv", ".txt")
 WHAT_IS_ACCEPTED = ("Upload one EDF file, one CSV or TSV file (with a time column or the sampling rate), "
@@ -138,15 +136,11 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
                  "sensitivity": tp / (tp + fn) if tp + fn else None,
                  "positive_predictivity": tp / (tp + fp) if tp + fp else None}
     hr = result.heart_rate_bpm[np.isfinite(result.heart_rate_bpm)]
-    info = detector.model_info()
-    try:
-        analysis = Analysis(
-            patient_id=patient.id, created_by_id=user.id, filename=filename, source="upload", kind="recording",
-            model_id=str(info.get("model_id") or "")[:64], model_version=str(info.get("version") or "")[:32],
-            model_info=json.dumps(info, default=str), threshold=float(result.threshold), n_beats=len(result),
-            n_anomalies=int(result.is_anomaly.sum()), max_score=float(result.score.max()), has_labels=reference is not None)
-        db.session.add(analysis)
-        db.session.flush()
+    with transaction():
+        analysis = new_analysis(
+            patient, user, filename, detector.model_info(), source="upload", kind="recording",
+            threshold=float(result.threshold), n_beats=len(result), n_anomalies=int(result.is_anomaly.sum()),
+            max_score=float(result.score.max()), has_labels=reference is not None)
         db.session.add(Recording(
             analysis_id=analysis.id, format=kind, lead=signal.lead[:64], fs=signal.fs, n_samples=len(signal),
             mean_hr_bpm=result.summary["mean_hr_bpm"],
@@ -154,23 +148,17 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
             high_hr_bpm=float(np.percentile(hr, 95)) if hr.size else None,
             parts=",".join(result.parts), **stats))
         db.session.flush()
-        for row in signal_chunks(analysis.id, signal.samples):
-            db.session.execute(insert(RecordingChunk), [row])
-        rows = [{
+        for chunk in signal_chunks(analysis.id, signal.samples):  # one at a time: a day is hundreds of MB
+            insert_all(RecordingChunk, [chunk])
+        insert_all(RecordingBeat, ({
             "analysis_id": analysis.id, "position": i, "sample": int(result.sample[i]),
             "rr_s": float(result.rr_s[i]) if np.isfinite(result.rr_s[i]) else None,
             "score": float(result.score[i]), "is_anomaly": bool(result.is_anomaly[i]),
             "confidence": float(result.confidence[i]),
             **{f"part_{p}": float(v[i]) for p, v in result.parts.items()},
             "annotation": (str(annotation[i]) or None) if annotation is not None else None,
-        } for i in range(len(result))]
-        for start in range(0, len(rows), 5000):
-            db.session.execute(insert(RecordingBeat), rows[start:start + 5000])
+        } for i in range(len(result))))
         audit.record("analysis.create", "analysis", analysis.id,
                      f"patient={patient.id}; recording={filename}; lead={signal.lead}; beats={analysis.n_beats}; "
                      f"anomalies={analysis.n_anomalies}; model={analysis.model_id}", actor=user)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return analysis

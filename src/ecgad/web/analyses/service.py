@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import PurePath
 
@@ -81,33 +82,51 @@ def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.nd
         verdicts = detector.predict(beats)
     except ValueError as exc:
         raise AnalysisError(_beat_message(exc, filename)) from None
-    info = detector.model_info()
     scores = [v.score for v in verdicts]
-    try:
-        analysis = Analysis(
-            patient_id=patient.id, created_by_id=user.id, filename=filename, source=source,
-            model_id=str(info.get("model_id") or "")[:64], model_version=str(info.get("version") or "")[:32],
-            model_info=json.dumps(info, default=str), threshold=float(detector.threshold),
+    with transaction():
+        analysis = new_analysis(
+            patient, user, filename, detector.model_info(), source=source, threshold=float(detector.threshold),
             n_beats=len(verdicts), n_anomalies=sum(v.is_anomaly for v in verdicts), max_score=float(max(scores)),
             has_labels=labels is not None)
-        db.session.add(analysis)
-        db.session.flush()
-        rows = [{
+        insert_all(AnalysisBeat, [{
             "analysis_id": analysis.id, "position": i, "length": int(len(beats[i])), "score": float(v.score),
             "is_anomaly": bool(v.is_anomaly), "confidence": float(v.confidence),
             "label": int(labels[i]) if labels is not None else None,
             "signal": pack_signal(beats[i]), "curves": pack_curves(v.beat, v.reconstruction, v.error),
-        } for i, v in enumerate(verdicts)]
-        for start in range(0, len(rows), 1000):
-            db.session.execute(insert(AnalysisBeat), rows[start:start + 1000])
+        } for i, v in enumerate(verdicts)])
         audit.record("analysis.create", "analysis", analysis.id,
                      f"patient={patient.id}; file={filename}; beats={analysis.n_beats}; "
                      f"anomalies={analysis.n_anomalies}; model={analysis.model_id}", actor=user)
+    return analysis
+
+
+@contextmanager
+def transaction():
+    """Commit what the block added, or nothing at all if it raises."""
+    try:
+        yield
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+
+
+def new_analysis(patient: Patient, user: User, filename: str, model_info: dict, **fields) -> Analysis:
+    """An analysis with the model's provenance, added to the session with its id known."""
+    analysis = Analysis(
+        patient_id=patient.id, created_by_id=user.id, filename=filename,
+        model_id=str(model_info.get("model_id") or "")[:64], model_version=str(model_info.get("version") or "")[:32],
+        model_info=json.dumps(model_info, default=str), **fields)
+    db.session.add(analysis)
+    db.session.flush()
     return analysis
+
+
+def insert_all(model, rows, batch: int = 2000) -> None:
+    """Insert ``rows`` (dicts, or an iterable of them) into ``model``'s table, ``batch`` at a time."""
+    rows = list(rows)
+    for start in range(0, len(rows), batch):
+        db.session.execute(insert(model), rows[start:start + batch])
 
 
 def example_file(name: str) -> tuple[bytes, str]:
