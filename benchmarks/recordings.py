@@ -57,15 +57,17 @@ from ecgad.train import TrainConfig  # noqa: E402
 START, END = "<!-- recordings:start -->", "<!-- recordings:end -->"
 
 RHYTHM = ("premature", "premature_local", "pause")
+TEMPLATE = ("template", "qrs", "qrs_width")
 METHODS = {
     "ours: autoencoder latent + template + rhythm": rec.DEFAULT_FEATURES,
     "ours + autoencoder reconstruction error": rec.DEFAULT_FEATURES + ("autoencoder",),
-    "ablation: without autoencoder": ("template", "qrs") + RHYTHM,
+    "ablation: without autoencoder": TEMPLATE + RHYTHM,
     "ablation: without template": ("latent",) + RHYTHM,
-    "ablation: without rhythm": ("latent", "template", "qrs"),
+    "ablation: without rhythm": ("latent",) + TEMPLATE,
+    "ablation: without QRS width": tuple(f for f in rec.DEFAULT_FEATURES if f != "qrs_width"),
     "part alone: autoencoder latent distance": ("latent",),
     "part alone: autoencoder reconstruction error": ("autoencoder",),
-    "part alone: template (beat + QRS)": ("template", "qrs"),
+    "part alone: template (beat + QRS)": TEMPLATE,
     "part alone: rhythm": RHYTHM,
     "baseline: template distance": ("template",),
     "baseline: RR prematurity": ("premature",),

@@ -127,6 +127,19 @@ def test_beat_unlike_the_template_scores_higher_on_the_template_part(recording, 
     assert template[kinds == "V"].min() > template[kinds == "N"].max() + 0.5
 
 
+def test_wide_qrs_is_measured_against_the_patients_own(recording) -> None:
+    x, peaks = recording
+    width = beat_table(x, FS, None, peaks=peaks).features["qrs_width"]
+    kinds = np.array(list(KINDS))
+    wide = np.isin(kinds, ["W", "V"])
+    assert np.isfinite(width).all() and (width >= 0).all()  # only wider than usual counts
+    assert width[wide].min() > np.log(1.5) and np.median(width[kinds == "N"]) == 0.0
+    assert width[kinds == "N"].max() < width[wide].min()
+    # the same shapes stretched in time (a patient whose QRS is always wide): nothing is unusual any more
+    slow, slow_peaks = synthetic_ecg("W" * 40, seed=5)
+    assert np.median(beat_table(slow, FS, None, peaks=slow_peaks).features["qrs_width"]) == 0.0
+
+
 def test_chunked_scoring_matches_one_chunk(recording, beat_model) -> None:
     x, _ = recording
     whole = beat_table(x, FS, beat_model, settings=Settings(chunk_s=1e6))

@@ -23,7 +23,11 @@ a cardiologist looks at, in three parts, and the parts are combined:
     trimmed median: the median of all beats, then twice the median of the half
     closest to it. ``qrs``: log RMS distance of the QRS complex (0.10 s before to
     0.15 s after the R peak, in mV, best of small shifts up to 30 ms) to the
-    dominant QRS, relative to the dominant QRS's amplitude. Dominant beat and median
+    dominant QRS, relative to the dominant QRS's amplitude. ``qrs_width``: how much
+    wider the QRS complex is than the dominant beats', ``max(0, log(width / dominant
+    width))``, the width being the time the band-passed signal's slope stays above a
+    fifth of its maximum within 0.12 s of the R peak (a wide QRS is the textbook sign
+    of a ventricular beat). Dominant beat and median
     latent code are made anew every ``chunk_s`` seconds (10 minutes), so they follow
     slow changes of the patient's morphology.
 ``rhythm`` (prematurity)
@@ -103,12 +107,13 @@ FEATURE_PARTS = {
     "autoencoder": "autoencoder",
     "template": "template",
     "qrs": "template",
+    "qrs_width": "template",
     "premature": "rhythm",
     "premature_local": "rhythm",
     "pause": "rhythm",
 }
 PARTS = ("autoencoder", "template", "rhythm")
-DEFAULT_FEATURES = ("latent", "template", "qrs", "premature", "premature_local", "pause")
+DEFAULT_FEATURES = ("latent", "template", "qrs", "qrs_width", "premature", "premature_local", "pause")
 AUTOENCODER_FEATURES = ("latent", "autoencoder")
 
 #: the beat autoencoder of the recording model: one small hybrid member
@@ -128,6 +133,8 @@ class Settings:
     qrs_pre_s: float = 0.10         # QRS window around the R peak
     qrs_post_s: float = 0.15
     qrs_shift_s: float = 0.03       # best of shifts up to this much
+    width_half_s: float = 0.12      # QRS width: measured within this much either side of the R peak,
+    width_level: float = 0.2        # as the time the slope stays above this share of its maximum
     margin_s: float = 3.0           # signal either side of a chunk, for the filter and the windows
     peak_chunk_s: float = 60.0      # chunks of the R-peak detector
 
@@ -186,7 +193,7 @@ def morphology_features(x: np.ndarray, fs: float, peaks: np.ndarray, settings: S
     ``x`` is band-passed signal, ``peaks`` R-peak indices into it (one dominant beat is
     made from all of them); ``shapes`` is ``beat_shapes(x, fs, peaks, settings)`` when
     already computed. NaN for a beat whose window runs off ``x`` or is flat."""
-    out = {"template": np.full(peaks.size, np.nan), "qrs": np.full(peaks.size, np.nan)}
+    out = {name: np.full(peaks.size, np.nan) for name in ("template", "qrs", "qrs_width")}
     z, kept = shapes if shapes is not None else beat_shapes(x, fs, peaks, settings)
     if kept.size == 0:
         return out
@@ -209,6 +216,14 @@ def morphology_features(x: np.ndarray, fs: float, peaks: np.ndarray, settings: S
     for o in range(0, 2 * shift + 1, max(1, shift // 5)):
         best = np.minimum(best, ((q[:, o:o + core] - tq) ** 2).mean(axis=1))
     out["qrs"][qk] = np.log(np.maximum(np.sqrt(best) / max(float(np.ptp(tq)), 1e-6), 1e-6))
+
+    n = 2 * int(round(settings.width_half_s * fs))
+    w, wk = beat_windows(x, peaks, fs, n, span_s=n / fs, r_index=n / 2)
+    slope = np.abs(np.diff(w.astype(np.float64), axis=1))
+    width = (slope > settings.width_level * slope.max(axis=1, keepdims=True)).sum(axis=1) / fs
+    dominant_w = np.isin(wk, dominant)
+    if dominant_w.any():
+        out["qrs_width"][wk] = np.maximum(np.log(np.maximum(width, 1 / fs) / np.median(width[dominant_w])), 0.0)
     return out
 
 
@@ -299,7 +314,7 @@ def beat_table(samples: np.ndarray, fs: float, beat_detector: Detector | None = 
         peaks = detect_r_peaks_chunked(samples, fs, chunk_s=settings.peak_chunk_s)
     peaks = np.asarray(peaks, dtype=np.int64)
     features = rhythm_features(peaks, fs, settings.rr_context)
-    names = ("template", "qrs") + (AUTOENCODER_FEATURES if beat_detector is not None else ())
+    names = ("template", "qrs", "qrs_width") + (AUTOENCODER_FEATURES if beat_detector is not None else ())
     features.update({name: np.full(peaks.size, np.nan) for name in names})
     if beat_detector is not None and beat_detector.length != settings.template_length:
         raise ValueError(f"the beat model reads {beat_detector.length} samples per beat, "
