@@ -149,6 +149,7 @@ def test_a_recording(page, live_server, tmp_path):
     markers.first.click(force=True)
     number = marked[0]
     expect(page.locator("#beat-plot")).to_have_attribute("data-beat", str(number))
+    expect(page.locator("#beat-table tr.selected")).to_have_attribute("data-beat", str(number))  # listed: anomalous
     time = sample[number - 1] / FS
     expect(page.locator("#beat-heading")).to_have_text(f"Beat {number} at 00:00:{time:04.1f}")
     expect(page.locator("#beat-verdict")).to_have_text(re.compile(r"^anomalous, confidence \d\.\d\d$"))

@@ -51,6 +51,12 @@
       target.textContent = "This beat lies too close to the start or end of the recording to be drawn.";
       target.setAttribute("data-beat", String(beat.beat));
     }
+    // the table row of this beat, when it is on the page, is now the selected one
+    Array.prototype.forEach.call(document.querySelectorAll("#beat-table tr[data-beat]"), function (row) {
+      var chosen = row.getAttribute("data-beat") === String(beat.beat);
+      row.classList.toggle("selected", chosen);
+      if (chosen) { row.setAttribute("aria-current", "true"); } else { row.removeAttribute("aria-current"); }
+    });
     var url = new URL(window.location.href);
     url.searchParams.set("beat", String(beat.beat));
     window.history.replaceState(null, "", url.pathname + url.search + "#beat-plot-section");
