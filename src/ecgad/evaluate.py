@@ -11,7 +11,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -222,7 +222,7 @@ tr.std td { color: #555; }
 .figures > div { min-width: 0; }  /* else a plot sizes its cell instead of the cell sizing the plot */
 """
 
-_PAGE = """<!doctype html>
+_DOCUMENT = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -237,7 +237,22 @@ _PAGE = """<!doctype html>
 <dl>{header}</dl>
 {notes}
 </header>
-<section><h2>Metrics (test part, anomaly = positive)</h2>
+{body}
+</body>
+</html>
+"""
+
+
+def report_page(title: str, header: Mapping[str, str], body: str, notes: Sequence[str] = ()) -> str:
+    """One self-contained HTML report: ``title``, a list of ``header`` facts and notes (all escaped
+    here), then ``body`` (HTML)."""
+    return _DOCUMENT.format(
+        style=REPORT_STYLE, title=html.escape(title), body=body,
+        header="".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in header.items()),
+        notes="".join(f'<p class="note">{html.escape(n)}</p>' for n in notes))
+
+
+_BODY = """<section><h2>Metrics (test part, anomaly = positive)</h2>
 {table}
 </section>
 <section><h2>Ranking</h2><div class="figures">{roc}{pr}</div></section>
@@ -245,10 +260,7 @@ _PAGE = """<!doctype html>
 <section><h2>Example reconstructions</h2>
 <p>Typical beat of each class (median score within the class). The shaded band is the difference between the
 beat and its reconstruction.</p>
-{examples}</section>
-</body>
-</html>
-"""
+{examples}</section>"""
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -306,14 +318,9 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
         "date": evaluation.created,
     }
     title = f"ecgad evaluation: {evaluation.protocol}, {len(evaluation.seeds)} seed{'s' * (len(evaluation.seeds) > 1)}"
-    page = _PAGE.format(
-        style=REPORT_STYLE,
-        title=html.escape(title),
-        header="".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in header.items()),
-        notes="".join(f'<p class="note">{html.escape(n)}</p>' for n in evaluation.notes),
-        table=_table(evaluation, summ),
-        roc=blocks[0], pr=blocks[1], histogram=blocks[2], examples=blocks[3],
-    )
+    body = _BODY.format(table=_table(evaluation, summ), roc=blocks[0], pr=blocks[1], histogram=blocks[2],
+                        examples=blocks[3])
+    page = report_page(title, header, body, evaluation.notes)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path

@@ -784,36 +784,20 @@ def fit_on_records(records: Sequence[AnnotatedRecord], beat: Detector, *,
 
 # ------------------------------------------------------------------ report
 
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-{style}</style>
-</head>
-<body>
-<header>
-<h1>{title}</h1>
-<dl>{header}</dl>
-</header>
-<section><h2>Timeline</h2>
+_BODY = """<section><h2>Timeline</h2>
 <p>Drag the range slider under the heart rate to move through the recording; hover a beat for its score and
 the part each of autoencoder, template (the patient's dominant beat) and rhythm adds to it.</p>
 {figure}</section>
 <section><h2>Abnormal beats{shown}</h2>
 <div class="table"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>
-</section>
-</body>
-</html>
-"""
+</section>"""
 
 
-def _clock(seconds: float) -> str:
-    h, rest = divmod(float(seconds), 3600)
+def clock(seconds: float, decimals: int = 3) -> str:
+    """``hh:mm:ss.sss`` (``decimals`` digits of the seconds)."""
+    h, rest = divmod(round(float(seconds), decimals), 3600)  # rounded first: 59.96 s is 00:01:00.0
     m, s = divmod(rest, 60)
-    return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
+    return f"{int(h):02d}:{int(m):02d}:{s:0{3 + decimals if decimals else 2}.{decimals}f}"
 
 
 def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows: int = 2000) -> Path:
@@ -831,7 +815,7 @@ def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows:
     header = {
         "source": result.source or "-",
         "lead": f"{result.lead} ({result.fs:g} Hz)",
-        "duration": _clock(result.duration_s),
+        "duration": clock(result.duration_s),
         "beats": str(s["beats"]),
         "abnormal": f"{s['anomalies']} ({100 * s['anomalies'] / max(s['beats'], 1):.1f}%)",
         "heart rate": (f"mean {s['mean_hr_bpm']:.0f} bpm, 5-95% range {np.percentile(hr, 5):.0f}-"
@@ -844,17 +828,16 @@ def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows:
     rows = []
     for i in abnormal[:max_rows]:
         rr = result.rr_s[i]
-        cells = [_clock(result.sample[i] / result.fs), str(int(result.sample[i])),
+        cells = [clock(result.sample[i] / result.fs), str(int(result.sample[i])),
                  f"{rr:.3f}" if np.isfinite(rr) else "-", f"{result.score[i]:.2f}", f"{result.confidence[i]:.2f}",
                  *(f"{result.parts[p][i]:+.2f}" for p in parts)]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     title = f"ecgad recording analysis: {Path(result.source).name if result.source else 'recording'}"
-    from .evaluate import REPORT_STYLE
+    from .evaluate import report_page
 
-    page = _PAGE.format(style=REPORT_STYLE, title=html.escape(title),
-                        header="".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in header.items()),
-                        figure=figure, head=head, rows="".join(rows),
+    body = _BODY.format(figure=figure, head=head, rows="".join(rows),
                         shown=f" (first {max_rows} of {abnormal.size})" if abnormal.size > max_rows else "")
+    page = report_page(title, header, body)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path

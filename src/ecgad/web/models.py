@@ -20,8 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy import select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db

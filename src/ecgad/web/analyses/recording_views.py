@@ -20,10 +20,10 @@ MODEL_MISSING = ("The recording model is not available on this server, so nothin
 
 
 def clock(seconds: float) -> str:
-    """hh:mm:ss.s"""
-    h, rest = divmod(float(seconds), 3600)
-    m, s = divmod(rest, 60)
-    return f"{int(h):02d}:{int(m):02d}:{s:04.1f}"
+    """hh:mm:ss.s, as the recording page shows times."""
+    from ecgad.recording import clock as recording_clock
+
+    return recording_clock(seconds, 1)
 
 
 @bp.url_value_preprocessor
@@ -65,10 +65,11 @@ def beat_figure_json(analysis: Analysis, beat: RecordingBeat) -> str | None:
     from ecgad.plots import beat_figure
 
     recording = analysis.recording
-    margin = int(round(4 * recording.fs))  # the detector reads 3 s either side of the beat
+    detector = get_recording_detector()
+    margin = int(round(detector.settings.margin_s * recording.fs))  # as much as the detector itself reads
     lo = max(0, beat.sample - margin)
     excerpt = recording.samples(lo, beat.sample + margin)
-    verdict = get_recording_detector().beat_verdict(excerpt, recording.fs, beat.sample - lo)
+    verdict = detector.beat_verdict(excerpt, recording.fs, beat.sample - lo)
     if verdict is None:
         return None
     verdict = replace(verdict, index=beat.position, score=beat.score, threshold=analysis.threshold,

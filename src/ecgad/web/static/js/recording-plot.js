@@ -1,10 +1,9 @@
-/* The recording page: draws the timeline whose Plotly JSON sits in #timeline-figure-data,
-   and on a click on a beat fetches that beat's figure and details into the beat panel.
+/* The recording page: draws the timeline whose Plotly JSON sits in #timeline-figure-data (with
+   beat-plot.js's ecgadDrawFigure, loaded first), follows the view, and on a click on a beat fetches
+   that beat's figure and details into the beat panel.
    Text goes in with textContent only: nothing from the server is parsed as HTML. */
 (function () {
   "use strict";
-
-  var CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
 
   function setText(id, text) {
     var el = document.getElementById(id);
@@ -42,7 +41,7 @@
     }
     var target = document.getElementById("beat-plot");
     if (beat.figure) {
-      window.Plotly.react(target, beat.figure.data, beat.figure.layout, CONFIG).then(function () {
+      window.Plotly.react(target, beat.figure.data, beat.figure.layout, window.ecgadPlotConfig).then(function () {
         target.setAttribute("data-rendered", "true");
         target.setAttribute("data-beat", String(beat.beat));
       });
@@ -127,24 +126,8 @@
   }
 
   function draw() {
-    var holder = document.getElementById("timeline-figure-data");
-    var timeline = document.getElementById("timeline-plot");
-    if (!holder || !timeline) { return; }
-    if (!window.Plotly) {
-      timeline.textContent = "The interactive plot could not be loaded.";
-      timeline.setAttribute("data-rendered", "error");
-      return;
-    }
-    var figure;
-    try {
-      figure = JSON.parse(holder.textContent);
-    } catch (err) {
-      timeline.textContent = "The plot data could not be read.";
-      timeline.setAttribute("data-rendered", "error");
-      return;
-    }
-    window.Plotly.newPlot(timeline, figure.data, figure.layout, CONFIG).then(function () {
-      timeline.setAttribute("data-rendered", "true");
+    window.ecgadDrawFigure("timeline-figure-data", "timeline-plot").then(function (timeline) {
+      if (!timeline) { return; }
       timeline.on("plotly_click", function (event) {
         var point = event && event.points && event.points[0];
         var custom = point && point.customdata;
