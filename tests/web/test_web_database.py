@@ -26,7 +26,7 @@ from webtools import (
 )
 
 PG_URL = os.environ.get("ECGAD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks", "audit_events",
+TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks", "audit_events", "user_sessions",
           "alembic_version"}
 
 
@@ -215,7 +215,7 @@ def test_upgrade_from_0001_keeps_beat_analyses(database_url, tmp_path, model_pat
             with engine.connect() as connection:  # the downgrade kept the beats (no cascade on SQLite)
                 assert connection.execute(text("SELECT count(*) FROM analysis_beats")).scalar() == 6
             upgrade(engine)
-            assert current_revision(engine) == head_revision() == "0002"
+            assert current_revision(engine) == head_revision() == "0003"
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT id, kind, n_beats FROM analyses")).all() == \
                     [(analysis, "beats", 6)]

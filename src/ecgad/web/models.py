@@ -109,6 +109,8 @@ class Analysis(db.Model):
     max_score: Mapped[float] = mapped_column(Float)
     has_labels: Mapped[bool] = mapped_column(Boolean, default=False)
     kind: Mapped[str] = mapped_column(String(16), default="beats", server_default="beats")  # beats | recording
+    # JSON list of {"code", "message"}: how to read this analysis (data fit, signal quality)
+    warnings_json: Mapped[str] = mapped_column("warnings", Text, default="[]", server_default="[]")
 
     patient: Mapped[Patient] = relationship(back_populates="analyses")
     created_by: Mapped[User | None] = relationship()
@@ -128,6 +130,17 @@ class Analysis(db.Model):
             return json.loads(self.model_info or "{}")
         except ValueError:
             return {}
+
+    @property
+    def warnings(self) -> list[dict]:
+        try:
+            return json.loads(self.warnings_json or "[]")
+        except ValueError:
+            return []
+
+    @warnings.setter
+    def warnings(self, value: list[dict]) -> None:
+        self.warnings_json = json.dumps(list(value))
 
 
 class AnalysisBeat(db.Model):
@@ -196,8 +209,23 @@ class Recording(db.Model):
     annotated_beats: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sensitivity: Mapped[float | None] = mapped_column(Float, nullable=True)
     positive_predictivity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # signal quality: the share of the lead that could be read as ECG, and the parts that could not
+    readable_fraction: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # JSON list of [start_sample, end_sample, reason]
+    unreadable_json: Mapped[str] = mapped_column("unreadable", Text, default="[]", server_default="[]")
 
     analysis: Mapped[Analysis] = relationship(back_populates="recording")
+
+    @property
+    def unreadable(self) -> list[list]:
+        try:
+            return json.loads(self.unreadable_json or "[]")
+        except ValueError:
+            return []
+
+    @unreadable.setter
+    def unreadable(self, value) -> None:
+        self.unreadable_json = json.dumps([[int(a), int(b), str(r)] for a, b, r in value])
 
     @property
     def duration_s(self) -> float:
@@ -280,6 +308,21 @@ class RecordingBeat(db.Model):
 
     def part(self, name: str) -> float | None:
         return getattr(self, f"part_{name}", None)
+
+
+class UserSession(db.Model):
+    """A signed-in browser session, kept on the server so that signing out (or idling) really ends it.
+
+    The cookie holds a random token; only its SHA-256 (``id``) is stored.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditEvent(db.Model):
