@@ -290,7 +290,7 @@ def _table(evaluation: Evaluation, summ: dict) -> str:
 def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
     """Write ``metrics.json`` (the summary) and ``report.html`` (one self-contained,
     offline page: plotly.js is embedded once). Returns the report's path."""
-    from .plots import class_name, pr_figure, reconstruction_examples, roc_figure, score_histogram
+    from .plots import class_name, figure_html, pr_figure, reconstruction_examples, roc_figure, score_histogram
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -304,8 +304,7 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
                reconstruction_examples({class_name(k): v[0] for k, v in sorted(first.examples.items())})]
     figures[2].update_layout(title_text=f"Anomaly scores by class (seed {first.seed})")
     # plotly.js goes inline with the first figure only: one copy, no network needed.
-    blocks = [fig.to_html(full_html=False, include_plotlyjs=i == 0, config={"displaylogo": False})
-              for i, fig in enumerate(figures)]
+    blocks = [figure_html(fig, include_plotlyjs=i == 0) for i, fig in enumerate(figures)]
 
     model_ids = sorted({str(r.model.get("model_id", "–")) for r in evaluation.results})
     header = {

@@ -21,8 +21,29 @@ CLASS_NAMES = {1: "normal", 2: "R-on-T PVC", 3: "PVC", 4: "SP or EB", 5: "unclas
 CLASS_COLOURS = {1: "#0072B2", 2: "#D55E00", 3: "#E69F00", 4: "#CC79A7", 5: "#009E73"}
 BEAT_COLOUR, RECON_COLOUR, ERROR_COLOUR = "#000000", "#0072B2", "#D55E00"
 ERROR_FILL = "rgba(213, 94, 0, 0.30)"
+# Anomalous beats on a timeline: red diamonds (the pages say so), against blue dots for normal beats.
+ANOMALY_COLOUR = "#D7191C"
 TEMPLATE = "plotly_white"
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
+# How plotly.js shows every figure, in the reports and on the web pages (which receive it as JSON).
+# Patient data never leaves the app: no "send to cloud" button (shown by default in plotly.js 4,
+# as "sendChartToCloud"), no link to Chart Studio, no plotly server to post to. The modebar keeps
+# only what a clinician uses on an ECG (zoom, pan, zoom in and out, reset, save as PNG); select,
+# lasso and the spike and hover toggles are left out.
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+    "responsive": True,
+    "modeBarButtons": [["toImage"], ["zoom2d", "pan2d"], ["zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]],
+    "toImageButtonOptions": {"format": "png", "filename": "ecgad-figure", "scale": 2},
+}
+
+
+def figure_html(fig: go.Figure, include_plotlyjs: bool) -> str:
+    """A report's ``<div>`` of ``fig``, drawn with ``PLOT_CONFIG``; plotly.js goes inline with it when
+    ``include_plotlyjs`` (once per page: no network needed)."""
+    return fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, config=dict(PLOT_CONFIG))
 
 
 def class_name(label: int) -> str:
@@ -213,9 +234,30 @@ def decimate(x: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, x[idx]
 
 
+# A recording's timeline counts time in milliseconds on a date axis that starts at 1970-01-01 00:00, so
+# that plotly.js ticks it as hh:mm:ss of the recording, at any zoom.
+HOVER_CLOCK = "%{x|%H:%M:%S.%L}"
+
+
+def to_ms(seconds) -> np.ndarray:
+    """Seconds from the recording's start as the timeline's x values (milliseconds, to 0.1 ms)."""
+    return np.round(np.asarray(seconds, dtype=np.float64) * 1000.0, 1)
+
+
+def clock_axis(fig: go.Figure, duration_s: float, window_s: float) -> go.Figure:
+    """The time axis of a two-row timeline: hh:mm:ss (with milliseconds under a second a tick), held
+    within the recording, opening on its first ``window_s`` seconds; the range slider under row 2."""
+    end = float(to_ms(duration_s)) or 1000.0
+    fig.update_xaxes(type="date", range=[0, min(float(to_ms(window_s)), end)], minallowed=0, maxallowed=end,
+                     tickformat="%H:%M:%S", tickformatstops=[{"dtickrange": [None, 1000], "value": "%H:%M:%S.%L"}])
+    fig.update_xaxes(title_text="time from the start (hh:mm:ss)", row=2, col=1,
+                     rangeslider={"visible": True, "thickness": 0.08, "range": [0, end]})
+    return fig
+
+
 def beat_hover(threshold: float, parts: Sequence[str]) -> str:
     """Hover text of a beat marker whose customdata is [number, score, confidence, RR, *parts]."""
-    return ("beat %{customdata[0]:d} at %{x:.3f} s<br>score %{customdata[1]:.2f} (threshold "
+    return (f"beat %{{customdata[0]:d}} at {HOVER_CLOCK}<br>score %{{customdata[1]:.2f}} (threshold "
             + f"{threshold:.2f}" + ")<br>confidence %{customdata[2]:.2f}<br>RR %{customdata[3]:.3f} s"
             + "".join(f"<br>{p} %{{customdata[{4 + i}]:+.2f}}" for i, p in enumerate(parts)))
 
@@ -233,11 +275,11 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     fs = float(signal.fs)
     idx, y = decimate(x, max_points)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.05)
-    fig.add_trace(go.Scattergl(x=(idx / fs).astype(np.float32), y=y, mode="lines", name=f"ECG ({html.escape(signal.lead)})",
+    fig.add_trace(go.Scattergl(x=to_ms(idx / fs), y=y, mode="lines", name=f"ECG ({html.escape(signal.lead)})",
                                line={"color": BEAT_COLOUR, "width": 1},
-                               hovertemplate="%{x:.3f} s<br>%{y:.3f} mV<extra></extra>"), row=1, col=1)
+                               hovertemplate=f"{HOVER_CLOCK}<br>%{{y:.3f}} mV<extra></extra>"), row=1, col=1)
     sample = np.asarray(result.sample, dtype=np.int64)
-    t = sample / fs
+    t = to_ms(sample / fs)
     amp = x[np.clip(sample, 0, max(x.size - 1, 0))] if x.size else np.zeros(0)
     abnormal = np.asarray(result.is_anomaly, dtype=bool)
     parts = list(result.parts)
@@ -246,7 +288,7 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     custom = np.stack([number, result.score, result.confidence, np.nan_to_num(result.rr_s, nan=0.0)]
                       + [result.parts[p] for p in parts], axis=1) if len(sample) else np.zeros((0, 4 + len(parts)))
     hover = beat_hover(result.threshold, parts)
-    for name, mask, colour, size in (("normal beat", ~abnormal, PALETTE[0], 5), ("abnormal beat", abnormal, PALETTE[1], 9)):
+    for name, mask, colour, size in (("normal beat", ~abnormal, PALETTE[0], 5), ("abnormal beat", abnormal, ANOMALY_COLOUR, 9)):
         fig.add_trace(go.Scattergl(x=t[mask], y=amp[mask], mode="markers", name=f"{name} ({int(mask.sum())})",
                                    marker={"color": colour, "size": size, "symbol": "circle" if size < 8 else "diamond"},
                                    customdata=custom[mask], hovertemplate=hover + f"<extra>{name}</extra>"),
@@ -255,12 +297,12 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     ok = np.isfinite(hr)
     # SVG (not WebGL) traces: the range slider draws only these
     fig.add_trace(go.Scatter(x=t[ok], y=hr[ok], mode="lines", name="heart rate", line={"color": PALETTE[2], "width": 1.5},
-                             hovertemplate="%{x:.1f} s<br>%{y:.0f} bpm<extra></extra>"), row=2, col=1)
+                             hovertemplate=f"{HOVER_CLOCK}<br>%{{y:.0f}} bpm<extra></extra>"), row=2, col=1)
     if (ok & abnormal).any():
         fig.add_trace(go.Scatter(x=t[ok & abnormal], y=hr[ok & abnormal], mode="markers", showlegend=False,
-                                 name="abnormal beat", marker={"color": PALETTE[1], "size": 6},
+                                 name="abnormal beat", marker={"color": ANOMALY_COLOUR, "size": 6, "symbol": "diamond"},
                                  customdata=number[ok & abnormal, None],
-                                 hovertemplate="beat %{customdata[0]:d} at %{x:.1f} s<br>%{y:.0f} bpm"
+                                 hovertemplate=f"beat %{{customdata[0]:d}} at {HOVER_CLOCK}<br>%{{y:.0f}} bpm"
                                                "<extra>abnormal beat</extra>"),
                       row=2, col=1)
     duration = x.size / fs if fs else 0.0
@@ -269,9 +311,7 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
              + (f", mean heart rate {summary['mean_hr_bpm']:.0f} bpm" if summary["mean_hr_bpm"] else ""))
     apply_layout(fig, title, height=620, margin={"l": 60, "r": 20, "t": 80, "b": 40},
             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"})
-    fig.update_xaxes(range=[0, min(window_s, duration) if duration else 1])  # both rows: they are matched
-    fig.update_xaxes(title_text="time (s)", row=2, col=1,
-                     rangeslider={"visible": True, "thickness": 0.08, "range": [0, duration or 1]})
+    clock_axis(fig, duration, window_s)
     fig.update_yaxes(title_text="mV", row=1, col=1)
     fig.update_yaxes(title_text="bpm", row=2, col=1)
     return fig

@@ -804,12 +804,11 @@ def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows:
     """Write ``report.html`` (one self-contained page, plotly.js inline) into ``out_dir``; returns its path."""
     import html
 
-    from .plots import recording_timeline
+    from .plots import figure_html, recording_timeline
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    figure = recording_timeline(result, signal).to_html(full_html=False, include_plotlyjs=True,
-                                                        config={"displaylogo": False})
+    figure = figure_html(recording_timeline(result, signal), include_plotlyjs=True)
     s = result.summary
     hr = result.heart_rate_bpm[np.isfinite(result.heart_rate_bpm)]
     header = {

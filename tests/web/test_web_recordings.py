@@ -24,6 +24,8 @@ import pytest
 from heartbeats import synthetic_ecg
 from webtools import audit_actions, row_counts, upload_recording
 
+from ecgad.plots import ANOMALY_COLOUR
+
 FS = 250.0
 KINDS = ("N" * 12 + "V" + "N" * 10 + "A" + "N" * 9 + "W") * 3  # 102 beats, about 83 s
 SYMBOLS = {"N": "N", "A": "A", "V": "V", "W": "L"}  # MIT-BIH symbols; W as a left bundle branch block beat
@@ -199,7 +201,16 @@ def test_recording_page_table_beat_and_sorting(app, client_for, world, recording
     assert [t["name"] for t in figure["data"]] == ["ECG (II)", "normal beat", "anomalous beat", "heart rate",
                                                    "anomalous beat"]
     assert figure["data"][0]["hoverinfo"] == "skip"  # clicks and hovers go to the beat markers on the signal
-    assert figure["layout"]["xaxis"]["range"] == [0, 20] and figure["layout"]["xaxis2"]["rangeslider"]["visible"]
+    # time runs as hh:mm:ss of the recording (milliseconds on a date axis), held within the recording
+    axis, duration_ms = figure["layout"]["xaxis"], 1000 * s.samples.size / FS
+    assert axis["type"] == "date" and axis["tickformat"] == "%H:%M:%S"
+    assert axis["range"] == [0, 20_000] and axis["minallowed"] == 0 and axis["maxallowed"] == duration_ms
+    assert figure["layout"]["xaxis2"]["rangeslider"]["visible"]
+    assert figure["layout"]["xaxis2"]["rangeslider"]["range"] == [0, duration_ms]
+    assert figure["data"][0]["x"][0] == 0 and figure["data"][0]["x"][-1] == 20_000
+    assert "%{x|%H:%M:%S.%L}" in figure["data"][1]["hovertemplate"]
+    assert [m["color"] for m in (figure["data"][2]["marker"], figure["data"][4]["marker"])] == [ANOMALY_COLOUR] * 2
+    assert figure["data"][2]["marker"]["symbol"] == "diamond" and "red diamonds" in html  # as the text says
     assert len(figure["data"][2]["x"]) == int(s.is_anomaly[s.sample <= 20 * FS].sum())
 
     every = client.get(f"/analyses/{recording}?only=all").text
@@ -242,7 +253,7 @@ def test_wfdb_upload_with_annotations(app, client_for, world, ecg, tmp_path):
     response = upload_recording(client, world.p, paths)
     s = stored(app, _analysis_id(response))
     r = s.recording
-    assert s.analysis.filename == "rec.atr, rec.dat, rec.hea" and s.analysis.has_labels
+    assert s.analysis.filename == "rec" and s.analysis.has_labels
     assert r.format == "wfdb" and r.lead == "MLII" and r.fs == pytest.approx(FS) and r.n_samples == ecg.x.size
     assert r.annotated_beats == len(KINDS) and r.sensitivity == 1.0 and r.positive_predictivity == 1.0
     assert s.annotation == symbols

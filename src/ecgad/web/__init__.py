@@ -89,6 +89,20 @@ def create_app(config: Mapping | None = None) -> Flask:
         response.cache_control.max_age = 7 * 24 * 3600
         return response
 
+    @app.get("/vendor/plotly-style/<style_id>.css", endpoint="vendor_plotly_injected_css")
+    def vendor_plotly_injected_css(style_id: str):
+        """A stylesheet plotly.js would add as a <style> element (which the CSP blocks); linked under its
+        id, plotly.js finds it there and adds nothing."""
+        from .vendor import plotly_injected_styles
+
+        css = plotly_injected_styles().get(style_id)
+        if css is None:
+            abort(404)
+        response = app.response_class(css, mimetype="text/css")
+        response.cache_control.public = True
+        response.cache_control.max_age = 7 * 24 * 3600
+        return response
+
     from .database import configure_engine, upgrade
 
     with app.app_context():
@@ -139,7 +153,16 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("when")
     def when(value) -> str:
-        return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+    @app.template_filter("age")
+    def age(birth) -> str:
+        """Age today (UTC) of someone born on ``birth``."""
+        from datetime import datetime, timezone
+
+        from .util import age as age_on
+
+        return age_on(birth, datetime.now(timezone.utc).date())
 
     @app.template_filter("number")
     def number(value, digits: int = 4) -> str:
@@ -148,6 +171,23 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def helpers():
         return {"audit_actions": ACTIONS}
+
+    @app.template_global()
+    def plot_config_json() -> str:
+        """``ecgad.plots.PLOT_CONFIG`` for the pages' scripts, as the reports use it."""
+        import json
+
+        from ecgad.plots import PLOT_CONFIG
+
+        from .util import script_json
+
+        return script_json(json.dumps(PLOT_CONFIG))
+
+    @app.template_global()
+    def plotly_style_ids() -> list[str]:
+        from .vendor import plotly_injected_styles
+
+        return list(plotly_injected_styles())
 
 
 def first_admin_hint(app: Flask) -> str | None:

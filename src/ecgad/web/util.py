@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import request
@@ -57,3 +58,13 @@ class Page:
 def script_json(text: str) -> str:
     """JSON text made safe to place inside a <script type="application/json"> block."""
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def age(birth: date, on: date) -> str:
+    """A person's age on ``on``, as a clinician writes it: years, or months under two years."""
+    months = (on.year - birth.year) * 12 + on.month - birth.month - (on.day < birth.day)
+    if months < 0:
+        return "born later"
+    if months < 24:
+        return f"{months} month{'s' * (months != 1)}"
+    return f"{months // 12} years"

@@ -5,6 +5,11 @@ strict Content-Security-Policy (``style-src 'self'``) blocks. Plotly.js skips th
 the page has a stylesheet with id ``plotly.js-style-global`` and class
 ``no-inline-styles``; ``plotly_css`` builds that stylesheet from the rules inside the
 installed plotly.min.js, so it always matches the script's version.
+
+Plotly.js also adds, as it loads, a ``<style>`` element of its own for map traces
+(maplibre-gl's stylesheet), unless the page already has an element with that
+style's id. ``plotly_injected_styles`` finds these in the script, so that a page can
+link each as a stylesheet under its id: the CSP stays strict and the console clean.
 """
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from pathlib import Path
 _STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\''
 _PAIR = re.compile(rf"\s*({_STRING}|[A-Za-z_$][\w$]*)\s*:\s*({_STRING})\s*,?")  # minifiers unquote some keys
 _ESCAPE = re.compile(r"\\(.)")
+_STYLE_INJECTION = re.compile(
+    rf'createElement\("style"\);(\w+)\.id="([\w-]+)",\1\.textContent=({_STRING})')
 
 
 def plotly_js_path() -> Path:
@@ -54,3 +61,10 @@ def plotly_css() -> str:
     lines = ["/* plotly.js rules, taken from the installed plotly.min.js (see ecgad/web/vendor.py) */"]
     lines += [f"{selector}{{{declarations}}}" for selector, declarations in rules.items()]
     return "\n".join(lines) + "\n"
+
+
+@lru_cache(maxsize=1)
+def plotly_injected_styles() -> dict[str, str]:
+    """``{element id: CSS}`` of the ``<style>`` elements plotly.min.js adds by itself when it loads."""
+    script = plotly_js_path().read_text(encoding="utf-8")
+    return {m.group(2): _unquote(m.group(3)) for m in _STYLE_INJECTION.finditer(script)}

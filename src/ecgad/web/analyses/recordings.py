@@ -122,7 +122,9 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
     if len(result) == 0:
         raise _fail(f"no heartbeats were found in lead {signal.lead}; is it an ECG lead? "
                     f"Choose another lead by name or number")
-    filename = ", ".join(sorted(clean_filename(f.filename) for f in files))[:255]
+    # the record's name: a WFDB header's stem ("208" for 208.hea, .dat and .atr), else the one file's name
+    names = [clean_filename(f.filename) for f in files]
+    filename = next((PurePath(n).stem for n in names if PurePath(n).suffix.lower() == ".hea"), names[0])[:255]
     annotation = None
     stats: dict = {}
     if reference is not None:

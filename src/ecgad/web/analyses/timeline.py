@@ -9,15 +9,21 @@ recording-plot.js asks ``window_data`` for the new window. A window holds the
 signal at full resolution up to ``MAX_POINTS`` samples (thinned to the minimum and
 maximum of each stretch beyond, so no QRS disappears) and every beat up to
 ``MAX_BEATS`` (beyond, the anomalous ones only, highest scores first).
+
+Windows give times in seconds; the figure's x values are milliseconds on a date axis
+(``ecgad.plots.clock_axis``: hh:mm:ss of the recording), and recording-plot.js converts.
 """
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sqlalchemy import select
 
-from ecgad.plots import BEAT_COLOUR, PALETTE, apply_layout, beat_hover, decimate
+from ecgad.plots import (ANOMALY_COLOUR, BEAT_COLOUR, HOVER_CLOCK, PALETTE, apply_layout, beat_hover, clock_axis,
+                         decimate, to_ms)
 
 from ..extensions import db
 from ..models import Analysis, RecordingBeat
@@ -92,33 +98,35 @@ def figure(analysis: Analysis) -> go.Figure:
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.05)
     # The signal takes no hover or click: each beat marker sits on it, and plotly gives a tie to the
     # first trace, so the beat under the pointer would show the signal's label and a click would miss it.
-    fig.add_trace(go.Scatter(**window["signal"], mode="lines", name=f"ECG ({recording.lead})",
+    # plotly.js reads legend names as HTML: the lead's name comes from the uploaded file
+    fig.add_trace(go.Scatter(x=to_ms(window["signal"]["x"]).tolist(), y=window["signal"]["y"], mode="lines",
+                             name=f"ECG ({html.escape(recording.lead)})",
                              line={"color": BEAT_COLOUR, "width": 1}, hoverinfo="skip"),
                   row=1, col=1)
     for key, name, colour, size, symbol in (("normal", "normal beat", PALETTE[0], 6, "circle"),
-                                            ("abnormal", "anomalous beat", PALETTE[1], 10, "diamond")):
-        fig.add_trace(go.Scatter(**window[key], mode="markers", name=name,
+                                            ("abnormal", "anomalous beat", ANOMALY_COLOUR, 10, "diamond")):
+        fig.add_trace(go.Scatter(**{**window[key], "x": to_ms(window[key]["x"]).tolist()}, mode="markers", name=name,
                                  marker={"color": colour, "size": size, "symbol": symbol},
                                  hovertemplate=hover + f"<extra>{name}</extra>"), row=1, col=1)
     beats = _beats(analysis)
     t, hr = beats["sample"] / recording.fs, 60.0 / beats["rr_s"]
     ok = np.isfinite(hr)
     idx, rate = decimate(hr[ok], MAX_POINTS)
-    fig.add_trace(go.Scatter(x=np.round(t[ok][idx], 3), y=np.round(rate, 1), mode="lines", name="heart rate",
-                             line={"color": PALETTE[2], "width": 1.2}, hovertemplate="%{x:.1f} s<br>%{y:.0f} bpm<extra></extra>"),
+    fig.add_trace(go.Scatter(x=to_ms(t[ok][idx]), y=np.round(rate, 1), mode="lines", name="heart rate",
+                             line={"color": PALETTE[2], "width": 1.2},
+                             hovertemplate=f"{HOVER_CLOCK}<br>%{{y:.0f}} bpm<extra></extra>"),
                   row=2, col=1)
     marked = np.flatnonzero(ok & beats["is_anomaly"])
     marked = np.sort(marked[np.argsort(-beats["score"][marked], kind="stable")[:MAX_BEATS]])
-    fig.add_trace(go.Scatter(x=np.round(t[marked], 3), y=np.round(hr[marked], 1), mode="markers", showlegend=False,
-                             name="anomalous beat", marker={"color": PALETTE[1], "size": 5},
+    fig.add_trace(go.Scatter(x=to_ms(t[marked]), y=np.round(hr[marked], 1), mode="markers", showlegend=False,
+                             name="anomalous beat", marker={"color": ANOMALY_COLOUR, "size": 6, "symbol": "diamond"},
                              customdata=beats["number"][marked, None],
-                             hovertemplate="beat %{customdata[0]:d} at %{x:.1f} s<br>%{y:.0f} bpm<extra>anomalous beat</extra>"),
+                             hovertemplate=f"beat %{{customdata[0]:d}} at {HOVER_CLOCK}<br>%{{y:.0f}} bpm"
+                                           "<extra>anomalous beat</extra>"),
                   row=2, col=1)
     apply_layout(fig, None, height=620, margin={"l": 60, "r": 20, "t": 40, "b": 40},
             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"})
-    fig.update_xaxes(range=[0, window["end"]])
-    fig.update_xaxes(title_text="time (s)", row=2, col=1,
-                     rangeslider={"visible": True, "thickness": 0.08, "range": [0, duration]})
+    clock_axis(fig, duration, window["end"])
     fig.update_yaxes(title_text="mV", row=1, col=1)
     fig.update_yaxes(title_text="bpm", row=2, col=1)
     return fig
