@@ -235,8 +235,9 @@ def decimate(x: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # A recording's timeline counts time in milliseconds on a date axis that starts at 1970-01-01 00:00, so
-# that plotly.js ticks it as hh:mm:ss of the recording, at any zoom.
-HOVER_CLOCK = "%{x|%H:%M:%S.%L}"
+# that plotly.js ticks it as hh:mm:ss of the recording, at any zoom. Hover texts show x as the axis's
+# hoverformat says (a "%{x|...}" date format would not take the milliseconds).
+HOVER_CLOCK = "%{x}"
 
 
 def to_ms(seconds) -> np.ndarray:
@@ -249,7 +250,8 @@ def clock_axis(fig: go.Figure, duration_s: float, window_s: float) -> go.Figure:
     within the recording, opening on its first ``window_s`` seconds; the range slider under row 2."""
     end = float(to_ms(duration_s)) or 1000.0
     fig.update_xaxes(type="date", range=[0, min(float(to_ms(window_s)), end)], minallowed=0, maxallowed=end,
-                     tickformat="%H:%M:%S", tickformatstops=[{"dtickrange": [None, 1000], "value": "%H:%M:%S.%L"}])
+                     tickformat="%H:%M:%S", tickformatstops=[{"dtickrange": [None, 1000], "value": "%H:%M:%S.%L"}],
+                     hoverformat="%H:%M:%S.%L")
     fig.update_xaxes(title_text="time from the start (hh:mm:ss)", row=2, col=1,
                      rangeslider={"visible": True, "thickness": 0.08, "range": [0, end]})
     return fig

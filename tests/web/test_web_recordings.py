@@ -208,7 +208,7 @@ def test_recording_page_table_beat_and_sorting(app, client_for, world, recording
     assert figure["layout"]["xaxis2"]["rangeslider"]["visible"]
     assert figure["layout"]["xaxis2"]["rangeslider"]["range"] == [0, duration_ms]
     assert figure["data"][0]["x"][0] == 0 and figure["data"][0]["x"][-1] == 20_000
-    assert "%{x|%H:%M:%S.%L}" in figure["data"][1]["hovertemplate"]
+    assert axis["hoverformat"] == "%H:%M:%S.%L" and "at %{x}<br>" in figure["data"][1]["hovertemplate"]
     assert [m["color"] for m in (figure["data"][2]["marker"], figure["data"][4]["marker"])] == [ANOMALY_COLOUR] * 2
     assert figure["data"][2]["marker"]["symbol"] == "diamond" and "red diamonds" in html  # as the text says
     assert len(figure["data"][2]["x"]) == int(s.is_anomaly[s.sample <= 20 * FS].sum())
