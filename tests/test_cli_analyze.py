@@ -75,7 +75,12 @@ def test_analyze_csv_with_fs_and_table(model: Path, csv_file, tmp_path: Path) ->
     result = invoke("analyze", bare, "--model", model, "--fs", FS, "--report", tmp_path / "report")
     assert result.exit_code == 0, result.stderr
     assert "beats" in result.stdout and "abnormal" in result.stdout and "report:" in result.stdout
-    assert "rangeslider" in (tmp_path / "report" / "report.html").read_text()
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "rangeslider" in page
+    # the timeline is drawn with the one plot config: no button that sends the chart to a cloud service
+    from ecgad.plots import PLOT_CONFIG
+
+    assert page.count("Plotly.newPlot(") == 1 and page.count(json.dumps(PLOT_CONFIG)) == 1
 
 
 @pytest.mark.parametrize("case", ["missing", "no-rate", "bad-fs", "bad-model", "beat-model", "bad-lead", "too-short"])

@@ -1,12 +1,24 @@
 """Figures: the expected traces, titles and axes, built from small made-up verdicts."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
 from ecgad.detector import Verdict
-from ecgad.plots import beat_figure, pr_figure, reconstruction_examples, roc_figure, score_histogram
+from ecgad.plots import (
+    ANOMALY_COLOUR,
+    PLOT_CONFIG,
+    beat_figure,
+    figure_html,
+    pr_figure,
+    reconstruction_examples,
+    recording_timeline,
+    roc_figure,
+    score_histogram,
+)
 
 
 def verdict(score: float = 0.8, threshold: float = 0.5, index: int = 7) -> Verdict:
@@ -76,3 +88,44 @@ def test_reconstruction_examples_grid():
     assert any(t.startswith("normal: normal") for t in titles)
     with pytest.raises(ValueError):
         reconstruction_examples({})
+
+
+def test_plot_config_keeps_patient_data_in_the_app():
+    """No modebar button uploads a figure: plotly.js 4's "sendChartToCloud" is off (it is shown by default),
+    and the modebar lists only buttons the vendored plotly.js defines, none of them cloud, select or lasso."""
+    import re
+
+    from ecgad.web.vendor import plotly_js_path
+
+    script = plotly_js_path().read_text(encoding="utf-8")
+    assert "showSendToCloud:{valType" in script and 'name:"sendChartToCloud"' in script  # what we turn off
+    assert PLOT_CONFIG["showSendToCloud"] is False and PLOT_CONFIG["displaylogo"] is False
+    buttons = [b for group in PLOT_CONFIG["modeBarButtons"] for b in group]
+    defined = set(re.findall(r'\.(\w+)=\{name:"\1"', script))
+    assert set(buttons) <= defined, set(buttons) - defined
+    assert buttons == ["toImage", "zoom2d", "pan2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]
+    html = figure_html(roc_figure({"a": ([0.1, 0.9, 0.4], [False, True, False])}), include_plotlyjs=False)
+    assert json.dumps(PLOT_CONFIG) in html and "<script src=" not in html
+
+
+def test_recording_timeline_counts_hh_mm_ss_within_the_recording():
+    from types import SimpleNamespace
+
+    fs, n = 100.0, 9000  # 90 s
+    sample = np.array([150, 450, 900, 1200])
+    result = SimpleNamespace(
+        sample=sample, is_anomaly=np.array([False, True, False, False]), parts={"rhythm": np.zeros(4)},
+        score=np.ones(4), confidence=np.ones(4), rr_s=np.array([np.nan, 3.0, 4.5, 3.0]),
+        heart_rate_bpm=np.array([np.nan, 20.0, 13.3, 20.0]), threshold=1.0,
+        summary={"beats": 4, "anomalies": 1, "mean_hr_bpm": 17.0})
+    signal = SimpleNamespace(samples=np.zeros(n, dtype=np.float32), fs=fs, lead="<i>II</i>")
+    fig = recording_timeline(result, signal)
+    axis = fig.layout.xaxis
+    assert axis.type == "date" and axis.tickformat == "%H:%M:%S" and axis.hoverformat == "%H:%M:%S.%L"
+    assert tuple(axis.range) == (0, 20_000) and axis.minallowed == 0 and axis.maxallowed == 90_000
+    assert tuple(fig.layout.xaxis2.rangeslider.range) == (0, 90_000)
+    by_name = {t.name: t for t in fig.data}
+    np.testing.assert_allclose(by_name["normal beat (3)"].x, [1500, 9000, 12000])  # milliseconds
+    assert by_name["abnormal beat (1)"].marker.color == ANOMALY_COLOUR
+    assert by_name["abnormal beat (1)"].marker.symbol == "diamond"
+    assert "ECG (&lt;i&gt;II&lt;/i&gt;)" in by_name

@@ -27,13 +27,11 @@ TEMPLATE = "plotly_white"
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
 # How plotly.js shows every figure, in the reports and on the web pages (which receive it as JSON).
 # Patient data never leaves the app: no "send to cloud" button (shown by default in plotly.js 4,
-# as "sendChartToCloud"), no link to Chart Studio, no plotly server to post to. The modebar keeps
-# only what a clinician uses on an ECG (zoom, pan, zoom in and out, reset, save as PNG); select,
-# lasso and the spike and hover toggles are left out.
+# as "sendChartToCloud"). The modebar holds only what a clinician uses on an ECG (save as PNG, zoom,
+# pan, zoom in and out, autoscale, reset): no select, lasso, spike or hover toggles, no cloud.
 PLOT_CONFIG = {
     "displaylogo": False,
     "showSendToCloud": False,
-    "plotlyServerURL": "",
     "responsive": True,
     "modeBarButtons": [["toImage"], ["zoom2d", "pan2d"], ["zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]],
     "toImageButtonOptions": {"format": "png", "filename": "ecgad-figure", "scale": 2},
