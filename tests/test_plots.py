@@ -11,6 +11,7 @@ from ecgad.detector import Verdict
 from ecgad.plots import (
     ANOMALY_COLOUR,
     PLOT_CONFIG,
+    TIME_ORIGIN_MS,
     beat_figure,
     figure_html,
     pr_figure,
@@ -122,10 +123,11 @@ def test_recording_timeline_counts_hh_mm_ss_within_the_recording():
     fig = recording_timeline(result, signal)
     axis = fig.layout.xaxis
     assert axis.type == "date" and axis.tickformat == "%H:%M:%S" and axis.hoverformat == "%H:%M:%S.%L"
-    assert tuple(axis.range) == (0, 20_000) and axis.minallowed == 0 and axis.maxallowed == 90_000
-    assert tuple(fig.layout.xaxis2.rangeslider.range) == (0, 90_000)
+    start = TIME_ORIGIN_MS  # 2000-01-01 00:00: plotly.js would read 1500 (ms from 1970) as a year
+    assert tuple(axis.range) == (start, start + 20_000) and axis.minallowed == start
+    assert axis.maxallowed == start + 90_000 and tuple(fig.layout.xaxis2.rangeslider.range) == (start, start + 90_000)
     by_name = {t.name: t for t in fig.data}
-    np.testing.assert_allclose(by_name["normal beat (3)"].x, [1500, 9000, 12000])  # milliseconds
+    np.testing.assert_allclose(by_name["normal beat (3)"].x, start + np.array([1500, 9000, 12000]))  # ms
     assert by_name["abnormal beat (1)"].marker.color == ANOMALY_COLOUR
     assert by_name["abnormal beat (1)"].marker.symbol == "diamond"
     assert "ECG (&lt;i&gt;II&lt;/i&gt;)" in by_name

@@ -38,6 +38,12 @@ PLOT_CONFIG = {
 }
 
 
+def plain(text: str) -> str:
+    """``text`` for plotly.js, which reads titles and legend names as HTML: its tags shown as written.
+    Quotes stay: plotly.js decodes no ``&quot;``, and without ``<`` no tag can start."""
+    return html.escape(str(text), quote=False)
+
+
 def figure_html(fig: go.Figure, include_plotlyjs: bool) -> str:
     """A report's ``<div>`` of ``fig``, drawn with ``PLOT_CONFIG``; plotly.js goes inline with it when
     ``include_plotlyjs`` (once per page: no network needed)."""
@@ -87,7 +93,7 @@ def beat_figure(verdict: Verdict, title: str | None = None) -> go.Figure:
     fig.add_trace(go.Scatter(x=np.arange(len(error)), y=error, name="squared error", fill="tozeroy",
                              fillcolor=ERROR_FILL, line={"color": ERROR_COLOUR, "width": 1.5},
                              hovertemplate="sample %{x}<br>error %{y:.4f}<extra></extra>"), row=2, col=1)
-    heading = html.escape(title) if title else f"Beat {verdict.index}"
+    heading = plain(title) if title else f"Beat {verdict.index}"
     # Two plain lines: <sup> makes plotly.js write a style attribute, which a strict CSP refuses.
     text = f"{heading}: {verdict.describe()}<br>{_verdict_caption(verdict)}"
     # The legend sits under the plot: above it, it would collide with a long title on narrow pages.
@@ -113,7 +119,7 @@ def roc_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[bool]]]) -> 
     for i, (name, (scores, is_anomaly)) in enumerate(curves.items()):
         fpr, tpr, _ = roc_curve(np.asarray(is_anomaly, bool), np.asarray(scores, float))
         auc = roc_auc_score(np.asarray(is_anomaly, bool), np.asarray(scores, float))
-        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{html.escape(name)} (AUC {auc:.3f})",
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{plain(name)} (AUC {auc:.3f})",
                                  line={"color": _curve_colour(i), "width": 2},
                                  hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<extra></extra>"))
     apply_layout(fig, "ROC curve", height=440, legend={"x": 0.98, "xanchor": "right", "y": 0.02, "yanchor": "bottom"})
@@ -134,7 +140,7 @@ def pr_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[bool]]]) -> g
         ap = average_precision_score(y, s)
         prevalences.add(round(float(y.mean()), 6))
         fig.add_trace(go.Scatter(x=recall, y=precision, mode="lines", line_shape="vh",
-                                 name=f"{html.escape(name)} (AP {ap:.3f})",
+                                 name=f"{plain(name)} (AP {ap:.3f})",
                                  line={"color": _curve_colour(i), "width": 2},
                                  hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}<extra></extra>"))
     if len(prevalences) == 1:  # chance level is only one line when all curves share a test set mix
@@ -202,7 +208,7 @@ def reconstruction_examples(verdicts_by_class: Mapping[str, Verdict], cols: int 
     items = list(verdicts_by_class.items())
     cols = max(1, min(cols, len(items)))
     rows = math.ceil(len(items) / cols)
-    titles = [f"{html.escape(name)}: {v.describe()}<br><sup>{_verdict_caption(v)}</sup>" for name, v in items]
+    titles = [f"{plain(name)}: {v.describe()}<br><sup>{_verdict_caption(v)}</sup>" for name, v in items]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.05,
                         vertical_spacing=min(0.16, 0.5 / rows))
     for i, (_, verdict) in enumerate(items):
@@ -232,26 +238,30 @@ def decimate(x: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, x[idx]
 
 
-# A recording's timeline counts time in milliseconds on a date axis that starts at 1970-01-01 00:00, so
-# that plotly.js ticks it as hh:mm:ss of the recording, at any zoom. Hover texts show x as the axis's
-# hoverformat says (a "%{x|...}" date format would not take the milliseconds).
+# A recording's timeline counts time in milliseconds on a date axis, so that plotly.js ticks it as
+# hh:mm:ss of the recording at any zoom. The recording starts at midnight of 2000-01-01 (UTC): plotly.js
+# reads a number of 2 or 4 digits on a date axis as a year, so times counted from 1970 would be wrong in
+# a recording's first 10 seconds. Hover texts show x as the axis's hoverformat says.
+TIME_ORIGIN_MS = 946_684_800_000
 HOVER_CLOCK = "%{x}"
 
 
 def to_ms(seconds) -> np.ndarray:
     """Seconds from the recording's start as the timeline's x values (milliseconds, to 0.1 ms)."""
-    return np.round(np.asarray(seconds, dtype=np.float64) * 1000.0, 1)
+    return TIME_ORIGIN_MS + np.round(np.asarray(seconds, dtype=np.float64) * 1000.0, 1)
 
 
 def clock_axis(fig: go.Figure, duration_s: float, window_s: float) -> go.Figure:
     """The time axis of a two-row timeline: hh:mm:ss (with milliseconds under a second a tick), held
-    within the recording, opening on its first ``window_s`` seconds; the range slider under row 2."""
-    end = float(to_ms(duration_s)) or 1000.0
-    fig.update_xaxes(type="date", range=[0, min(float(to_ms(window_s)), end)], minallowed=0, maxallowed=end,
+    within the recording, opening on its first ``window_s`` seconds; the range slider under row 2.
+    ``layout.meta.time_origin_ms`` tells scripts where the recording starts."""
+    start, end = TIME_ORIGIN_MS, float(to_ms(duration_s if duration_s > 0 else 1.0))
+    fig.update_layout(meta={"time_origin_ms": TIME_ORIGIN_MS})
+    fig.update_xaxes(type="date", range=[start, min(float(to_ms(window_s)), end)], minallowed=start, maxallowed=end,
                      tickformat="%H:%M:%S", tickformatstops=[{"dtickrange": [None, 1000], "value": "%H:%M:%S.%L"}],
                      hoverformat="%H:%M:%S.%L")
     fig.update_xaxes(title_text="time from the start (hh:mm:ss)", row=2, col=1,
-                     rangeslider={"visible": True, "thickness": 0.08, "range": [0, end]})
+                     rangeslider={"visible": True, "thickness": 0.08, "range": [start, end]})
     return fig
 
 
@@ -275,7 +285,7 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     fs = float(signal.fs)
     idx, y = decimate(x, max_points)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.05)
-    fig.add_trace(go.Scattergl(x=to_ms(idx / fs), y=y, mode="lines", name=f"ECG ({html.escape(signal.lead)})",
+    fig.add_trace(go.Scattergl(x=to_ms(idx / fs), y=y, mode="lines", name=f"ECG ({plain(signal.lead)})",
                                line={"color": BEAT_COLOUR, "width": 1},
                                hovertemplate=f"{HOVER_CLOCK}<br>%{{y:.3f}} mV<extra></extra>"), row=1, col=1)
     sample = np.asarray(result.sample, dtype=np.int64)

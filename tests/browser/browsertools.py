@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 import os
 import re
 import sys
-from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,29 +25,6 @@ if str(ROOT / "tests" / "web") not in sys.path:  # the web tests' helpers: model
     sys.path.insert(0, str(ROOT / "tests" / "web"))
 
 from webtools import FAST_ARGON2, PASSWORD, normal_beats  # noqa: E402
-
-
-@lru_cache(maxsize=1)
-def plotly_style_injections() -> tuple[frozenset[str], frozenset[str]]:
-    """The ids and CSP hashes ('sha256-...') of the <style> elements plotly.min.js adds by itself.
-
-    plotly.js 4 adds maplibre-gl's stylesheet (for map traces; earlier versions: mapbox-gl's) as a
-    <style> element when it loads; the CSP blocks it, harmlessly: our pages have no map. These, and only
-    these, are the CSP violations the tests accept; anything our own figure or pages do must pass the CSP.
-    """
-    from ecgad.web.vendor import plotly_js_path
-
-    script = plotly_js_path().read_text(encoding="utf-8")
-    ids, hashes = set(), set()
-    for match in _STYLE_INJECTION.finditer(script):
-        css = re.sub(r"\\(.)", lambda m: m.group(1), match.group(3)[1:-1])
-        ids.add(match.group(2))
-        hashes.add("sha256-" + base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii"))
-    return frozenset(ids), frozenset(hashes)
-
-
-_STYLE_INJECTION = re.compile(
-    r'createElement\("style"\);(\w+)\.id="([\w-]+)",\1\.textContent=(\'(?:[^\'\\]|\\.)*\'|"(?:[^"\\]|\\.)*")')
 
 
 def skip_reason() -> str | None:
@@ -78,8 +52,9 @@ document.addEventListener("securitypolicyviolation", function (e) {
 class BrowserLog:
     """Console errors, uncaught exceptions and CSP violations of one page.
 
-    ``check()`` fails on any that is neither known (mapbox CSS) nor allowed by ``allow(regex)``,
-    e.g. the 'Failed to load resource: ... 404' of an error page the test asked for; then it starts afresh.
+    ``check()`` fails on any that is not allowed by ``allow(regex)``, e.g. the 'Failed to load resource:
+    ... 404' of an error page the test asked for; then it starts afresh. None is known to be harmless: the
+    pages link the stylesheets plotly.js would inject (which the CSP would block), see ecgad/web/vendor.py.
     """
 
     def __init__(self, page):
@@ -98,22 +73,10 @@ class BrowserLog:
     def allow(self, pattern: str) -> None:
         self.allowed.append(re.compile(pattern))
 
-    @staticmethod
-    def _known(entry: str) -> bool:
-        """plotly.min.js's own <style> injections (see plotly_style_injections), in either report."""
-        ids, hashes = plotly_style_injections()
-        if entry.startswith("CSP violation: "):
-            report = json.loads(entry[len("CSP violation: "):entry.rindex("}") + 1])
-            return report.get("element") == "style" and report.get("id") in ids
-        if "Content Security Policy" in entry:
-            found = re.search(r"'(sha256-[A-Za-z0-9+/=]+)'", entry)
-            return bool(found and found.group(1) in hashes)
-        return False
-
     def check(self, where: str = "") -> None:
         unexpected = []
         for entry in self.entries:
-            if self._known(entry) or any(p.search(entry) for p in self.allowed):
+            if any(p.search(entry) for p in self.allowed):
                 self.ignored.append(entry)
             else:
                 unexpected.append(entry)

@@ -27,6 +27,8 @@ if _reason:
 from heartbeats import synthetic_ecg  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
+from ecgad.plots import TIME_ORIGIN_MS  # noqa: E402
+
 pytestmark = pytest.mark.timeout(180)
 
 FS = 250.0
@@ -120,7 +122,8 @@ def test_a_recording(page, live_server, tmp_path):
     names = page.evaluate("document.getElementById('timeline-plot').data.map(t => t.name)")
     assert names[:4] == ["ECG (II)", "normal beat", "anomalous beat", "heart rate"], names
     signal = plot_data(page, 0)
-    assert min(signal["x"]) == 0 and max(signal["x"]) == pytest.approx(20_000, abs=10)  # ms on a date axis
+    origin = TIME_ORIGIN_MS  # the time axis: milliseconds on a date axis, from 2000-01-01 00:00
+    assert min(signal["x"]) == origin and max(signal["x"]) == pytest.approx(origin + 20_000, abs=10)
     expect(page.locator("#timeline-plot .rangeslider-container")).to_have_count(1)
     # the highest-scoring beat is drawn first
     top = int(np.argmax(score)) + 1
@@ -130,10 +133,11 @@ def test_a_recording(page, live_server, tmp_path):
 
     # --- move the view: the page fetches that window's signal and beats
     a, b = 30.0, 50.0
-    page.evaluate(f"Plotly.relayout('timeline-plot', {{'xaxis.range': [{a * 1000}, {b * 1000}]}})")
+    page.evaluate(f"Plotly.relayout('timeline-plot', {{'xaxis.range': [{origin + a * 1000}, {origin + b * 1000}]}})")
     expect(page.locator("#timeline-plot")).to_have_attribute("data-window", f"{a:.1f}-{b:.1f}")
     signal = plot_data(page, 0)
-    assert 1000 * a <= min(signal["x"]) < 1000 * a + 10 and 1000 * b - 10 < max(signal["x"]) <= 1000 * b
+    lo, hi = (min(signal["x"]) - origin) / 1000, (max(signal["x"]) - origin) / 1000
+    assert a <= lo < a + 0.01 and b - 0.01 < hi <= b
     assert len(signal["x"]) == (b - a) * FS + 1
     in_view = np.flatnonzero((sample >= a * FS) & (sample <= b * FS))
     normal, abnormal = plot_data(page, 1), plot_data(page, 2)
@@ -219,7 +223,8 @@ def test_a_real_recording_for_the_readme(page, live_server, browser):
     expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
     expect(page.locator("[data-testid=annotation-check]")).to_contain_text("sensitivity")
     page.wait_for_selector("#timeline-plot[data-rendered=true]", state="attached")
-    page.evaluate("Plotly.relayout('timeline-plot', {'xaxis.range': [600000, 615000]})")
+    page.evaluate(f"Plotly.relayout('timeline-plot', {{'xaxis.range': [{TIME_ORIGIN_MS + 600_000}, "
+                  f"{TIME_ORIGIN_MS + 615_000}]}})")
     expect(page.locator("#timeline-plot")).to_have_attribute("data-window", "600.0-615.0")
     page.locator("#timeline-plot .scatterlayer .trace:nth-child(3) .point").first.click(force=True)
     page.wait_for_selector("#beat-plot[data-beat]", state="attached")

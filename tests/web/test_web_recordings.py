@@ -24,7 +24,7 @@ import pytest
 from heartbeats import synthetic_ecg
 from webtools import audit_actions, row_counts, upload_recording
 
-from ecgad.plots import ANOMALY_COLOUR
+from ecgad.plots import ANOMALY_COLOUR, TIME_ORIGIN_MS
 
 FS = 250.0
 KINDS = ("N" * 12 + "V" + "N" * 10 + "A" + "N" * 9 + "W") * 3  # 102 beats, about 83 s
@@ -202,12 +202,14 @@ def test_recording_page_table_beat_and_sorting(app, client_for, world, recording
                                                    "anomalous beat"]
     assert figure["data"][0]["hoverinfo"] == "skip"  # clicks and hovers go to the beat markers on the signal
     # time runs as hh:mm:ss of the recording (milliseconds on a date axis), held within the recording
-    axis, duration_ms = figure["layout"]["xaxis"], 1000 * s.samples.size / FS
+    axis, start = figure["layout"]["xaxis"], TIME_ORIGIN_MS
+    end = start + 1000 * s.samples.size / FS
     assert axis["type"] == "date" and axis["tickformat"] == "%H:%M:%S"
-    assert axis["range"] == [0, 20_000] and axis["minallowed"] == 0 and axis["maxallowed"] == duration_ms
+    assert axis["range"] == [start, start + 20_000] and axis["minallowed"] == start and axis["maxallowed"] == end
     assert figure["layout"]["xaxis2"]["rangeslider"]["visible"]
-    assert figure["layout"]["xaxis2"]["rangeslider"]["range"] == [0, duration_ms]
-    assert figure["data"][0]["x"][0] == 0 and figure["data"][0]["x"][-1] == 20_000
+    assert figure["layout"]["xaxis2"]["rangeslider"]["range"] == [start, end]
+    assert figure["layout"]["meta"]["time_origin_ms"] == start
+    assert figure["data"][0]["x"][0] == start and figure["data"][0]["x"][-1] == start + 20_000
     assert axis["hoverformat"] == "%H:%M:%S.%L" and "at %{x}<br>" in figure["data"][1]["hovertemplate"]
     assert [m["color"] for m in (figure["data"][2]["marker"], figure["data"][4]["marker"])] == [ANOMALY_COLOUR] * 2
     assert figure["data"][2]["marker"]["symbol"] == "diamond" and "red diamonds" in html  # as the text says

@@ -15,15 +15,13 @@ Windows give times in seconds; the figure's x values are milliseconds on a date 
 """
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sqlalchemy import select
 
 from ecgad.plots import (ANOMALY_COLOUR, BEAT_COLOUR, HOVER_CLOCK, PALETTE, apply_layout, beat_hover, clock_axis,
-                         decimate, to_ms)
+                         decimate, plain, to_ms)
 
 from ..extensions import db
 from ..models import Analysis, RecordingBeat
@@ -100,7 +98,7 @@ def figure(analysis: Analysis) -> go.Figure:
     # first trace, so the beat under the pointer would show the signal's label and a click would miss it.
     # plotly.js reads legend names as HTML: the lead's name comes from the uploaded file
     fig.add_trace(go.Scatter(x=to_ms(window["signal"]["x"]).tolist(), y=window["signal"]["y"], mode="lines",
-                             name=f"ECG ({html.escape(recording.lead)})",
+                             name=f"ECG ({plain(recording.lead)})",
                              line={"color": BEAT_COLOUR, "width": 1}, hoverinfo="skip"),
                   row=1, col=1)
     for key, name, colour, size, symbol in (("normal", "normal beat", PALETTE[0], 6, "circle"),

@@ -77,30 +77,31 @@
       .then(function () { target.removeAttribute("aria-busy"); });
   }
 
-  /* The time axis counts milliseconds on a date axis (hh:mm:ss from the recording's start, see
-     ecgad.plots.clock_axis): its range comes back as numbers or as "1970-01-01 00:00:30.5" strings. */
-  function axisSeconds(value) {
-    if (typeof value === "number") { return value / 1000; }
+  /* The time axis counts milliseconds on a date axis from origin, the recording's start (see
+     ecgad.plots.clock_axis): its range comes back as numbers or as "2000-01-01 00:00:30.5" strings. */
+  function axisSeconds(value, origin) {
+    if (typeof value === "number") { return (value - origin) / 1000; }
     var text = String(value).trim().replace(" ", "T");
     if (text.indexOf("T") < 0) { text += "T00:00:00"; }
-    return Date.parse(text + "Z") / 1000;
+    return (Date.parse(text + "Z") - origin) / 1000;
   }
 
-  function toMs(seconds) {
-    return seconds.map(function (s) { return Math.round(s * 10000) / 10; });
+  function toMs(seconds, origin) {
+    return seconds.map(function (s) { return origin + Math.round(s * 10000) / 10; });
   }
 
   /* Row 1 holds the window in view only: when the view moves, fetch the new window's signal and beats. */
   function followView(timeline) {
     var url = timeline.getAttribute("data-window-url");
     var note = document.getElementById("timeline-note");
+    var origin = Number((timeline.layout.meta || {}).time_origin_ms) || 0;
     var shown = null;
     var timer = null;
     var asked = 0;
 
     function load() {
       var range = timeline.layout.xaxis.range;
-      var start = Math.max(0, axisSeconds(range[0])), end = axisSeconds(range[1]);
+      var start = Math.max(0, axisSeconds(range[0], origin)), end = axisSeconds(range[1], origin);
       if (!(end > start)) { return; }
       var key = start.toFixed(3) + ":" + end.toFixed(3);
       if (key === shown) { return; }
@@ -116,7 +117,7 @@
           if (ticket !== asked) { return; }  // the view moved on meanwhile
           shown = key;
           return window.Plotly.restyle(timeline, {
-            x: [toMs(w.signal.x), toMs(w.normal.x), toMs(w.abnormal.x)],
+            x: [toMs(w.signal.x, origin), toMs(w.normal.x, origin), toMs(w.abnormal.x, origin)],
             y: [w.signal.y, w.normal.y, w.abnormal.y],
             customdata: [null, w.normal.customdata, w.abnormal.customdata]
           }, [0, 1, 2]).then(function () {
