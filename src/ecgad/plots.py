@@ -298,7 +298,8 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     custom = np.stack([number, result.score, result.confidence, np.nan_to_num(result.rr_s, nan=0.0)]
                       + [result.parts[p] for p in parts], axis=1) if len(sample) else np.zeros((0, 4 + len(parts)))
     hover = beat_hover(result.threshold, parts)
-    for name, mask, colour, size in (("normal beat", ~abnormal, PALETTE[0], 5), ("abnormal beat", abnormal, ANOMALY_COLOUR, 9)):
+    for name, mask, colour, size in (("normal beat", ~abnormal, PALETTE[0], 5),
+                                     ("abnormal beat", abnormal, ANOMALY_COLOUR, 9)):
         fig.add_trace(go.Scattergl(x=t[mask], y=amp[mask], mode="markers", name=f"{name} ({int(mask.sum())})",
                                    marker={"color": colour, "size": size, "symbol": "circle" if size < 8 else "diamond"},
                                    customdata=custom[mask], hovertemplate=hover + f"<extra>{name}</extra>"),
