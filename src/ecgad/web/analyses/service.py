@@ -80,6 +80,7 @@ def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.nd
     detector = get_detector()
     try:
         verdicts = detector.predict(beats)
+        warnings = detector.data_fit(beats)  # the beats as a group: like the model's training data?
     except ValueError as exc:
         raise AnalysisError(_beat_message(exc, filename)) from None
     scores = [v.score for v in verdicts]
@@ -88,6 +89,7 @@ def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.nd
             patient, user, filename, detector.model_info(), source=source, threshold=float(detector.threshold),
             n_beats=len(verdicts), n_anomalies=sum(v.is_anomaly for v in verdicts), max_score=float(max(scores)),
             has_labels=labels is not None)
+        analysis.warnings = warnings
         insert_all(AnalysisBeat, [{
             "analysis_id": analysis.id, "position": i, "length": int(len(beats[i])), "score": float(v.score),
             "is_anomaly": bool(v.is_anomaly), "confidence": float(v.confidence),
