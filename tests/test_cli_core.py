@@ -123,7 +123,7 @@ def test_score_warns_on_stderr_when_the_beats_are_unlike_the_training_data(model
         assert result.exit_code == 0, result.stderr
         lines = result.stderr.splitlines()
         if warned:
-            assert len(lines) == 1 and lines[0].startswith("warning: ") and "training" in lines[0], result.stderr
+            assert len(lines) == 1 and lines[0].startswith("warning: ") and "trained on" in lines[0], result.stderr
         else:
             assert lines == []
         if as_json:

@@ -64,7 +64,7 @@ def test_warns_only_when_most_beats_lie_beyond_the_reach_and_not_by_chance() -> 
     assert datafit.warnings(beyond(100, 50), fit) == []       # half the beats: not more than half
     assert datafit.warnings(beyond(100, 51), fit)[0]["code"] == CODE
     message = datafit.warnings(beyond(10, 9), fit)[0]["message"]
-    assert "9 of 10" in message and "training" in message and "\n" not in message
+    assert "9 of 10" in message and "trained on" in message and "\n" not in message
 
 
 def test_unknown_method_gives_no_check_and_a_bad_entry_is_refused() -> None:
@@ -97,6 +97,14 @@ def test_foreign_beats_warn(detector: Detector, kind: str) -> None:
 def test_half_foreign_is_not_the_group_unlike(detector: Detector) -> None:
     mixed = np.concatenate([heartbeats(22, seed=9), foreign(8)["sines"]])
     assert detector.data_fit(mixed) == []
+
+
+def test_predict_with_data_fit_is_predict_and_data_fit(detector: Detector) -> None:
+    for beats in (heartbeats(12, seed=10), foreign(12)["noise"]):
+        verdicts, warnings = detector.predict_with_data_fit(beats)
+        assert [v.as_dict() for v in verdicts] == [v.as_dict() for v in detector.predict(beats)]
+        assert warnings == detector.data_fit(beats)
+    assert detector.predict_with_data_fit(foreign(12)["noise"])[1] != []
 
 
 def test_bad_beats_fail_as_in_scoring(detector: Detector) -> None:

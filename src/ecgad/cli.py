@@ -221,8 +221,7 @@ def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) ->
         fail(str(e))
     try:
         beats, labels = read_labelled(file, name=str(file)) if labelled else (read_beats(file, name=str(file)), None)
-        verdicts = detector.predict(beats)
-        warnings = detector.data_fit(beats)  # the beats as a group: like the training data?
+        verdicts, warnings = detector.predict_with_data_fit(beats)  # warnings: like the training data?
     except (OSError, ValueError) as e:
         fail(f"{file}: {e}" if str(file) not in str(e) else str(e))
     for warning in warnings:

@@ -107,9 +107,8 @@ def warnings(distances: np.ndarray, fit: DataFit) -> list[dict]:
     result = assess(distances, fit)
     if not result["unlike"]:
         return []
-    expected = round(100 * (1 - fit.quantile))
     message = (f"These beats do not look like the data the model was trained on: {result['beyond']} of "
-               f"{result['beats']} lie outside what it saw in training (about {expected}% would from its own "
-               f"data). Its verdicts may not hold for them; check the recording, lead and beat cutting, "
-               f"or use a model trained on beats like these.")
+               f"{result['beats']} lie outside the range where {round(100 * fit.quantile)}% of its own "
+               f"validation beats fall. Its verdicts may not hold for them; check the lead, filtering and "
+               f"beat cutting, or use a model trained on beats like these.")
     return [{"code": CODE, "message": message}]

@@ -381,7 +381,17 @@ class Detector:
         """A Verdict per beat, with its reconstruction and per-sample error."""
         self._require_fitted()
         prepared = prepare(beats, self.length)
+        return self._verdicts(prepared, self._evaluate(prepared, codes=bool(self.latent_neighbours)))
+
+    def predict_with_data_fit(self, beats) -> tuple[list[Verdict], list[dict]]:
+        """``predict(beats)`` and ``data_fit(beats)`` together, the model run once."""
+        self._require_fitted()
+        prepared = prepare(beats, self.length)
         evaluated = self._evaluate(prepared, codes=bool(self.latent_neighbours))
+        warnings = datafit_warnings(self._domain_distance(evaluated[2]), self.fit_check) if self.fit_check else []
+        return self._verdicts(prepared, evaluated), warnings
+
+    def _verdicts(self, prepared: np.ndarray, evaluated: tuple) -> list[Verdict]:
         recon = self._from_model(evaluated[0])
         scores = self._combine(self._parts(prepared, evaluated))
         conf = self.confidence(scores)
@@ -427,7 +437,9 @@ class Detector:
         self._require_fitted()
         if self.fit_check is None:
             raise ValueError("this model has no data-fit check (written before it existed, or no latent part)")
-        latent = self._evaluate(prepare(beats, self.length), codes=True)[2]
+        return self._domain_distance(self._evaluate(prepare(beats, self.length), codes=True)[2])
+
+    def _domain_distance(self, latent: np.ndarray) -> np.ndarray:
         return np.log(np.maximum(self._latent_distance(latent, refs=self._domain_refs()), 1e-12))
 
     def data_fit(self, beats) -> list[dict]:

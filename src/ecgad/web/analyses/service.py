@@ -79,8 +79,7 @@ def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.nd
     """Score ``beats`` and store the analysis with every beat; raises AnalysisError and stores nothing."""
     detector = get_detector()
     try:
-        verdicts = detector.predict(beats)
-        warnings = detector.data_fit(beats)  # the beats as a group: like the model's training data?
+        verdicts, warnings = detector.predict_with_data_fit(beats)  # warnings: like the training data?
     except ValueError as exc:
         raise AnalysisError(_beat_message(exc, filename)) from None
     scores = [v.score for v in verdicts]
