@@ -78,7 +78,8 @@ def test_score_json_prints_one_object_with_a_verdict_per_beat_in_file_order(
     assert result.exit_code == 0, result.stderr
     output = json.loads(result.stdout)  # exactly one JSON document: trailing text would fail here
     assert result.stdout.strip().count("\n") == 0
-    assert set(output) == {"model", "beats"}
+    assert set(output) == {"model", "warnings", "beats"}
+    assert output["warnings"] == [] and result.stderr == ""  # 4 beats: too few for the data-fit check
     assert output["model"]["model_id"] == det.meta["model_id"]
     expected = det.score(beats)
     assert [b["index"] for b in output["beats"]] == list(range(len(beats)))
@@ -108,6 +109,29 @@ def test_score_table_summarises_the_verdicts(model, beats, tmp_path: Path) -> No
     flagged = int((det.score(beats) > det.threshold).sum())
     assert det.meta["model_id"] in result.stdout
     assert f"{flagged} of {len(beats)} beats anomalous" in result.stdout
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_score_warns_on_stderr_when_the_beats_are_unlike_the_training_data(model, tmp_path: Path, as_json) -> None:
+    path, det = model
+    rng = np.random.default_rng(0)
+    sines = np.sin(2 * np.pi * np.linspace(0, 1, 140) * rng.uniform(0.5, 5, (20, 1)) + rng.uniform(0, 6, (20, 1)))
+    for beats, warned in ((sines, True), (heartbeats(20, seed=7), False)):
+        file = tmp_path / "beats.csv"
+        file.write_text(_text(list(beats), ","))
+        result = invoke("score", file, "--model", path, *(["--json"] if as_json else []))
+        assert result.exit_code == 0, result.stderr
+        lines = result.stderr.splitlines()
+        if warned:
+            assert len(lines) == 1 and lines[0].startswith("warning: ") and "trained on" in lines[0], result.stderr
+        else:
+            assert lines == []
+        if as_json:
+            warnings = json.loads(result.stdout)["warnings"]
+            assert [w["code"] for w in warnings] == (["unlike_training_data"] if warned else [])
+            assert warnings == det.data_fit(beats)
+        else:
+            assert f"of {len(beats)} beats anomalous" in result.stdout  # the table is there as ever
 
 
 BAD_FILES = {

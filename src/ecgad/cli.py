@@ -206,7 +206,10 @@ def _train_wfdb(ctx: click.Context, data_dir: Path, records: tuple[str, ...], se
               help="The first column is a class label (UCR files, e.g. from `ecgad data split`): echoed, not scored.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) -> None:
-    """Score the beats in FILE, one beat per row (CSV, TSV, whitespace or JSON)."""
+    """Score the beats in FILE, one beat per row (CSV, TSV, whitespace or JSON).
+
+    When the beats, as a group, do not look like the model's training data (at least
+    5 beats), a warning line goes to stderr, and to "warnings" with --json."""
     import json
 
     from ecgad.data.beatfile import read_beats, read_labelled
@@ -218,14 +221,16 @@ def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) ->
         fail(str(e))
     try:
         beats, labels = read_labelled(file, name=str(file)) if labelled else (read_beats(file, name=str(file)), None)
-        verdicts = detector.predict(beats)
+        verdicts, warnings = detector.predict_with_data_fit(beats)  # warnings: like the training data?
     except (OSError, ValueError) as e:
         fail(f"{file}: {e}" if str(file) not in str(e) else str(e))
+    for warning in warnings:
+        click.echo(f"warning: {warning['message']}", err=True)
     if as_json:
         rows = [v.as_dict() for v in verdicts]
         if labels is not None:
             rows = [{**row, "label": int(label)} for row, label in zip(rows, labels, strict=True)]
-        click.echo(json.dumps({"model": detector.model_info(), "beats": rows}))
+        click.echo(json.dumps({"model": detector.model_info(), "warnings": warnings, "beats": rows}))
         return
     click.echo(f"model {detector.meta.get('model_id')}  threshold {detector.threshold:.4f}")
     click.echo(f"{'beat':>6}  {'score':>10}  verdict")

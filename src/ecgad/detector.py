@@ -45,6 +45,21 @@ measured in the spread of the validation normals' scores:
 and ``sigma`` the standard deviation of the log scores of the validation normal
 beats. It is 0 at the threshold, 0.68 one spread away, 0.95 two spreads away and
 0.997 three spreads away, on whichever side the verdict falls.
+
+Data fit (``Detector.data_fit``): whether an upload's beats, as a group, look like the
+training data at all; see ``ecgad.datafit``. It needs the latent codes, so a model
+without them (the reference design) or written before the check existed gives none.
+
+Model file: one safetensors file. Tensors: the weights (``model.*``), ``input.min`` /
+``input.max`` (reference design), ``latent.train`` (training normals' codes, format /2)
+and ``datafit.abnormal`` (the validation abnormal beats' codes, where there were any).
+JSON metadata under ``ecgad``: format, arch, config, train_config, threshold,
+calibration, meta, training, ``score`` (format /2) and ``data_fit`` (optional). The
+format's version goes up when an older reader would compute a different *score* from
+the file (it then refuses the file rather than misread it); optional additions that do
+not change the score, like ``data_fit``, keep the version: an older reader ignores
+them and scores as before, without the check. ``data_fit`` names its own method
+(``ecgad.datafit.METHOD``); a reader that does not know it gives no data-fit result.
 """
 from __future__ import annotations
 
@@ -63,6 +78,8 @@ from safetensors.torch import load_file, safe_open, save_file
 
 from . import __version__
 from .data.beats import prepare
+from .datafit import DataFit
+from .datafit import warnings as datafit_warnings
 from .nn import build, config_dict
 from .train import TrainConfig, seed_everything, train
 
@@ -162,6 +179,8 @@ class Detector:
         self.input_min: np.ndarray | None = None  # per-time-step scaling, reference design only
         self.input_max: np.ndarray | None = None
         self.latent_train: np.ndarray | None = None  # (members, n, latent) codes of the training normals
+        self.latent_abnormal: np.ndarray | None = None  # (members, m, latent) validation abnormal beats' codes
+        self.fit_check: DataFit | None = None  # the data-fit check's settings (ecgad.datafit)
         self.standardise: dict[str, tuple[float, float]] = {}  # part -> (mean, std) of log part, validation normals
         self.threshold: float | None = None
         self.log_scale: float | None = None  # sigma of validation normals' log scores
@@ -203,6 +222,7 @@ class Detector:
         labelled = bool(val_y.any())
         by_auc = labelled and self.stop_on == "auc"
         self.latent_train, self.standardise = None, {}
+        self.latent_abnormal, self.fit_check = None, None
 
         # Ensemble members (where the model has them) train one after the other, each
         # from its own seed and with its own early stopping.
@@ -222,8 +242,10 @@ class Detector:
 
         if self.latent_neighbours:
             self.latent_train = self._evaluate(normals, codes=True)[2]
-        val_parts = self._parts(val_beats)
+        val_evaluated = self._evaluate(val_beats, codes=bool(self.latent_neighbours))
+        val_parts = self._parts(val_beats, val_evaluated)
         if self.latent_neighbours:
+            self._calibrate_data_fit(val_evaluated[2], val_y)
             for name, values in val_parts.items():
                 logs = np.log(np.maximum(values[~val_y], 1e-12))
                 self.standardise[name] = (float(logs.mean()), float(logs.std()) or 1.0)
@@ -294,16 +316,24 @@ class Detector:
         """Per-beat reconstruction error (by ``model``, default the whole model)."""
         return self._evaluate(prepared, model)[1]
 
-    def _latent_distance(self, latent: np.ndarray, batch: int = 1024) -> np.ndarray:
-        """Geometric mean over members of the mean distance to the k nearest training-normal codes."""
-        refs = torch.from_numpy(np.ascontiguousarray(self.latent_train, dtype=np.float64))
-        k = min(self.latent_neighbours, refs.shape[1])
+    def _latent_distance(self, latent: np.ndarray, batch: int = 1024, refs: np.ndarray | None = None,
+                         skip: np.ndarray | None = None) -> np.ndarray:
+        """Geometric mean over members of the mean distance to the k nearest codes of ``refs``
+        (default: the training normals'). Queries where ``skip`` is true are among ``refs``
+        themselves: their nearest (themselves) is left out."""
+        refs = torch.from_numpy(np.ascontiguousarray(self.latent_train if refs is None else refs, dtype=np.float64))
+        skip = np.zeros(latent.shape[1], dtype=bool) if skip is None else np.asarray(skip, dtype=bool)
+        extra = int(skip.any())
+        k = min(self.latent_neighbours, refs.shape[1] - extra)
         logs = np.zeros(latent.shape[1])
         for member in range(len(refs)):
             for start in range(0, latent.shape[1], batch):
                 q = torch.from_numpy(np.ascontiguousarray(latent[member, start:start + batch], dtype=np.float64))
-                near = torch.topk(torch.cdist(q, refs[member]), k, dim=1, largest=False).values.mean(dim=1)
-                logs[start:start + batch] += np.log(np.maximum(near.numpy(), 1e-12))
+                near = torch.topk(torch.cdist(q, refs[member]), k + extra, dim=1, largest=False).values
+                if extra:
+                    own = torch.from_numpy(skip[start:start + batch])[:, None]
+                    near = torch.where(own, near[:, 1:], near[:, :k])
+                logs[start:start + batch] += np.log(np.maximum(near.mean(dim=1).numpy(), 1e-12))
         return np.exp(logs / len(refs))
 
     def _parts(self, prepared: np.ndarray, evaluated: tuple | None = None) -> dict[str, np.ndarray]:
@@ -351,7 +381,17 @@ class Detector:
         """A Verdict per beat, with its reconstruction and per-sample error."""
         self._require_fitted()
         prepared = prepare(beats, self.length)
+        return self._verdicts(prepared, self._evaluate(prepared, codes=bool(self.latent_neighbours)))
+
+    def predict_with_data_fit(self, beats) -> tuple[list[Verdict], list[dict]]:
+        """``predict(beats)`` and ``data_fit(beats)`` together, the model run once."""
+        self._require_fitted()
+        prepared = prepare(beats, self.length)
         evaluated = self._evaluate(prepared, codes=bool(self.latent_neighbours))
+        warnings = datafit_warnings(self._domain_distance(evaluated[2]), self.fit_check) if self.fit_check else []
+        return self._verdicts(prepared, evaluated), warnings
+
+    def _verdicts(self, prepared: np.ndarray, evaluated: tuple) -> list[Verdict]:
         recon = self._from_model(evaluated[0])
         scores = self._combine(self._parts(prepared, evaluated))
         conf = self.confidence(scores)
@@ -362,6 +402,59 @@ class Detector:
                         beat=prepared[i], reconstruction=recon[i].astype(np.float32),
                         error=error[i].astype(np.float32), meta=meta)
                 for i in range(len(prepared))]
+
+    # ---------------------------------------------------------------- data fit
+    def calibrate_data_fit(self, beats, is_anomaly, **settings) -> Detector:
+        """Set up the data-fit check from the validation beats (never trained on) and their
+        labels, as ``fit`` does; for a model fitted before the check existed. ``settings``
+        override ``ecgad.datafit``'s constants (quantile, share, alpha, min_beats)."""
+        self._require_fitted()
+        if not self.latent_neighbours:
+            raise ValueError("the data-fit check needs a model whose score has a latent part")
+        prepared = prepare(beats, self.length)
+        is_anomaly = np.asarray(is_anomaly, dtype=bool)
+        if len(is_anomaly) != len(prepared):
+            raise ValueError("validation labels and beats differ in number")
+        self._calibrate_data_fit(self._evaluate(prepared, codes=True)[2], is_anomaly, **settings)
+        return self
+
+    def _calibrate_data_fit(self, latent: np.ndarray, is_anomaly: np.ndarray, **settings) -> None:
+        # The reference: training normals and validation abnormal beats, each of the latter
+        # measured against the others (leave one out), so all validation beats are held out alike.
+        self.latent_abnormal = latent[:, is_anomaly].astype(np.float32) if is_anomaly.any() else None
+        own = is_anomaly if self.latent_abnormal is not None else None
+        distances = self._latent_distance(latent, refs=self._domain_refs(), skip=own)
+        self.fit_check = DataFit.calibrate(np.log(np.maximum(distances, 1e-12)), **settings)
+
+    def _domain_refs(self) -> np.ndarray:
+        if self.latent_abnormal is None:
+            return self.latent_train
+        return np.concatenate([self.latent_train, self.latent_abnormal], axis=1)
+
+    def domain_distance(self, beats) -> np.ndarray:
+        """Each beat's domain distance (log): how far its latent code lies from every beat the
+        model knows of its training side (``ecgad.datafit``). Needs a model with the data fit."""
+        self._require_fitted()
+        if self.fit_check is None:
+            raise ValueError("this model has no data-fit check (written before it existed, or no latent part)")
+        return self._domain_distance(self._evaluate(prepare(beats, self.length), codes=True)[2])
+
+    def _domain_distance(self, latent: np.ndarray) -> np.ndarray:
+        return np.log(np.maximum(self._latent_distance(latent, refs=self._domain_refs()), 1e-12))
+
+    def data_fit(self, beats) -> list[dict]:
+        """Warnings about the beats as a group: ``[{"code": "unlike_training_data", "message": ...}]``
+        when they do not look like the model's training data, else ``[]``. Also ``[]`` for fewer
+        than ``ecgad.datafit.MIN_BEATS`` beats and for a model without the check (see ``has_data_fit``)."""
+        self._require_fitted()
+        if self.fit_check is None:
+            prepare(beats, self.length)  # bad beats fail here too, as everywhere else
+            return []
+        return datafit_warnings(self.domain_distance(beats), self.fit_check)
+
+    @property
+    def has_data_fit(self) -> bool:
+        return self.fit_check is not None
 
     def model_info(self) -> dict:
         return {**self.meta, "threshold": self.threshold, "length": self.length}
@@ -384,6 +477,10 @@ class Detector:
             header["format"] = FORMAT
             header["score"] = {"latent_neighbours": self.latent_neighbours,
                                "standardise": {k: list(v) for k, v in self.standardise.items()}}
+        if self.fit_check is not None:
+            header["data_fit"] = self.fit_check.to_json()
+            if self.latent_abnormal is not None:
+                tensors["datafit.abnormal"] = torch.from_numpy(np.ascontiguousarray(self.latent_abnormal))
         save_file(tensors, str(path), metadata={"ecgad": json.dumps(header)})
         return path
 
@@ -427,6 +524,12 @@ class Detector:
                 det.standardise = {k: (float(v[0]), float(v[1])) for k, v in score["standardise"].items()}
                 if set(det.standardise) != {"reconstruction", "latent"}:
                     raise ValueError(f"score parts {sorted(det.standardise)}, expected latent and reconstruction")
+                det.fit_check = DataFit.from_json(header["data_fit"]) if "data_fit" in header else None
+                if det.fit_check is not None and "datafit.abnormal" in tensors:
+                    det.latent_abnormal = tensors["datafit.abnormal"].numpy().astype(np.float32)
+                    if det.latent_abnormal.shape[::2] != det.latent_train.shape[::2]:
+                        raise ValueError(f"datafit.abnormal has shape {tuple(det.latent_abnormal.shape)}, "
+                                         f"expected ({members}, m, {det.latent_train.shape[2]})")
         except (TypeError, KeyError, ValueError, RuntimeError, AttributeError) as exc:
             raise ValueError(f"{path}: not an ecgad model file ({exc.__class__.__name__}: {exc})") from None
         det.meta, det.training = header.get("meta", {}), header.get("training", {})

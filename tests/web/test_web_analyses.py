@@ -59,6 +59,23 @@ def test_upload_stores_analysis_and_beats(app, client_for, world, beats, model_p
     assert re.search(r'data-testid="beat-verdict">(normal|anomalous), confidence \d\.\d\d<', page.text)
 
 
+def test_upload_stores_the_data_fit_warnings(app, client_for, world, beats):
+    """Beats unlike the model's training data: the analysis is stored, with the warning on it."""
+    client = client_for("doctor")
+    noise = np.random.default_rng(0).normal(0, 1, (20, 140))
+    response = upload(client, world.p, csv_bytes(noise), "other source.csv")
+    assert response.status_code == 302, response.text
+    analysis, stored = _analysis(app, int(response.location.rsplit("/", 1)[1]))
+    assert len(stored) == 20
+    assert [w["code"] for w in analysis.warnings] == ["unlike_training_data"]
+    assert "do not look like the data the model was trained on" in analysis.warnings[0]["message"]
+
+    response = upload(client, world.p, csv_bytes(beats), "holter.csv")  # the training data's own kind
+    assert response.status_code == 302, response.text
+    analysis, _ = _analysis(app, int(response.location.rsplit("/", 1)[1]))
+    assert analysis.warnings == []
+
+
 def test_variable_lengths_json_and_labels(app, client_for, world, beats):
     client = client_for("doctor")
     uneven = [beats[0][:100], np.interp(np.linspace(0, 139, 180), np.arange(140), beats[1])]

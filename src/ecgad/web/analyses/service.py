@@ -79,7 +79,7 @@ def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.nd
     """Score ``beats`` and store the analysis with every beat; raises AnalysisError and stores nothing."""
     detector = get_detector()
     try:
-        verdicts = detector.predict(beats)
+        verdicts, warnings = detector.predict_with_data_fit(beats)  # warnings: like the training data?
     except ValueError as exc:
         raise AnalysisError(_beat_message(exc, filename)) from None
     scores = [v.score for v in verdicts]
@@ -88,6 +88,7 @@ def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.nd
             patient, user, filename, detector.model_info(), source=source, threshold=float(detector.threshold),
             n_beats=len(verdicts), n_anomalies=sum(v.is_anomaly for v in verdicts), max_score=float(max(scores)),
             has_labels=labels is not None)
+        analysis.warnings = warnings
         insert_all(AnalysisBeat, [{
             "analysis_id": analysis.id, "position": i, "length": int(len(beats[i])), "score": float(v.score),
             "is_anomaly": bool(v.is_anomaly), "confidence": float(v.confidence),
