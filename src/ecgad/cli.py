@@ -383,26 +383,32 @@ def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str, see
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="gunicorn worker processes (each loads the model once, on first use).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes. More than one needs ECGAD_RATELIMIT_STORAGE_URL (Redis), "
+                   "so that the sign-in limits count across processes.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per worker process: requests served side by side.")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(10, 3600),
-              help="Seconds a worker may spend on one request (large uploads take a while).")
+              help="Seconds a worker process may stay unresponsive before gunicorn restarts it.")
 @click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn (not for production).")
-def serve(host: str, port: int, workers: int, timeout: int, dev: bool) -> None:
+def serve(host: str, port: int, workers: int, threads: int, timeout: int, dev: bool) -> None:
     """Run the web app (gunicorn) on http://HOST:PORT.
 
     Configuration comes from the environment: ECGAD_INSTANCE_PATH (database, secret
     key), ECGAD_DATABASE_URL (e.g. postgresql://user@host/db), ECGAD_SECRET_KEY,
     ECGAD_MODEL_PATH, ECGAD_SECURE_COOKIES=1 (behind HTTPS), ECGAD_RATELIMIT_STORAGE_URL
-    (e.g. redis://127.0.0.1:6379), ECGAD_PROXY_COUNT (trusted reverse proxies).
-    Database migrations run at start-up.
+    (e.g. redis://127.0.0.1:6379), ECGAD_PROXY_COUNT (trusted reverse proxies),
+    ECGAD_SESSION_IDLE_MINUTES (default 30). Database migrations run at start-up.
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .web.server import run
+    from .web.config import ConfigError
+    from .web.server import ServeError, run
 
     try:
-        run(host=host, port=port, workers=workers, timeout=timeout, dev=dev)
+        run(host=host, port=port, workers=workers, threads=threads, timeout=timeout, dev=dev)
+    except (ServeError, ConfigError) as exc:
+        fail(str(exc))
     except SQLAlchemyError as exc:
         fail(f"cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
@@ -416,9 +422,12 @@ def _web_app():
     from sqlalchemy.exc import SQLAlchemyError
 
     from .web import create_app
+    from .web.config import ConfigError
 
     try:
         return create_app()
+    except ConfigError as exc:
+        fail(str(exc))
     except SQLAlchemyError as exc:
         fail(f"cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 

@@ -83,13 +83,17 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict:
     return out
 
 
+class ConfigError(ValueError):
+    """A setting in the environment that cannot be used, for people."""
+
+
 def _positive_number(name: str, value: str) -> float:
     try:
         number = float(value)
     except ValueError:
         number = float("nan")
     if not number > 0 or number == float("inf"):
-        raise ValueError(f"{name} must be a positive number, not {value!r}")
+        raise ConfigError(f"{name} must be a positive number, not {value!r}")
     return number
 
 
