@@ -56,7 +56,8 @@ def find_user(email: str) -> User:
     address = (email or "").strip().lower()
     user = db.session.scalar(select(User).where(User.email == address))
     if user is None:
-        raise AccountError(f"there is no account with the email address {address or email!r}")
+        raise AccountError(f"there is no account with the email address {address}" if address
+                           else "give the account's email address")
     return user
 
 

@@ -70,6 +70,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict:
         out["SESSION_COOKIE_SECURE"] = out["REMEMBER_COOKIE_SECURE"] = secure
     if env.get("ECGAD_RATELIMIT_STORAGE_URL"):
         out["RATELIMIT_STORAGE_URI"] = env["ECGAD_RATELIMIT_STORAGE_URL"]
+    for key in ("LOGIN_LIMIT_PER_IP", "LOGIN_LIMIT_PER_ACCOUNT"):
+        if env.get(f"ECGAD_{key}"):
+            out[key] = _rate_limit(f"ECGAD_{key}", env[f"ECGAD_{key}"])
     if env.get("ECGAD_RATELIMIT_KEY_PREFIX"):
         out["RATELIMIT_KEY_PREFIX"] = env["ECGAD_RATELIMIT_KEY_PREFIX"]
     for key, name in (("SESSION_IDLE_MINUTES", "ECGAD_SESSION_IDLE_MINUTES"),
@@ -95,6 +98,17 @@ def _positive_number(name: str, value: str) -> float:
     if not number > 0 or number == float("inf"):
         raise ConfigError(f"{name} must be a positive number, not {value!r}")
     return number
+
+
+def _rate_limit(name: str, value: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a rate limit like '20 per minute' or '5 per 5 minutes', "
+                          f"not {value!r}") from None
+    return value
 
 
 def database_url(url: str) -> str:
