@@ -155,3 +155,11 @@ def test_old_sessions_are_purged_at_sign_in(app, users, client_for):
     _age(app, seen=timedelta(hours=1))
     login(app.test_client(), "admin@example.org")
     assert [r[1] for r in _rows(app)] == [users["admin"].id]
+
+
+def test_signing_in_again_replaces_the_session(app, users, client_for):
+    client = client_for("doctor")
+    (first,) = _rows(app)
+    assert login(client, "doctor@example.org").status_code == 302
+    (second,) = _rows(app)
+    assert second[0] != first[0]  # a new token: a cookie from before does not carry over

@@ -59,6 +59,7 @@ def login():
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.last_login_at = utcnow()
+        sessions.end_current()  # signing in again from this browser: its earlier session ends
         session.clear()
         # Not a permanent session: Flask-Login's "strong" protection only deletes non-permanent ones.
         login_user(user)
