@@ -270,15 +270,18 @@ def test_serve_runs_gunicorn(tmp_path, model_path):
         assert "gthread" in output  # one process, requests on threads
 
 
-def test_first_admin_hint_names_a_command_that_runs(tmp_path, model_path):
-    """After `make serve` the venv is not activated: the hint names the venv's own script."""
-    from ecgad.web import create_app, first_admin_hint
-
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
-    hint = first_admin_hint(app)
-    command = hint.splitlines()[1].strip()
-    program = shlex.split(command.split(" users create ")[0])
+def test_first_admin_hint_names_a_command_that_runs(tmp_path):
+    """After `make serve` the venv is not activated (not on the PATH): the hint names a command that
+    runs anyway. The hint is made, and its command run, with such a PATH."""
     env = {**os.environ, "ECGAD_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": "/usr/bin:/bin"}
+    env.pop("ECGAD_DATABASE_URL", None)
+    made = subprocess.run([sys.executable, "-c", "from ecgad.web import create_app, first_admin_hint; "
+                           "print(first_admin_hint(create_app()))"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert made.returncode == 0, made.stderr
+    command = made.stdout.splitlines()[1].strip()
+    assert command.endswith(" users create --email you@example.org --role admin")
+    program = shlex.split(command.split(" users create ")[0])
     result = subprocess.run([*program, "users", "list"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, (command, result.stderr)
 
