@@ -5,6 +5,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from test_web_database import database_url  # noqa: F401  (the SQLite and PostgreSQL fixture)
 from webtools import login
 from werkzeug.datastructures import MultiDict
 
@@ -163,3 +164,29 @@ def test_signing_in_again_replaces_the_session(app, users, client_for):
     assert login(client, "doctor@example.org").status_code == 302
     (second,) = _rows(app)
     assert second[0] != first[0]  # a new token: a cookie from before does not carry over
+
+
+def test_sessions_on_database(database_url, tmp_path, model_path):
+    """The same on SQLite and PostgreSQL: a saved cookie dies with signing out, an idle session ends."""
+    from webtools import BASE_CONFIG, add_user
+
+    from ecgad.web import create_app
+    from ecgad.web.extensions import db
+
+    app = create_app({**BASE_CONFIG, "INSTANCE_PATH": str(tmp_path / "instance"), "MODEL_PATH": str(model_path),
+                      "SQLALCHEMY_DATABASE_URI": database_url})
+    try:
+        add_user(app, "doctor@example.org", "doctor")
+        client = app.test_client()
+        assert login(client, "doctor@example.org").status_code == 302
+        saved = client.get_cookie(COOKIE).value
+        assert client.post("/logout").status_code == 302
+        assert _replay(app, saved).get("/patients").status_code == 302
+        assert login(client, "doctor@example.org").status_code == 302
+        _age(app, seen=timedelta(minutes=31))
+        assert client.get("/patients").status_code == 302
+        assert _rows(app) == []
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
