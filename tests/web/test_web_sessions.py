@@ -6,8 +6,7 @@ from datetime import timedelta
 
 import pytest
 from test_web_database import database_url  # noqa: F401  (the SQLite and PostgreSQL fixture)
-from webtools import login
-from werkzeug.datastructures import MultiDict
+from webtools import PASSWORD, login
 
 COOKIE = "ecgad_session"
 
@@ -128,9 +127,9 @@ def test_password_change_ends_only_the_other_sessions(app, users, client_for):
     here, there = client_for("doctor"), client_for("doctor")
     other_doctor = client_for("other")
     assert len(_rows(app, users["doctor"].id)) == 2
-    response = here.post("/account/password", data=MultiDict({
-        "current_password": "correct horse battery staple", "password": "velvet tundra oboe lantern",
-        "confirm": "velvet tundra oboe lantern"}))
+    response = here.post("/account/password", data={
+        "current_password": PASSWORD, "password": "velvet tundra oboe lantern",
+        "confirm": "velvet tundra oboe lantern"})
     assert response.status_code == 302
     assert len(_rows(app, users["doctor"].id)) == 1
     assert here.get("/patients").status_code == 200
