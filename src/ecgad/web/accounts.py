@@ -124,7 +124,8 @@ def reassign_patients(source: User, target: User) -> int:
     if clashes:
         shown = ", ".join(clashes[:10]) + (f" and {len(clashes) - 10} more" if len(clashes) > 10 else "")
         raise AccountError(f"nothing was moved: {target.email} already has patients with the record numbers "
-                           f"{shown}; change those record numbers first")
+                           f"{shown}, and a record number names one patient per doctor; their doctor must change "
+                           "one of each pair on the patient's page first")
     for patient in patients:
         patient.doctor_id = target.id
         audit.record("patient.reassign", "patient", patient.id, f"from {source.email} to {target.email}")
