@@ -76,7 +76,7 @@ def test_idle_timeout(make_app, users):
     response = client.get("/patients")
     assert response.status_code == 302 and response.location.startswith("/login")
     page = client.get(response.location).text
-    assert "Your session ended after a time without activity" in page
+    assert "Your session ended after 30 minutes without activity. Please sign in again." in page
     assert _rows(app) == []  # the expired row is deleted
     assert client.get("/patients").status_code == 302  # and stays ended
 
@@ -107,7 +107,9 @@ def test_absolute_lifetime(app, client_for):
     _age(app, created=timedelta(hours=11, minutes=59))
     assert client.get("/patients").status_code == 200  # busy all day: still signed in
     _age(app, created=timedelta(minutes=2))
-    assert client.get("/patients").status_code == 302  # over 12 hours old
+    response = client.get("/patients")  # over 12 hours old
+    assert response.status_code == 302
+    assert "Your session ended 12 hours after you signed in." in client.get(response.location).text
 
 
 def test_last_seen_written_at_most_once_a_minute(app, client_for):

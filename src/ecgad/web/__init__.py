@@ -129,8 +129,8 @@ def _init_extensions(app: Flask) -> None:
         from flask import flash, g
         from flask_login import login_url
 
-        if g.get("ecgad_session_expired"):
-            flash("Your session ended after a time without activity. Please sign in again.", "info")
+        if g.get("ecgad_session_ended"):
+            flash(f"{g.ecgad_session_ended} Please sign in again.", "info")
         else:
             flash(login_manager.login_message, login_manager.login_message_category)
         return redirect(login_url(login_manager.login_view, next_url=request.url))

@@ -30,6 +30,13 @@ def _limits() -> tuple[timedelta, timedelta]:
     return timedelta(minutes=float(cfg["SESSION_IDLE_MINUTES"])), timedelta(hours=float(cfg["SESSION_LIFETIME_HOURS"]))
 
 
+def _span(delta: timedelta) -> str:
+    minutes = delta.total_seconds() / 60
+    if minutes >= 120 and minutes % 60 == 0:
+        return f"{minutes / 60:g} hours"
+    return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
+
+
 def purge() -> None:
     """Delete every session that has idled out or outlived its lifetime (all users)."""
     idle, lifetime = _limits()
@@ -63,7 +70,9 @@ def validate(user: User) -> bool:
     if now - row.last_seen_at > idle or now - row.created_at > lifetime:
         db.session.delete(row)
         db.session.commit()
-        g.ecgad_session_expired = True
+        g.ecgad_session_ended = (f"Your session ended after {_span(idle)} without activity."
+                                 if now - row.last_seen_at > idle
+                                 else f"Your session ended {_span(lifetime)} after you signed in.")
         return False
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
