@@ -388,26 +388,32 @@ def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str, see
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="gunicorn worker processes (each loads the model once, on first use).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes. More than one needs ECGAD_RATELIMIT_STORAGE_URL (Redis), "
+                   "so that the sign-in limits count across processes.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per worker process: requests served side by side.")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(10, 3600),
-              help="Seconds a worker may spend on one request (large uploads take a while).")
+              help="Seconds a worker process may stay unresponsive before gunicorn restarts it.")
 @click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn (not for production).")
-def serve(host: str, port: int, workers: int, timeout: int, dev: bool) -> None:
+def serve(host: str, port: int, workers: int, threads: int, timeout: int, dev: bool) -> None:
     """Run the web app (gunicorn) on http://HOST:PORT.
 
     Configuration comes from the environment: ECGAD_INSTANCE_PATH (database, secret
     key), ECGAD_DATABASE_URL (e.g. postgresql://user@host/db), ECGAD_SECRET_KEY,
     ECGAD_MODEL_PATH, ECGAD_SECURE_COOKIES=1 (behind HTTPS), ECGAD_RATELIMIT_STORAGE_URL
-    (e.g. redis://127.0.0.1:6379), ECGAD_PROXY_COUNT (trusted reverse proxies).
-    Database migrations run at start-up.
+    (e.g. redis://127.0.0.1:6379), ECGAD_PROXY_COUNT (trusted reverse proxies),
+    ECGAD_SESSION_IDLE_MINUTES (default 30). Database migrations run at start-up.
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .web.server import run
+    from .web.config import ConfigError
+    from .web.server import ServeError, run
 
     try:
-        run(host=host, port=port, workers=workers, timeout=timeout, dev=dev)
+        run(host=host, port=port, workers=workers, threads=threads, timeout=timeout, dev=dev)
+    except (ServeError, ConfigError) as exc:
+        fail(str(exc))
     except SQLAlchemyError as exc:
         fail(f"cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
@@ -421,24 +427,36 @@ def _web_app():
     from sqlalchemy.exc import SQLAlchemyError
 
     from .web import create_app
+    from .web.config import ConfigError
 
     try:
         return create_app()
+    except ConfigError as exc:
+        fail(str(exc))
     except SQLAlchemyError as exc:
         fail(f"cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password (at least 10 characters, not easy to guess)", hide_input=True,
+                        confirmation_prompt=True)
+
+
+_password_stdin = click.option("--password-stdin", is_flag=True,
+                               help="Read the password from the first line of standard input.")
+_email = click.option("--email", required=True, help="The account's sign-in email address.")
+
+
 @users.command("create")
-@click.option("--email", required=True, help="Sign-in email address.")
+@_email
 @click.option("--role", required=True, type=click.Choice(["admin", "doctor"]), help="admin or doctor.")
 @click.option("--name", default="", help="Name shown in the app.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@_password_stdin
 def users_create(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account (prompts for the password unless --password-stdin)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     from .web.accounts import AccountError, create_user
 
     app = _web_app()
@@ -448,6 +466,62 @@ def users_create(email: str, role: str, name: str, password_stdin: bool) -> None
         except AccountError as exc:
             fail(str(exc).rstrip("."))
         click.echo(f"created {user.role} account {user.email}")
+
+
+def _change_account(email: str, change) -> None:
+    """Run ``change(user)`` on the account named by ``email``, in the app; errors exit 2."""
+    from .web.accounts import AccountError, find_user
+
+    app = _web_app()
+    with app.app_context():
+        try:
+            change(find_user(email))
+        except AccountError as exc:
+            fail(str(exc).rstrip("."))
+
+
+@users.command("set-password")
+@_email
+@_password_stdin
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Give an account a new password; its sessions are signed out (audited)."""
+    from .web.accounts import set_password
+
+    password = _read_password(password_stdin)
+
+    def change(user) -> None:
+        set_password(user, password, via="ecgad users set-password")
+        click.echo(f"new password set for {user.email}; their sessions are signed out")
+
+    _change_account(email, change)
+
+
+@users.command("deactivate")
+@_email
+def users_deactivate(email: str) -> None:
+    """Sign an account out and stop it signing in (nothing is deleted; audited)."""
+    from .web.accounts import deactivate
+
+    def change(user) -> None:
+        if deactivate(user, via="ecgad users deactivate"):
+            click.echo(f"deactivated {user.email}; their sessions are signed out")
+        else:
+            click.echo(f"{user.email} is deactivated already")
+
+    _change_account(email, change)
+
+
+@users.command("reactivate")
+@_email
+def users_reactivate(email: str) -> None:
+    """Let a deactivated account sign in again (audited)."""
+    from .web.accounts import reactivate
+
+    def change(user) -> None:
+        click.echo(f"reactivated {user.email}" if reactivate(user, via="ecgad users reactivate")
+                   else f"{user.email} is active already")
+
+    _change_account(email, change)
 
 
 @users.command("list")

@@ -92,3 +92,148 @@ def test_audit_covers_patient_and_analysis_changes(app, client_for, world):
         assert event.actor_id == world.users["doctor"].id and event.ip == "127.0.0.1"
         assert event.target_type == "patient" and event.target_id == world.p
         assert "name" in event.detail and "sex" in event.detail and event.created_at is not None
+
+
+def test_nav_and_page_say_accounts(client_for, users):
+    page = client_for("admin").get("/admin/users").text
+    assert re.search(r'id="nav-users"[^>]*>Accounts</a>', page)
+    assert "<title>Accounts · ecgad</title>" in page and "<h1>Accounts</h1>" in page
+    assert "Doctors" not in page
+
+
+def test_admin_refuses_easy_passwords(app, users, client_for):
+    admin = client_for("admin")
+    for password in ("aaaaaaaaaa", "1234567890", "New.Doctor@Example.org1"):
+        created = admin.post("/admin/users/new", data={**NEW_DOCTOR, "password": password, "confirm": password})
+        assert created.status_code == 400 and "too easy to guess" in created.text, password
+    reset = admin.post(f"/admin/users/{users['doctor'].id}/password",
+                       data={"password": "1234567890", "confirm": "1234567890"})
+    assert reset.status_code == 400 and "This is a top-100 common password." in reset.text
+    assert "user.password_reset" not in audit_actions(app)
+    assert login(app.test_client(), "doctor@example.org", PASSWORD).status_code == 302
+
+
+def test_deactivation_asks_first(app, users, client_for, world):
+    admin = client_for("admin")
+    uid = users["doctor"].id
+    listing = admin.get("/admin/users").text
+    # the list links to a confirmation page: no form on the list deactivates anyone
+    assert f'href="/admin/users/{uid}/deactivate"' in listing
+    assert f'action="/admin/users/{uid}/deactivate"' not in listing
+    page = admin.get(f"/admin/users/{uid}/deactivate")
+    assert page.status_code == 200
+    assert "Deactivate Dr Dora?" in page.text and 'id="confirm-deactivate"' in page.text
+    assert "has <strong>1</strong> patient." in page.text and 'id="reassign-form"' in page.text
+    assert f'<option value="{users["other"].id}">' in page.text  # the other active doctor
+    assert "user.deactivate" not in audit_actions(app)  # looking is not doing
+    assert admin.post(f"/admin/users/{uid}/deactivate").status_code == 302
+    assert "user.deactivate" in audit_actions(app)
+    # deactivated: the confirmation page is not offered again
+    assert admin.get(f"/admin/users/{uid}/deactivate").location == "/admin/users"
+
+
+def test_deactivation_needs_the_csrf_token(make_app):
+    from webtools import add_user, csrf_token
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    add_user(app, "admin@example.org", "admin")
+    doctor = add_user(app, "doctor@example.org", "doctor")
+    admin = app.test_client()
+    admin.post("/login", data={"email": "admin@example.org", "password": PASSWORD,
+                               "csrf_token": csrf_token(admin.get("/login").text)})
+    assert admin.post(f"/admin/users/{doctor.id}/deactivate").status_code == 400
+    page = admin.get(f"/admin/users/{doctor.id}/deactivate").text
+    assert admin.post(f"/admin/users/{doctor.id}/deactivate",
+                      data={"csrf_token": csrf_token(page)}).status_code == 302
+    assert "user.deactivate" in audit_actions(app)
+
+
+def _patients_of(app, doctor_id):
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import Patient
+
+    with app.app_context():
+        return sorted(db.session.scalars(select(Patient.id).where(Patient.doctor_id == doctor_id)))
+
+
+def test_reassign_patients_with_their_analyses(app, users, client_for, world):
+    from webtools import add_patient
+
+    second = add_patient(app, users["doctor"].id, name="Bea Second", identifier="MRN-002")
+    admin = client_for("admin")
+    d, o = users["doctor"].id, users["other"].id
+    # the other doctor already has MRN-001 (world.q): a clash, and nothing moves
+    clash = admin.post(f"/admin/users/{d}/reassign", data={"target": o})
+    assert clash.status_code == 400
+    assert "Nothing was moved: other@example.org already has patients with the record numbers MRN-001" in clash.text
+    assert _patients_of(app, d) == sorted([world.p, second])
+    # a third doctor without clashes takes them over, with the analysis
+    from webtools import add_user
+
+    third = add_user(app, "third@example.org", "doctor", name="Dr Third")
+    moved = admin.post(f"/admin/users/{d}/reassign", data={"target": third.id, "back": "deactivate"})
+    assert moved.status_code == 302 and moved.location == f"/admin/users/{d}/deactivate"
+    assert _patients_of(app, d) == [] and _patients_of(app, third.id) == sorted([world.p, second])
+    assert "2 patients of doctor@example.org moved to third@example.org." in admin.get(moved.location).text
+    thirds = app.test_client()
+    assert login(thirds, "third@example.org").status_code == 302
+    assert thirds.get(f"/analyses/{world.a}").status_code == 200  # the analysis moved with its patient
+    assert thirds.get(f"/patients/{world.p}").status_code == 200
+    assert client_for("doctor").get(f"/patients/{world.p}").status_code == 404
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import AuditEvent
+
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "patient.reassign")).all()
+        assert sorted(e.target_id for e in events) == sorted([world.p, second])
+        assert all(e.detail == "from doctor@example.org to third@example.org" for e in events)
+        assert all(e.actor_id == users["admin"].id for e in events)
+    assert "Patient moved to another doctor" in admin.get("/admin/audit").text
+
+
+def test_reassign_only_to_an_active_doctor(app, users, client_for, world):
+    admin = client_for("admin")
+    d, o, ad = users["doctor"].id, users["other"].id, users["admin"].id
+    page = admin.get(f"/admin/users/{d}/reassign").text
+    assert f'<option value="{o}">' in page and f'<option value="{ad}">' not in page
+    assert f'<option value="{d}">' not in page
+    for target in (ad, d, 999999, "x", ""):
+        response = admin.post(f"/admin/users/{d}/reassign", data={"target": target})
+        assert response.status_code == 400, target
+    assert admin.post(f"/admin/users/{o}/deactivate").status_code == 302
+    page = admin.get(f"/admin/users/{d}/reassign").text
+    assert 'id="no-other-doctor"' in page and "create one first" in page
+    assert admin.post(f"/admin/users/{d}/reassign", data={"target": o}).status_code == 400
+    assert _patients_of(app, d) == [world.p]
+
+
+def test_patients_of_a_deactivated_doctor_can_be_moved(app, users, client_for, world):
+    admin = client_for("admin")
+    d = users["doctor"].id
+    assert admin.post(f"/admin/users/{d}/deactivate").status_code == 302
+    listing = admin.get("/admin/users").text
+    assert f'href="/admin/users/{d}/reassign"' in listing  # the list offers it
+    from webtools import add_user
+
+    third = add_user(app, "third@example.org", "doctor")
+    assert admin.post(f"/admin/users/{d}/reassign", data={"target": third.id}).location == "/admin/users"
+    assert _patients_of(app, third.id) == [world.p]
+
+
+def test_reassign_pages_are_for_admins_only(client_for, world):
+    d = world.users["doctor"].id
+    ad = world.users["admin"].id
+    for role in ("doctor", "other"):
+        client = client_for(role)
+        assert client.get(f"/admin/users/{d}/deactivate").status_code == 403
+        assert client.get(f"/admin/users/{d}/reassign").status_code == 403
+        assert client.post(f"/admin/users/{d}/reassign", data={"target": 1}).status_code == 403
+    anonymous = client_for("anonymous")
+    assert anonymous.get(f"/admin/users/{d}/reassign").location.startswith("/login")
+    admin = client_for("admin")
+    assert admin.get(f"/admin/users/{ad}/reassign").status_code == 403  # admins have no patients
+    assert admin.get("/admin/users/999999/reassign").status_code == 404

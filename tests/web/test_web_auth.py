@@ -51,6 +51,25 @@ def test_login_next_only_local(app, users):
         client.post("/logout")
 
 
+@pytest.mark.parametrize("evil", ["/%0d%0aSet-Cookie:%20x=1", "/patients%0aLocation:%20https://evil.example/",
+                                  "/%09x", "/%7f", "/%e2%80%a8x"])
+def test_login_next_with_control_characters(app, users, evil):
+    """A CR/LF (or any control character) in ?next= gave a 500: now the sign-in goes to the start page."""
+    response = app.test_client().post(f"/login?next={evil}", data={"email": "doctor@example.org",
+                                                                    "password": PASSWORD})
+    assert response.status_code == 302 and response.location == "/"
+    assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+def test_safe_next():
+    from ecgad.web.util import safe_next
+
+    assert safe_next("/patients/3?page=2") == "/patients/3?page=2"
+    assert safe_next("/patients/Zoë") == "/patients/Zoë"
+    for bad in (None, "", "patients", "//evil.example", "/\\evil.example", "/\r\nX: y", "/a\x00b", "/\u2028"):
+        assert safe_next(bad) is None, bad
+
+
 def test_logout(app, client_for):
     client = client_for("doctor")
     response = client.post("/logout")
@@ -149,6 +168,24 @@ def test_change_password(app, users, client_for):
     assert login(app.test_client(), "doctor@example.org").status_code == 200  # old password refused
     assert login(app.test_client(), "doctor@example.org", "a new long pass").status_code == 302
     assert "user.password_change" in audit_actions(app)
+
+
+@pytest.mark.parametrize("password,hint", [
+    ("aaaaaaaaaa", 'Repeats like "aaa" are easy to guess.'),
+    ("1234567890", "This is a top-100 common password."),
+    ("qwertyuiop", "This is a top-100 common password."),
+    ("password1234", "common password"),
+    ("Dora Dora heartbeat", "Avoid repeated words"),  # easy only with the person's name and the app's words
+    ("doctor@example.org!", "Add another word or two"),  # the email address with one more character
+])
+def test_change_password_refuses_easy_passwords(app, users, client_for, password, hint):
+    client = client_for("doctor")
+    response = client.post("/account/password", data={"current_password": PASSWORD, "password": password,
+                                                      "confirm": password})
+    assert response.status_code == 200
+    assert "This password is too easy to guess" in response.text and hint in response.text.replace("&#34;", '"')
+    assert login(app.test_client(), "doctor@example.org").status_code == 302  # the old password still works
+    assert "user.password_change" not in audit_actions(app)
 
 
 def test_csrf_refused_when_enabled(make_app):

@@ -126,14 +126,38 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from .sessions import validate
+
         try:
-            uid, epoch = (int(part) for part in user_id.split(":", 1))
-        except (ValueError, AttributeError):
+            uid = int(user_id)
+        except (TypeError, ValueError):
             return None
         user = db.session.get(User, uid)
-        if user is None or not user.is_active or user.session_epoch != epoch:
-            return None  # deactivated, or its password changed: the session ends
+        if user is None or not user.is_active or not validate(user):
+            return None  # deactivated, signed out, idle too long, or its password changed
         return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        """Flask-Login's redirect to the sign-in page, saying why when a session has just expired."""
+        from flask import flash, g
+        from flask_login import login_url
+
+        if g.get("ecgad_session_ended"):
+            flash(f"{g.ecgad_session_ended} Please sign in again.", "info")
+        else:
+            flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+    @app.before_request
+    def load_user_first():
+        """Load the signed-in user before the view runs, so that the session check's own commit
+        (``last_seen_at``) never carries a view's half-done changes with it."""
+        if request.endpoint not in _NO_USER_ENDPOINTS:
+            current_user.is_authenticated  # noqa: B018 (loads the user)
+
+
+_NO_USER_ENDPOINTS = (None, "static", "vendor_plotly", "vendor_plotly_css", "healthz")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -200,8 +224,24 @@ def first_admin_hint(app: Flask) -> str | None:
         if db.session.scalar(select(func.count()).select_from(User)):
             return None
     return ("No accounts exist yet. Create the first admin with:\n"
-            "    ecgad users create --email you@example.org --role admin\n"
+            f"    {ecgad_command()} users create --email you@example.org --role admin\n"
             "(with the same ECGAD_INSTANCE_PATH / ECGAD_DATABASE_URL as the server).")
 
 
-__all__ = ["create_app", "first_admin_hint"]
+def ecgad_command() -> str:
+    """How to run ``ecgad`` from a shell: the script next to this interpreter (a virtual environment
+    that is not activated, as after ``make serve``), unless that is what ``ecgad`` on the PATH runs."""
+    import shlex
+    import shutil
+    import sys
+
+    script = Path(sys.executable).parent / "ecgad"
+    if not script.is_file():
+        return f"{shlex.quote(sys.executable)} -m ecgad.cli"
+    on_path = shutil.which("ecgad")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "ecgad"
+    return shlex.quote(str(script))
+
+
+__all__ = ["create_app", "ecgad_command", "first_admin_hint"]

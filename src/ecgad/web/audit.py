@@ -23,6 +23,7 @@ ACTIONS = {
     "patient.create": "Patient created",
     "patient.update": "Patient changed",
     "patient.delete": "Patient deleted",
+    "patient.reassign": "Patient moved to another doctor",
     "analysis.create": "Analysis run",
     "analysis.delete": "Analysis deleted",
 }

@@ -36,11 +36,16 @@ DEFAULTS: dict = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SECURE": False,
+    # Server-side sessions (web/sessions.py): end after this long without a request, or this long in all.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_LIFETIME_HOURS": 12,
     # CSRF (Flask-WTF): on everywhere; the token lives as long as the session.
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": None,
     # Rate limits (Flask-Limiter)
+    # memory:// counts per process: `ecgad serve` then runs one process (threads); several need Redis.
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "ecgad",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_ENABLED": True,
     "LOGIN_LIMIT_PER_IP": "20 per minute",
@@ -65,11 +70,45 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict:
         out["SESSION_COOKIE_SECURE"] = out["REMEMBER_COOKIE_SECURE"] = secure
     if env.get("ECGAD_RATELIMIT_STORAGE_URL"):
         out["RATELIMIT_STORAGE_URI"] = env["ECGAD_RATELIMIT_STORAGE_URL"]
+    for key in ("LOGIN_LIMIT_PER_IP", "LOGIN_LIMIT_PER_ACCOUNT"):
+        if env.get(f"ECGAD_{key}"):
+            out[key] = _rate_limit(f"ECGAD_{key}", env[f"ECGAD_{key}"])
+    if env.get("ECGAD_RATELIMIT_KEY_PREFIX"):
+        out["RATELIMIT_KEY_PREFIX"] = env["ECGAD_RATELIMIT_KEY_PREFIX"]
+    for key, name in (("SESSION_IDLE_MINUTES", "ECGAD_SESSION_IDLE_MINUTES"),
+                      ("SESSION_LIFETIME_HOURS", "ECGAD_SESSION_LIFETIME_HOURS")):
+        if env.get(name):
+            out[key] = _positive_number(name, env[name])
     if env.get("ECGAD_AUTO_MIGRATE"):
         out["AUTO_MIGRATE"] = env["ECGAD_AUTO_MIGRATE"].strip().lower() in TRUE
     if env.get("ECGAD_PROXY_COUNT"):
         out["PROXY_COUNT"] = int(env["ECGAD_PROXY_COUNT"])
     return out
+
+
+class ConfigError(ValueError):
+    """A setting in the environment that cannot be used, for people."""
+
+
+def _positive_number(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number > 0 or number == float("inf"):
+        raise ConfigError(f"{name} must be a positive number, not {value!r}")
+    return number
+
+
+def _rate_limit(name: str, value: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a rate limit like '20 per minute' or '5 per 5 minutes', "
+                          f"not {value!r}") from None
+    return value
 
 
 def database_url(url: str) -> str:

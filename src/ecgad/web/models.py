@@ -44,7 +44,7 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="doctor")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped on deactivation and password changes: sessions carrying an older value end.
+    # Unused since sessions live on the server (UserSession rows, deleted to end them); kept in the schema.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -60,7 +60,7 @@ class User(UserMixin, db.Model):
         return self.role == "admin"
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
+        return str(self.id)
 
     @property
     def display_name(self) -> str:

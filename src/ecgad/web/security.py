@@ -10,20 +10,38 @@ from flask_login import current_user
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
+# zxcvbn's score (0-4): 3 is "safely unguessable" (about 10^8 guesses or more).
+MIN_PASSWORD_SCORE = 3
+_ZXCVBN_MAX = 72  # zxcvbn refuses longer input (and gets slow); the first 72 characters decide
+_APP_WORDS = ("ecgad", "ecg", "heart", "heartbeat", "doctor", "patient", "admin")
 
 
 class PasswordPolicyError(ValueError):
     pass
 
 
-def check_password_policy(password: str, email: str | None = None) -> None:
-    """Raise ``PasswordPolicyError`` with a message for people when a new password is unacceptable."""
+def check_password_policy(password: str, email: str | None = None, name: str | None = None) -> None:
+    """Raise ``PasswordPolicyError`` with a message for people when a new password is unacceptable.
+
+    The one place for the rules: length, not the email address, and not easy to guess according to
+    zxcvbn (common passwords, repeats, sequences, keyboard patterns, the person's own name or address).
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordPolicyError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise PasswordPolicyError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters long.")
     if email and password.strip().lower() == email.strip().lower():
         raise PasswordPolicyError("The password must not be the email address.")
+    from zxcvbn import zxcvbn
+
+    personal = [email or "", (email or "").partition("@")[0], *(name or "").split()]
+    result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[w for w in personal if w] + list(_APP_WORDS))
+    if result["score"] < MIN_PASSWORD_SCORE:
+        feedback = result.get("feedback") or {}
+        hints = " ".join(part for part in [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
+                         if part)
+        raise PasswordPolicyError("This password is too easy to guess: "
+                                  + (hints or "a few unrelated words make a strong one."))
 
 
 def hasher(app: Flask | None = None) -> PasswordHasher:

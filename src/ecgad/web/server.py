@@ -9,12 +9,36 @@ import click
 from sqlalchemy.engine import make_url
 
 
-def _prepare(config: dict | None = None):
+class ServeError(ValueError):
+    """A way of serving that would not be safe, for people."""
+
+
+def per_process_storage(uri: str) -> bool:
+    """Whether rate-limit counts in this storage live inside one process (not shared by workers)."""
+    return uri.split("://", 1)[0].lower() == "memory"
+
+
+def check_workers(workers: int, storage_uri: str) -> None:
+    """Several worker processes would each count sign-in attempts on their own: refuse that."""
+    if workers > 1 and per_process_storage(storage_uri):
+        raise ServeError(
+            f"--workers {workers} would let each worker process count sign-in attempts on its own "
+            f"(rate-limit storage {storage_uri}), so the login limits would not hold. Use --workers 1 "
+            "(the default: one process whose --threads serve requests side by side), or share the counts "
+            "in Redis: ECGAD_RATELIMIT_STORAGE_URL=redis://127.0.0.1:6379")
+
+
+def _prepare(config: dict | None = None, workers: int = 1):
     """Create the app once in this process: migrations run, the first-admin hint is printed."""
     from . import create_app, first_admin_hint
-    from .extensions import db
+    from .extensions import db, limiter
 
     app = create_app(config)
+    check_workers(workers, app.config["RATELIMIT_STORAGE_URI"])
+    with app.app_context():
+        if not per_process_storage(app.config["RATELIMIT_STORAGE_URI"]) and not limiter.storage.check():
+            click.echo(f"ecgad: warning: the rate-limit storage {app.config['RATELIMIT_STORAGE_URI']} does not "
+                       "answer: sign-in attempts fail until it does", err=True)
     hint = first_admin_hint(app)
     if hint:
         click.echo(hint, err=True)
@@ -39,8 +63,11 @@ def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
-def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 2, timeout: int = 120, dev: bool = False) -> None:
-    app, url = _prepare()
+def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: int = 8, timeout: int = 120,
+        dev: bool = False) -> None:
+    """Serve the app. One gunicorn process with ``threads`` threads by default (``gthread``): the
+    in-process rate-limit counts then hold; more processes need a shared storage (Redis)."""
+    app, url = _prepare(workers=1 if dev else workers)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"ecgad: serving on http://{shown}:{port}/ (database {url}, instance {app.instance_path})", err=True)
     if dev:
@@ -69,7 +96,8 @@ def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 2, timeout: in
     Server({
         "bind": bind_address(host, port),
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "gthread",  # threads share the process's rate-limit counts and loaded models
+        "threads": threads,
         "timeout": timeout,
         "graceful_timeout": 30,
         "accesslog": "-",

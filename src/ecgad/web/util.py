@@ -10,8 +10,11 @@ from flask import request
 
 
 def safe_next(target: str | None) -> str | None:
-    """A redirect target only when it stays on this site (a path, no scheme or host)."""
+    """A redirect target only when it stays on this site (a path, no scheme or host) and can go
+    into a Location header (no control characters: a CR or LF there would be a 5xx, or worse)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

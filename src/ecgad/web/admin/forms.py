@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..forms import EmailField, email_shape, new_password_fields
 
@@ -14,3 +14,9 @@ class UserCreateForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password, confirm = new_password_fields()
+
+
+class ReassignForm(FlaskForm):
+    """Choices: the active doctors other than the patients' own (set by the view)."""
+    target = SelectField("Move the patients to", coerce=int, validate_choice=True,
+                         validators=[InputRequired(message="Choose the doctor who takes the patients over.")])

@@ -7,11 +7,12 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, sessions
+from ..accounts import AccountError, set_password
 from ..extensions import db, limiter
 from ..forms import ConfirmForm
 from ..models import User, utcnow
-from ..security import burn_time, hash_password, needs_rehash, verify_password
+from ..security import burn_time, client_ip, hash_password, needs_rehash, verify_password
 from ..util import safe_next
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
@@ -58,9 +59,11 @@ def login():
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.last_login_at = utcnow()
+        sessions.end_current()  # signing in again from this browser: its earlier session ends
         session.clear()
         # Not a permanent session: Flask-Login's "strong" protection only deletes non-permanent ones.
         login_user(user)
+        sessions.start(user, client_ip())
         audit.record("login.success", "user", user.id, actor=user)
         db.session.commit()
         return redirect(safe_next(request.args.get("next")) or url_for("index"))
@@ -72,6 +75,7 @@ def logout():
     form = ConfirmForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         audit.record("logout", "user", current_user.id)
+        sessions.end_current()
         db.session.commit()
     logout_user()
     session.clear()
@@ -87,14 +91,13 @@ def change_password():
         user: User = current_user._get_current_object()
         if not verify_password(user.password_hash, form.current_password.data):
             form.current_password.errors.append("The current password is not right.")
-        elif form.password.data.strip().lower() == user.email:
-            form.password.errors.append("The password must not be the email address.")
         else:
-            user.password_hash = hash_password(form.password.data)
-            user.session_epoch += 1  # other sessions of this account end
-            audit.record("user.password_change", "user", user.id)
-            db.session.commit()
-            login_user(user)  # this session goes on under the new epoch
-            flash("Your password is changed. Other sessions of your account are signed out.", "success")
-            return redirect(url_for("auth.change_password"))
+            try:
+                set_password(user, form.password.data, keep_current_session=True)
+            except AccountError as exc:
+                db.session.rollback()
+                form.password.errors.append(str(exc))
+            else:
+                flash("Your password is changed. Other sessions of your account are signed out.", "success")
+                return redirect(url_for("auth.change_password"))
     return render_template("auth/password.html", form=form)
