@@ -227,6 +227,8 @@ class Quality:
             return None
         if fraction == 0 and self._share(np.isin(self.reasons, [NOISE, NOT_ECG])) >= 0.5:
             lead = "nothing in it looks like an ECG (no regular, alike QRS complexes)"
+        elif fraction == 0:
+            lead = "no part of it is readable ECG"
         else:
             lead = f"only {100 * fraction:.0f}% of it is readable ECG"
         return (f"{lead}: {self.breakdown()}. At least {100 * self.thresholds.refuse_below:.0f}% readable ECG is "
