@@ -15,7 +15,8 @@ in this order; the first that fails names the reason:
     (a lead off, a disconnected channel).
 ``saturated``
     more than ``clipped_share`` of the samples sit at the recording's own
-    extreme values (the amplifier's rails: a clipped signal, a square wave).
+    extreme values (the amplifier's rails: a clipped signal, a square wave) for
+    10 ms or more in a row.
 ``noise``
     the beats the R-peak detector found are unlike one another: per beat (0.2 s
     before to 0.3 s after the R peak, band-passed) its best correlation with
@@ -51,6 +52,7 @@ WINDOW_S = 5.0
 CHUNK_S = 600.0      # signal band-passed this much at a time (long recordings)
 MARGIN_S = 2.0       # filter margin either side of a chunk
 BEAT_PRE_S, BEAT_POST_S = 0.2, 0.3
+CLIPPED_S = 0.01     # a clipped stretch stays at a rail at least this long
 
 FLAT, SATURATED, NOISE, NOT_ECG = "flat", "saturated", "noise", "not ECG-like"
 REASONS = (FLAT, SATURATED, NOISE, NOT_ECG)
@@ -84,6 +86,16 @@ def _windows(n: int, fs: float, window_s: float) -> np.ndarray:
     if len(starts) > 1 and n - starts[-1] < w / 2:
         starts.pop()
     return np.asarray(starts + [n], dtype=np.int64)
+
+
+def _runs_of(mask: np.ndarray, min_length: int) -> np.ndarray:
+    """``mask`` kept only where it is True at least ``min_length`` samples in a row."""
+    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    out = np.zeros(mask.size, bool)
+    for a, b in zip(starts[ends - starts >= min_length], ends[ends - starts >= min_length], strict=True):
+        out[a:b] = True
+    return out
 
 
 def _kurtosis(x: np.ndarray) -> float:
@@ -144,7 +156,8 @@ def window_features(samples: np.ndarray, fs: float, peaks: np.ndarray, window_s:
         lo, hi = max(0, int(bounds[i]) - margin), min(n, int(bounds[j]) + margin)
         raw = samples[lo:hi]
         x = bandpass(raw, fs) if raw.size > 12 else np.asarray(raw, dtype=np.float64) - np.mean(raw)
-        rails = ((raw >= top - tol) | (raw <= bottom + tol)) if top > bottom else np.ones(raw.size, bool)
+        # at a rail for CLIPPED_S or more in a row: a sampled sine repeats its extreme value too, but briefly
+        rails = _runs_of((raw >= top - tol) | (raw <= bottom + tol), max(3, int(round(CLIPPED_S * fs))))
         for k in range(i, j):
             a, b = int(bounds[k]) - lo, int(bounds[k + 1]) - lo
             w = x[a:b]
