@@ -98,18 +98,18 @@ def _runs_of(mask: np.ndarray, min_length: int) -> np.ndarray:
     return out
 
 
-def _kurtosis(x: np.ndarray) -> float:
-    d = x - x.mean()
-    var = float((d * d).mean())
-    return float((d ** 4).mean() / var ** 2) if var > 0 else 0.0
-
-
-def _psqi(x: np.ndarray, fs: float) -> float:
-    """Share of the 5-40 Hz power in 5-15 Hz."""
-    power = np.abs(np.fft.rfft(x - x.mean())) ** 2
-    f = np.fft.rfftfreq(x.size, 1 / fs)
-    total = power[(f >= 5) & (f <= 40)].sum()
-    return float(power[(f >= 5) & (f <= 15)].sum() / total) if total > 0 else 0.0
+def _shape_stats(rows: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row (a window of band-passed signal): 1-99 % range, kurtosis, and the share of its
+    5-40 Hz power in 5-15 Hz."""
+    lo, hi = np.percentile(rows, [1, 99], axis=1)
+    d = rows - rows.mean(axis=1, keepdims=True)
+    var = (d * d).mean(axis=1)
+    kurtosis = np.where(var > 0, (d ** 4).mean(axis=1) / np.where(var > 0, var, 1.0) ** 2, 0.0)
+    power = np.abs(np.fft.rfft(d, axis=1)) ** 2
+    f = np.fft.rfftfreq(rows.shape[1], 1 / fs)
+    total = power[:, (f >= 5) & (f <= 40)].sum(axis=1)
+    qrs = power[:, (f >= 5) & (f <= 15)].sum(axis=1)
+    return hi - lo, kurtosis, np.where(total > 0, qrs / np.where(total > 0, total, 1.0), 0.0)
 
 
 def _correlation(x: np.ndarray, local: np.ndarray, fs: float) -> float:
@@ -158,14 +158,17 @@ def window_features(samples: np.ndarray, fs: float, peaks: np.ndarray, window_s:
         x = bandpass(raw, fs) if raw.size > 12 else np.asarray(raw, dtype=np.float64) - np.mean(raw)
         # at a rail for CLIPPED_S or more in a row: a sampled sine repeats its extreme value too, but briefly
         rails = _runs_of((raw >= top - tol) | (raw <= bottom + tol), max(3, int(round(CLIPPED_S * fs))))
+        w = max(1, int(round(window_s * fs)))
+        groups = [(i, j)] if bounds[j] - bounds[i] == (j - i) * w else [(i, j - 1), (j - 1, j)]
+        for g0, g1 in groups:  # windows of one length at a time, as the rows of one array
+            if g1 <= g0:
+                continue
+            a = int(bounds[g0]) - lo
+            length = int(bounds[g0 + 1] - bounds[g0])
+            rows = x[a:a + (g1 - g0) * length].reshape(g1 - g0, length)
+            out["range_mv"][g0:g1], out["kurtosis"][g0:g1], out["psqi"][g0:g1] = _shape_stats(rows, fs)
+            out["clipped"][g0:g1] = rails[a:a + (g1 - g0) * length].reshape(g1 - g0, length).mean(axis=1)
         for k in range(i, j):
-            a, b = int(bounds[k]) - lo, int(bounds[k + 1]) - lo
-            w = x[a:b]
-            lo_p, hi_p = np.percentile(w, [1, 99])
-            out["range_mv"][k] = hi_p - lo_p
-            out["clipped"][k] = rails[a:b].mean()
-            out["kurtosis"][k] = _kurtosis(w)
-            out["psqi"][k] = _psqi(w, fs)
             p0, p1 = np.searchsorted(peaks, [bounds[k], bounds[k + 1]])
             inside = peaks[p0:p1]
             out["beats"][k] = inside.size
