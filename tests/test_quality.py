@@ -173,3 +173,14 @@ def test_mitdb_record_with_a_noisy_stretch(data_dir: Path, detector) -> None:
     found = np.abs(outside[:, None] - result.sample[None, :]).min(axis=1) <= 0.15 * fs
     assert found.mean() > 0.95  # the R-peak detector re-adapts within seconds after a loud artefact
     assert abs(result.summary["mean_hr_bpm"] - clean.summary["mean_hr_bpm"]) < 3
+
+
+def test_stretch_stuck_at_the_rail_is_saturated_and_a_lead_off_flat() -> None:
+    x, _ = synthetic_ecg("N" * 100, FS, seed=6)
+    y = x.astype(np.float64).copy()
+    y[int(30 * FS):int(50 * FS)] = 5.0                      # the amplifier's positive rail
+    y[int(60 * FS):int(75 * FS)] = np.random.default_rng(0).normal(0, 0.002, int(15 * FS))  # electrode off
+    quality = assess_quality(y, FS, detect_r_peaks(y, FS))
+    assert [(a // int(FS), b // int(FS), r) for a, b, r in quality.segments()] == \
+        [(30, 50, "saturated"), (60, 75, "flat")]
+    assert quality.readable_fraction == pytest.approx(1 - 35 / (y.size / FS), abs=1e-9)

@@ -7,16 +7,16 @@
 
 The recording is cut into ``WINDOW_S``-second windows (a last piece shorter than
 half a window joins the one before). Each window is judged by the classic ECG
-signal-quality indices (Li, Clifford & Moody 2008; Orphanidou et al. 2015),
-in this order; the first that fails names the reason:
+signal-quality indices (Li, Clifford & Moody 2008; Orphanidou et al. 2015);
+the first of these that fails names the reason:
 
-``flat``
-    the band-passed (0.5-40 Hz) signal's 1-99 % range is below ``flat_mv`` mV
-    (a lead off, a disconnected channel).
 ``saturated``
     more than ``clipped_share`` of the samples sit at the recording's own
     extreme values (the amplifier's rails: a clipped signal, a square wave) for
     10 ms or more in a row.
+``flat``
+    the band-passed (0.5-40 Hz) signal's 1-99 % range is below ``flat_mv`` mV
+    (a lead off, a disconnected channel).
 ``noise``
     the beats the R-peak detector found are unlike one another: per beat (0.2 s
     before to 0.3 s after the R peak, band-passed) its best correlation with
@@ -157,7 +157,8 @@ def window_features(samples: np.ndarray, fs: float, peaks: np.ndarray, window_s:
         raw = samples[lo:hi]
         x = bandpass(raw, fs) if raw.size > 12 else np.asarray(raw, dtype=np.float64) - np.mean(raw)
         # at a rail for CLIPPED_S or more in a row: a sampled sine repeats its extreme value too, but briefly
-        rails = _runs_of((raw >= top - tol) | (raw <= bottom + tol), max(3, int(round(CLIPPED_S * fs))))
+        rails = _runs_of((raw >= top - tol) | (raw <= bottom + tol), max(3, int(round(CLIPPED_S * fs)))) \
+            if top > bottom else np.zeros(raw.size, bool)  # a constant signal is flat, not clipped
         w = max(1, int(round(window_s * fs)))
         groups = [(i, j)] if bounds[j] - bounds[i] == (j - i) * w else [(i, j - 1), (j - 1, j)]
         for g0, g1 in groups:  # windows of one length at a time, as the rows of one array
@@ -185,8 +186,8 @@ def judge(features: dict[str, np.ndarray], t: Thresholds = THRESHOLDS) -> np.nda
     reasons = np.full(f["range_mv"].size, "", dtype=object)
     not_ecg = ((f["kurtosis"] < t.min_kurtosis) | (f["psqi"] < t.min_psqi) | (f["hr_bpm"] < t.hr_range[0]) | (f["hr_bpm"] > t.hr_range[1]))
     noise = (f["correlation"] < t.min_correlation) | (f["beats"] < 2)
-    for mask, reason in ((not_ecg, NOT_ECG), (noise, NOISE), (f["clipped"] > t.clipped_share, SATURATED),
-                         (f["range_mv"] < t.flat_mv, FLAT)):  # last assignment wins: flat first
+    for mask, reason in ((not_ecg, NOT_ECG), (noise, NOISE), (f["range_mv"] < t.flat_mv, FLAT),
+                         (f["clipped"] > t.clipped_share, SATURATED)):  # the last that applies wins
         reasons[mask] = reason
     return reasons
 
