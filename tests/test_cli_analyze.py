@@ -44,7 +44,9 @@ def csv_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray
 
 def check_json(stdout: str) -> dict:
     out = json.loads(stdout)  # exactly one object
-    assert list(out) == ["fs", "lead", "duration_s", "model", "summary", "beats"]
+    assert list(out) == ["fs", "lead", "duration_s", "model", "warnings", "readable_fraction", "unreadable",
+                         "window_s", "summary", "beats"]
+    assert out["warnings"] == [] and out["readable_fraction"] == 1.0 and out["unreadable"] == []
     assert set(out["summary"]) == {"beats", "anomalies", "mean_hr_bpm"}
     assert out["summary"]["beats"] == len(out["beats"]) > 0
     assert out["summary"]["anomalies"] == sum(b["is_anomaly"] for b in out["beats"])

@@ -16,6 +16,7 @@ from ecgad.recording import (
     Combination,
     RecordingDetector,
     Settings,
+    UnreadableRecording,
     analyze,
     beat_table,
     clock,
@@ -99,7 +100,9 @@ def test_analyze_fields_and_shapes(recording, beat_model) -> None:
     # parts are the score less a constant
     assert np.allclose(sum(result.parts.values()) - result.score, (sum(result.parts.values()) - result.score)[0])
     d = result.as_dict()
-    assert list(d) == ["fs", "lead", "duration_s", "model", "summary", "beats"]
+    assert list(d) == ["fs", "lead", "duration_s", "model", "warnings", "readable_fraction", "unreadable",
+                       "window_s", "summary", "beats"]
+    assert d["warnings"] == [] and d["readable_fraction"] == 1.0 and d["unreadable"] == []
     assert d["summary"]["beats"] == n and d["summary"]["anomalies"] == int(result.is_anomaly.sum())
     assert d["summary"]["mean_hr_bpm"] == pytest.approx(60 / np.nanmean(result.rr_s), abs=0.01)
     assert list(d["beats"][0]) == ["sample", "time_s", "rr_s", "score", "threshold", "is_anomaly", "confidence"]
@@ -186,11 +189,10 @@ def test_loading_a_beat_model_or_junk_as_a_recording_model_fails(beat_model, tmp
         RecordingDetector.load(tmp_path / "missing.safetensors")
 
 
-def test_flat_signal_gives_no_beats_and_short_ones_a_clear_error(beat_model) -> None:
+def test_flat_signal_is_refused_and_short_ones_a_clear_error(beat_model) -> None:
     detector = RecordingDetector(beat_model, unit_combination())
-    result = detector.analyze(Signal(np.zeros(int(10 * FS)), FS))
-    assert len(result) == 0 and result.summary == {"beats": 0, "anomalies": 0, "mean_hr_bpm": None}
-    assert result.as_dict()["beats"] == []
+    with pytest.raises(UnreadableRecording, match=r"no part of it is readable ECG: flat 100%"):
+        detector.analyze(Signal(np.zeros(int(10 * FS)), FS))
     for samples in (np.zeros(0), np.ones(int(2 * FS))):
         with pytest.raises(ValueError, match=r"synthetic: \d\.\d\d s of signal; at least 5 s are needed"):
             detector.analyze(Signal(samples, FS))

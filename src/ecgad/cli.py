@@ -240,6 +240,24 @@ def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) ->
     click.echo(f"{n} of {len(verdicts)} beats anomalous")
 
 
+def _echo_quality(result, max_segments: int = 20) -> None:
+    """The readable share of a recording, its unreadable stretches and its quality warnings."""
+    from ecgad.recording import clock
+
+    quality = result.quality
+    if quality is None:
+        return
+    segments = quality.segments()
+    click.echo(f"readable ECG: {100 * quality.readable_fraction:.1f}% of the recording"
+               + (f" (left out: {quality.breakdown()})" if segments else ""))
+    for a, b, reason in segments[:max_segments]:
+        click.echo(f"  unreadable {clock(a / result.fs, 1)}-{clock(b / result.fs, 1)}  {reason}")
+    if len(segments) > max_segments:
+        click.echo(f"  ... and {len(segments) - max_segments} more unreadable stretches (see --json)")
+    for w in result.warnings:
+        click.echo(f"warning ({w['code']}): {w['message']}")
+
+
 @main.command()
 @click.argument("record", type=click.Path(path_type=Path))
 @click.option("--lead", help="Lead to analyse, by name (II, MLII, V1...) or index "
@@ -287,6 +305,7 @@ def analyze(record: Path, lead: str | None, fs: float | None, model_path: Path |
     hr = f", mean heart rate {s['mean_hr_bpm']:.0f} bpm" if s["mean_hr_bpm"] else ""
     share = 100 * s["anomalies"] / s["beats"] if s["beats"] else 0.0
     click.echo(f"{s['beats']} beats, {s['anomalies']} abnormal ({share:.1f}%){hr}")
+    _echo_quality(result)
     abnormal = result.is_anomaly.nonzero()[0]
     if abnormal.size:
         parts = list(result.parts)

@@ -20,6 +20,7 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F
 CLASS_NAMES = {1: "normal", 2: "R-on-T PVC", 3: "PVC", 4: "SP or EB", 5: "unclassified"}
 CLASS_COLOURS = {1: "#0072B2", 2: "#D55E00", 3: "#E69F00", 4: "#CC79A7", 5: "#009E73"}
 BEAT_COLOUR, RECON_COLOUR, ERROR_COLOUR = "#000000", "#0072B2", "#D55E00"
+UNREADABLE_COLOUR = "#999999"  # shaded stretches a recording's quality check left out
 ERROR_FILL = "rgba(213, 94, 0, 0.30)"
 # Anomalous beats on a timeline: red diamonds (the pages say so), against blue dots for normal beats.
 ANOMALY_COLOUR = "#D7191C"
@@ -317,6 +318,11 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
                                                "<extra>abnormal beat</extra>"),
                       row=2, col=1)
     duration = x.size / fs if fs else 0.0
+    quality = getattr(result, "quality", None)
+    for a, b, reason in (quality.segments() if quality is not None else []):  # left out of beats and heart rate
+        fig.add_vrect(x0=float(to_ms(a / fs)), x1=float(to_ms(b / fs)), fillcolor=UNREADABLE_COLOUR, opacity=0.35, line_width=0, layer="below",
+                      row="all", col=1, annotation_text=reason if b - a >= 0.02 * x.size else None,
+                      annotation_position="top left")
     summary = result.summary
     title = (f"{summary['beats']} beats, {summary['anomalies']} abnormal"
              + (f", mean heart rate {summary['mean_hr_bpm']:.0f} bpm" if summary["mean_hr_bpm"] else ""))

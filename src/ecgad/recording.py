@@ -58,6 +58,12 @@ from the threshold, in the spread of the training normal beats' scores:
 threshold, 0.68 one spread away, 0.95 two spreads away, on whichever side the
 verdict falls.
 
+Readable parts only: after R-peak detection each 5-second window is judged by
+:mod:`ecgad.data.quality` (flat, saturated, noise, not ECG-like); beats in
+unreadable windows are left out of the result and of the heart rate, the
+result carries the windows (``quality``) and its ``warnings``, and a recording
+with too little readable ECG is refused (``UnreadableRecording``).
+
 Long recordings: R peaks are found chunk by chunk
 (:func:`~ecgad.data.rpeaks.detect_r_peaks_chunked`); windows, dominant beats and
 autoencoder features are computed ``chunk_s`` seconds at a time, from a band-passed
@@ -76,7 +82,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
@@ -86,6 +92,7 @@ from scipy.ndimage import median_filter
 
 from . import __version__
 from .data.beats import beat_windows, rr_intervals, znormalise
+from .data.quality import Quality, UnreadableRecording, assess_quality
 from .data.rpeaks import BEAT_SYMBOLS, bandpass, detect_r_peaks_chunked
 from .detector import Detector, choose_threshold
 from .train import TrainConfig
@@ -442,9 +449,27 @@ class RecordingResult:
     parts: dict[str, np.ndarray]
     features: dict[str, np.ndarray]
     model: dict = field(default_factory=dict)
+    quality: Quality | None = None  # the readable windows (None: not assessed, every beat kept)
 
     def __len__(self) -> int:
         return int(self.sample.size)
+
+    def readable_only(self, quality: Quality) -> RecordingResult:
+        """Only the beats in readable windows, with ``quality`` attached. A beat whose previous
+        beat was left out gets no RR interval: it would span the unreadable stretch."""
+        keep = np.flatnonzero(quality.readable_beats(self.sample))
+        follows = np.r_[True, np.diff(keep) == 1] if keep.size else np.zeros(0, bool)
+        follows &= keep > 0
+        rr = np.where(follows, self.rr_s[keep], np.nan)
+        return replace(self, sample=self.sample[keep], rr_s=rr, score=self.score[keep],
+                       is_anomaly=self.is_anomaly[keep], confidence=self.confidence[keep],
+                       parts={k: v[keep] for k, v in self.parts.items()},
+                       features={k: v[keep] for k, v in self.features.items()}, quality=quality)
+
+    @property
+    def warnings(self) -> list[dict]:
+        """``[{"code", "message"}]`` about the recording's quality (empty when it is all readable ECG)."""
+        return self.quality.warnings() if self.quality is not None else []
 
     @property
     def time_s(self) -> np.ndarray:
@@ -477,8 +502,9 @@ class RecordingResult:
         return rows
 
     def as_dict(self, parts: bool = False) -> dict:
+        quality = self.quality.as_dict() if self.quality is not None else {}
         return {"fs": self.fs, "lead": self.lead, "duration_s": round(self.duration_s, 3), "model": self.model,
-                "summary": self.summary, "beats": self.beats(parts)}
+                "warnings": self.warnings, **quality, "summary": self.summary, "beats": self.beats(parts)}
 
 
 # ------------------------------------------------------------------ the detector
@@ -512,12 +538,19 @@ class RecordingDetector:
                           peaks=peaks, progress=progress)
 
     def analyze(self, signal, *, progress: bool = False) -> RecordingResult:
-        """Find, score and explain every beat of ``signal`` (an ``ecgad.data.readers.Signal``)."""
+        """Find, score and explain every beat of ``signal`` (an ``ecgad.data.readers.Signal``) in its
+        readable windows (see :mod:`ecgad.data.quality`); raises ``UnreadableRecording`` (a
+        ``ValueError``) when too little of it is readable ECG."""
         if signal.duration_s < MIN_DURATION_S:
             raise ValueError(f"{signal.source or 'the recording'}: {signal.duration_s:.2f} s of signal; at least "
                              f"{MIN_DURATION_S:g} s are needed to find heartbeats")
-        table = self.table(signal.samples, signal.fs, progress=progress)
-        return self.result(table, lead=signal.lead, source=signal.source)
+        peaks = detect_r_peaks_chunked(signal.samples, signal.fs, chunk_s=self.settings.peak_chunk_s)
+        quality = assess_quality(signal.samples, signal.fs, peaks)
+        refusal = quality.refusal()
+        if refusal is not None:
+            raise UnreadableRecording(refusal)
+        table = self.table(signal.samples, signal.fs, peaks=peaks, progress=progress)
+        return self.result(table, lead=signal.lead, source=signal.source).readable_only(quality)
 
     def result(self, table: BeatTable, *, lead: str = "", source: str = "") -> RecordingResult:
         c = self.combination
@@ -821,6 +854,10 @@ def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows:
                        f"{np.percentile(hr, 95):.0f} bpm") if hr.size else "-",
         "model": f"{result.model.get('model_id', '-')} (threshold {result.threshold:.3f})",
     }
+    if result.quality is not None:
+        q = result.quality
+        header["readable ECG"] = f"{100 * q.readable_fraction:.1f}%" + (
+            f" (left out: {q.breakdown()}; shaded on the timeline)" if q.segments() else "")
     parts = list(result.parts)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["time", "sample", "RR (s)", "score", "confidence", *parts])
     abnormal = np.flatnonzero(result.is_anomaly)
@@ -836,7 +873,7 @@ def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows:
 
     body = _BODY.format(figure=figure, head=head, rows="".join(rows),
                         shown=f" (first {max_rows} of {abnormal.size})" if abnormal.size > max_rows else "")
-    page = report_page(title, header, body)
+    page = report_page(title, header, body, notes=[f"Warning: {w['message']}" for w in result.warnings])
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path

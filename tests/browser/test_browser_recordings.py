@@ -206,6 +206,37 @@ def test_a_recording(page, live_server, tmp_path):
     page.log.check("after the bad uploads")
 
 
+def unreadable_bands(page) -> list[list[float]]:
+    return page.evaluate("(document.getElementById('timeline-plot').layout.shapes || [])"
+                         ".filter(s => s.name === 'unreadable').map(s => [Number(s.x0), Number(s.x1)])")
+
+
+def test_unreadable_stretches_are_shaded(page, live_server, tmp_path):
+    """A recording with a noisy stretch: the page says how much was readable, and the timeline shades the
+    stretch in whichever window shows it (sent with the window's data)."""
+    x, _ = synthetic_ecg("N" * 100, FS, seed=4)
+    a, b = int(25 * FS), int(45 * FS)
+    x[a:b] += np.random.default_rng(0).standard_normal(b - a)
+    csv = tmp_path / "noisy.csv"
+    csv.write_text("time,II\n" + "".join(f"{i / FS:.4f},{v:.5f}\n" for i, v in enumerate(x)))
+    patient_id = add_patient(live_server, OTHER.email, identifier="MRN-REC-Q")
+    sign_in(page, OTHER.email, PASSWORD)
+    page.goto(f"/patients/{patient_id}")
+    upload(page, csv)
+    expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
+    expect(page.locator("[data-testid=summary-readable]")).to_contain_text(re.compile(r"^\s*[5-8]\d\.\d%"))
+    page.wait_for_selector("#timeline-plot[data-rendered=true]", state="attached")
+    assert unreadable_bands(page) == []  # the first 20 s are clean
+    page.evaluate("Plotly.relayout('timeline-plot', {'xaxis.range': [20, 60]})")
+    expect(page.locator("#timeline-plot")).to_have_attribute("data-window", "20.0-60.0")
+    bands = unreadable_bands(page)
+    assert bands and 20 <= bands[0][0] <= 26 and 44 <= bands[-1][1] <= 50, bands
+    page.evaluate("Plotly.relayout('timeline-plot', {'xaxis.range': [55, 75]})")
+    expect(page.locator("#timeline-plot")).to_have_attribute("data-window", "55.0-75.0")
+    assert unreadable_bands(page) == []
+    page.log.check("on a recording with an unreadable stretch")
+
+
 def test_a_real_recording_for_the_readme(page, live_server, browser):
     """With ECGAD_UPDATE_DOCS_SCREENSHOT=1 and MIT-BIH at ECGAD_DATA_DIR: record 208 (30 min, frequent PVCs) with
     its annotations, an anomalous beat opened, the top of the page as docs/screenshots/recording.png."""

@@ -427,23 +427,62 @@ def test_recording_longer_than_allowed(app, client_for, world, ecg):
     assert row_counts(app) == before
 
 
-def test_no_beats_found(app, client_for, world, ecg, monkeypatch):
-    """Any signal that is not flat has something the R-peak detector takes for beats (noise, a sine);
-    the message for none is reached by giving the detector a flat copy of the signal."""
-    from dataclasses import replace
-
-    from ecgad.recording import RecordingDetector
-
-    analyze = RecordingDetector.analyze
-    monkeypatch.setattr(RecordingDetector, "analyze",
-                        lambda self, signal, **kw: analyze(self, replace(signal, samples=0 * signal.samples), **kw))
+def test_flat_signal_is_refused(app, client_for, world, ecg):
+    """A flat lead (an electrode off: a few microvolts of noise) is refused by the quality check, saying why."""
     client = client_for("doctor")
     before = row_counts(app)
-    response = upload_recording(client, world.p, [(csv_with_time(ecg.x), "holter.csv")])
+    flat = np.random.default_rng(0).normal(0, 0.002, ecg.x.size)
+    response = upload_recording(client, world.p, [(csv_with_time(flat), "holter.csv")])
     assert response.status_code == 400
-    assert "no heartbeats were found in lead II; is it an ECG lead? Choose another lead by name or number. " \
-           "Nothing was stored." in response.text
+    assert "lead II: no part of it is readable ECG: flat 100%. At least 20% readable ECG is needed; is it an " \
+           "ECG lead? Choose another lead by name or number. Nothing was stored." in response.text
     assert row_counts(app) == before
+
+
+@pytest.mark.parametrize("kind", ["sine", "square"])
+def test_non_ecg_upload_is_refused(app, client_for, world, kind):
+    t = np.arange(int(60 * FS)) / FS
+    x = np.sin(2 * np.pi * 5 * t) if kind == "sine" else np.sign(np.sin(2 * np.pi * t))
+    client = client_for("doctor")
+    before = row_counts(app)
+    response = upload_recording(client, world.p, [(csv_with_time(x), f"{kind}.csv")])
+    assert response.status_code == 400
+    error = re.search(r'data-testid="recording-error">([^<]*)<', response.text).group(1)
+    assert error.startswith("lead II: ") and "readable ECG is needed" in error and "Nothing was stored." in error
+    assert ("not ECG-like 100%" if kind == "sine" else "saturated 100%") in error
+    assert row_counts(app) == before
+
+
+def test_noisy_stretch_is_stored_shown_and_left_out(app, client_for, world, ecg, recording):
+    """Readable fraction, unreadable stretches and the warning are stored; no beat is kept inside a
+    stretch; the page says how much was readable and the timeline sends the stretches of its window."""
+    clean = stored(app, recording)
+    assert clean.recording.readable_fraction == 1.0 and clean.recording.unreadable == []
+    assert clean.analysis.warnings == []
+    x = ecg.x.astype(np.float64).copy()
+    a, b = int(10 * FS), int(35 * FS)
+    x[a:b] += np.random.default_rng(0).standard_normal(b - a)
+    client = client_for("doctor")
+    analysis_id = _analysis_id(upload_recording(client, world.p, [(csv_with_time(x), "noisy.csv")]))
+    s = stored(app, analysis_id)
+    r = s.recording
+    assert 0.5 < r.readable_fraction < 0.9
+    assert r.unreadable and all(reason == "noise" for _, _, reason in r.unreadable)
+    assert r.unreadable[0][0] >= 5 * FS and r.unreadable[-1][1] <= 40 * FS
+    for lo, hi, _ in r.unreadable:
+        assert not ((s.sample >= lo) & (s.sample < hi)).any()
+    assert [w["code"] for w in s.analysis.warnings] == ["low_quality"]
+    assert f"Only {100 * r.readable_fraction:.0f}% of this recording" in s.analysis.warnings[0]["message"]
+    page = client.get(f"/analyses/{analysis_id}").text
+    assert text_of(page, "summary-readable").startswith(f"{100 * r.readable_fraction:.1f}%")
+    figure = json.loads(re.search(r'id="timeline-figure-data">(.*?)</script>', page, re.S).group(1))
+    bands = [sh for sh in figure["layout"].get("shapes", []) if sh.get("name") == "unreadable"]
+    assert [[sh["x0"], sh["x1"]] for sh in bands] == [[lo / FS, min(hi / FS, 20.0)] for lo, hi, _ in r.unreadable
+                                                      if lo / FS < 20.0]
+    w = _window(client, analysis_id, 20, 60)
+    assert w["unreadable"] == [[max(lo / FS, 20), min(hi / FS, 60), "noise"] for lo, hi, _ in r.unreadable
+                               if hi / FS > 20]
+    assert _window(client, analysis_id, 50, 60)["unreadable"] == []
 
 
 def test_too_large_upload(app, client_for, world, ecg):

@@ -143,7 +143,8 @@ def _candidates(x: np.ndarray, fs: float, offset: int, lo: int, hi: int) -> _Can
     energy = deriv * deriv
     del qrs
     width = max(1, int(round(INTEGRATION_S * fs)))
-    mwi = np.sqrt(uniform_filter1d(energy, size=width, mode="nearest"))  # amplitude, not energy
+    # amplitude, not energy; floored at 0: the running mean of a long run of zeros can round below it
+    mwi = np.sqrt(np.maximum(uniform_filter1d(energy, size=width, mode="nearest"), 0.0))
     del energy
     radius = max(1, int(round(REFRACTORY_S * fs)))
     local_max = maximum_filter1d(mwi, size=2 * radius + 1, mode="nearest")

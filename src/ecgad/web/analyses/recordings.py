@@ -112,13 +112,16 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
                       lead: str | None = None) -> Analysis:
     """Read, score and store one uploaded recording; raises AnalysisError and stores nothing."""
     from ecgad.data.rpeaks import match_peaks
-    from ecgad.recording import label_peaks
+    from ecgad.recording import UnreadableRecording, label_peaks
 
     detector = get_recording_detector()  # first: a missing model is reported before any work
     with tempfile.TemporaryDirectory(prefix="ecgad-upload-") as tmp:
         signal, reference, kind = read_upload(files, Path(tmp), fs, lead)
     _check_duration(signal)
-    result = detector.analyze(signal)
+    try:
+        result = detector.analyze(signal)
+    except UnreadableRecording as exc:
+        raise _fail(f"lead {signal.lead}: {exc}") from None
     if len(result) == 0:
         raise _fail(f"no heartbeats were found in lead {signal.lead}; is it an ECG lead? "
                     f"Choose another lead by name or number")
@@ -133,6 +136,7 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
         from ecgad.data.rpeaks import BEAT_SYMBOLS
 
         beats = ref_samples[np.isin(ref_symbols, list(BEAT_SYMBOLS))]
+        beats = beats[result.quality.readable_beats(beats)]  # found beats come from the readable parts only
         tp, fp, fn = match_peaks(result.sample, beats, signal.fs)
         stats = {"annotated_beats": int(beats.size),
                  "sensitivity": tp / (tp + fn) if tp + fn else None,
@@ -143,12 +147,16 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
             patient, user, filename, detector.model_info(), source="upload", kind="recording",
             threshold=float(result.threshold), n_beats=len(result), n_anomalies=int(result.is_anomaly.sum()),
             max_score=float(result.score.max()), has_labels=reference is not None)
-        db.session.add(Recording(
+        analysis.warnings = result.warnings
+        quality = result.quality
+        recording = Recording(
             analysis_id=analysis.id, format=kind, lead=signal.lead[:64], fs=signal.fs, n_samples=len(signal),
             mean_hr_bpm=result.summary["mean_hr_bpm"],
             low_hr_bpm=float(np.percentile(hr, 5)) if hr.size else None,
             high_hr_bpm=float(np.percentile(hr, 95)) if hr.size else None,
-            parts=",".join(result.parts), **stats))
+            parts=",".join(result.parts), readable_fraction=quality.readable_fraction, **stats)
+        recording.unreadable = quality.segments()
+        db.session.add(recording)
         db.session.flush()
         for chunk in signal_chunks(analysis.id, signal.samples):  # one at a time: a day is hundreds of MB
             insert_all(RecordingChunk, [chunk])

@@ -8,7 +8,8 @@ beat markers of the window in view only (row 1); each time the view moves,
 recording-plot.js asks ``window_data`` for the new window. A window holds the
 signal at full resolution up to ``MAX_POINTS`` samples (thinned to the minimum and
 maximum of each stretch beyond, so no QRS disappears) and every beat up to
-``MAX_BEATS`` (beyond, the anomalous ones only, highest scores first).
+``MAX_BEATS`` (beyond, the anomalous ones only, highest scores first), and the
+unreadable stretches in it (grey bands: no beats were kept there).
 
 Windows give times in seconds; the figure's x values are milliseconds on a date axis
 (``ecgad.plots.clock_axis``: hh:mm:ss of the recording), and recording-plot.js converts.
@@ -20,8 +21,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sqlalchemy import select
 
-from ecgad.plots import (ANOMALY_COLOUR, BEAT_COLOUR, HOVER_CLOCK, PALETTE, apply_layout, beat_hover, clock_axis,
-                         decimate, plain, to_ms)
+from ecgad.plots import (ANOMALY_COLOUR, BEAT_COLOUR, HOVER_CLOCK, PALETTE, UNREADABLE_COLOUR, apply_layout,
+                         beat_hover, clock_axis, decimate, plain, to_ms)
 
 from ..extensions import db
 from ..models import Analysis, RecordingBeat
@@ -59,6 +60,24 @@ def _markers(beats: dict[str, np.ndarray], mask: np.ndarray, parts: list[str], f
             "customdata": np.round(custom, 4).tolist()}
 
 
+def unreadable_in(analysis: Analysis, start_s: float, end_s: float) -> list[list]:
+    """``[start_s, end_s, reason]`` of the unreadable stretches (left out of beats and heart rate)
+    that overlap ``[start_s, end_s]``, clipped to it."""
+    recording = analysis.recording
+    fs = recording.fs
+    return [[round(max(a / fs, start_s), 4), round(min(b / fs, end_s), 4), reason]
+            for a, b, reason in recording.unreadable if a / fs < end_s and b / fs > start_s]
+
+
+def unreadable_shapes(stretches: list[list]) -> list[dict]:
+    """Grey bands over both rows, one per unreadable stretch (recording-plot.js makes the same)."""
+    return [{"type": "rect", "name": "unreadable", "xref": "x", "yref": "paper", "x0": float(to_ms(a)),
+             "x1": float(to_ms(b)), "y0": 0,
+             "y1": 1, "fillcolor": UNREADABLE_COLOUR, "opacity": 0.3, "line": {"width": 0}, "layer": "below",
+             "label": {"text": reason, "textposition": "top left", "font": {"size": 11}}}
+            for a, b, reason in stretches]
+
+
 def window_data(analysis: Analysis, start_s: float, end_s: float) -> dict:
     """The signal and beat markers of ``[start_s, end_s]`` (seconds), as plotly trace data."""
     recording = analysis.recording
@@ -84,7 +103,8 @@ def window_data(analysis: Analysis, start_s: float, end_s: float) -> dict:
             "beats": int(beats["sample"].size),
             "signal": {"x": np.round((idx + lo) / fs, 4).tolist(), "y": np.round(y.astype(np.float64), 4).tolist()},
             "normal": _markers(beats, normal, parts, fs, amplitude),
-            "abnormal": _markers(beats, abnormal, parts, fs, amplitude)}
+            "abnormal": _markers(beats, abnormal, parts, fs, amplitude),
+            "unreadable": unreadable_in(analysis, start_s, end_s)}
 
 
 def figure(analysis: Analysis) -> go.Figure:
@@ -124,6 +144,8 @@ def figure(analysis: Analysis) -> go.Figure:
                   row=2, col=1)
     apply_layout(fig, None, height=620, margin={"l": 60, "r": 20, "t": 40, "b": 40},
             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"})
+    for shape in unreadable_shapes(window["unreadable"]):
+        fig.add_shape(shape)
     clock_axis(fig, duration, window["end"])
     fig.update_yaxes(title_text="mV", row=1, col=1)
     fig.update_yaxes(title_text="bpm", row=2, col=1)

@@ -90,6 +90,19 @@
     return seconds.map(function (s) { return origin + Math.round(s * 10000) / 10; });
   }
 
+  /* Grey bands over the window's unreadable stretches (timeline.py's unreadable_shapes, same look);
+     other shapes of the layout are kept. */
+  function showUnreadable(timeline, stretches, origin) {
+    var others = (timeline.layout.shapes || []).filter(function (s) { return s.name !== "unreadable"; });
+    var bands = (stretches || []).map(function (u) {
+      var x = toMs([u[0], u[1]], origin);
+      return { type: "rect", name: "unreadable", xref: "x", yref: "paper", x0: x[0], x1: x[1], y0: 0, y1: 1,
+               fillcolor: "#999999", opacity: 0.3, line: { width: 0 }, layer: "below",
+               label: { text: String(u[2]), textposition: "top left", font: { size: 11 } } };
+    });
+    return window.Plotly.relayout(timeline, { shapes: others.concat(bands) });
+  }
+
   /* Row 1 holds the window in view only: when the view moves, fetch the new window's signal and beats. */
   function followView(timeline) {
     var url = timeline.getAttribute("data-window-url");
@@ -121,6 +134,8 @@
             y: [w.signal.y, w.normal.y, w.abnormal.y],
             customdata: [null, w.normal.customdata, w.abnormal.customdata]
           }, [0, 1, 2]).then(function () {
+            return showUnreadable(timeline, w.unreadable, origin);
+          }).then(function () {
             timeline.setAttribute("data-window", start.toFixed(1) + "-" + end.toFixed(1));
             if (note) {
               note.textContent = w.complete ? "" : w.beats + " beats in view: only the anomalous ones are marked; zoom in to see every beat.";
