@@ -207,8 +207,15 @@ def test_a_recording(page, live_server, tmp_path):
 
 
 def unreadable_bands(page) -> list[list[float]]:
-    return page.evaluate("(document.getElementById('timeline-plot').layout.shapes || [])"
-                         ".filter(s => s.name === 'unreadable').map(s => [Number(s.x0), Number(s.x1)])")
+    """The grey bands' ends, in seconds from the recording's start."""
+    ms = page.evaluate("(document.getElementById('timeline-plot').layout.shapes || [])"
+                       ".filter(s => s.name === 'unreadable').map(s => [Number(s.x0), Number(s.x1)])")
+    return [[(a - TIME_ORIGIN_MS) / 1000, (b - TIME_ORIGIN_MS) / 1000] for a, b in ms]
+
+
+def show_window(page, start_s: float, end_s: float) -> None:
+    page.evaluate(f"Plotly.relayout('timeline-plot', {{'xaxis.range': [{TIME_ORIGIN_MS + start_s * 1000}, "
+                  f"{TIME_ORIGIN_MS + end_s * 1000}]}})")
 
 
 def test_unreadable_stretches_are_shaded(page, live_server, tmp_path):
@@ -227,11 +234,11 @@ def test_unreadable_stretches_are_shaded(page, live_server, tmp_path):
     expect(page.locator("[data-testid=summary-readable]")).to_contain_text(re.compile(r"^\s*[5-8]\d\.\d%"))
     page.wait_for_selector("#timeline-plot[data-rendered=true]", state="attached")
     assert unreadable_bands(page) == []  # the first 20 s are clean
-    page.evaluate("Plotly.relayout('timeline-plot', {'xaxis.range': [20, 60]})")
+    show_window(page, 20, 60)
     expect(page.locator("#timeline-plot")).to_have_attribute("data-window", "20.0-60.0")
     bands = unreadable_bands(page)
     assert bands and 20 <= bands[0][0] <= 26 and 44 <= bands[-1][1] <= 50, bands
-    page.evaluate("Plotly.relayout('timeline-plot', {'xaxis.range': [55, 75]})")
+    show_window(page, 55, 75)
     expect(page.locator("#timeline-plot")).to_have_attribute("data-window", "55.0-75.0")
     assert unreadable_bands(page) == []
     page.log.check("on a recording with an unreadable stretch")

@@ -24,7 +24,7 @@ import pytest
 from heartbeats import synthetic_ecg
 from webtools import audit_actions, row_counts, upload_recording
 
-from ecgad.plots import ANOMALY_COLOUR, TIME_ORIGIN_MS
+from ecgad.plots import ANOMALY_COLOUR, TIME_ORIGIN_MS, to_ms
 
 FS = 250.0
 KINDS = ("N" * 12 + "V" + "N" * 10 + "A" + "N" * 9 + "W") * 3  # 102 beats, about 83 s
@@ -477,8 +477,8 @@ def test_noisy_stretch_is_stored_shown_and_left_out(app, client_for, world, ecg,
     assert text_of(page, "summary-readable").startswith(f"{100 * r.readable_fraction:.1f}%")
     figure = json.loads(re.search(r'id="timeline-figure-data">(.*?)</script>', page, re.S).group(1))
     bands = [sh for sh in figure["layout"].get("shapes", []) if sh.get("name") == "unreadable"]
-    assert [[sh["x0"], sh["x1"]] for sh in bands] == [[lo / FS, min(hi / FS, 20.0)] for lo, hi, _ in r.unreadable
-                                                      if lo / FS < 20.0]
+    assert [[sh["x0"], sh["x1"]] for sh in bands] == [[float(to_ms(lo / FS)), float(to_ms(min(hi / FS, 20.0)))]
+                                                      for lo, hi, _ in r.unreadable if lo / FS < 20.0]
     w = _window(client, analysis_id, 20, 60)
     assert w["unreadable"] == [[max(lo / FS, 20), min(hi / FS, 60), "noise"] for lo, hi, _ in r.unreadable
                                if hi / FS > 20]
