@@ -32,7 +32,7 @@ def create_user(email: str, password: str, role: str, name: str = "", *, via: st
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(f"an account with the email address {email} exists already")
     user = User(email=email, name=(name or "").strip()[:120], role=role, password_hash=hash_password(password),
-                active=True, session_epoch=0)
+                active=True)
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", "user", user.id, f"email={email}; role={role}" + (f"; via {via}" if via else ""))

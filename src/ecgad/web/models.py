@@ -44,8 +44,6 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="doctor")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Unused since sessions live on the server (UserSession rows, deleted to end them); kept in the schema.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 

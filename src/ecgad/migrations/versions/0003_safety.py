@@ -1,4 +1,5 @@
-"""Safety: warnings stored with each analysis, a recording's readable parts, server-side sessions.
+"""Safety: warnings stored with each analysis, a recording's readable parts, server-side sessions
+(which replace the users' session epoch).
 
 Revision ID: 0003
 Revises: 0002
@@ -31,9 +32,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions'))
     )
     op.create_index(op.f('ix_user_sessions_user_id'), 'user_sessions', ['user_id'], unique=False)
+    # In place (SQLite 3.35+), never by copy-and-move: see 0002's downgrade.
+    with op.batch_alter_table('users', recreate='never') as batch:
+        batch.drop_column('session_epoch')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('users', recreate='never') as batch:
+        batch.add_column(sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False))
     op.drop_index(op.f('ix_user_sessions_user_id'), table_name='user_sessions')
     op.drop_table('user_sessions')
     # In place (SQLite 3.35+), never by copy-and-move: see 0002's downgrade.
