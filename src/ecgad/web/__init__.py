@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from . import config as _config
 from .extensions import csrf, db, limiter, login_manager
+from .util import BoundedIntConverter, Request
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -23,6 +24,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     if instance_path:
         instance_path = str(Path(instance_path).expanduser().resolve())
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.request_class = Request
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.config.update(_config.DEFAULTS)
     app.config.update(_config.from_environment())
     app.config.update(config)
@@ -136,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from .audit import ACTIONS
+    from .util import page_url
 
     @app.template_filter("when")
     def when(value) -> str:
@@ -147,7 +151,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def helpers():
-        return {"audit_actions": ACTIONS}
+        return {"audit_actions": ACTIONS, "page_url": page_url}
 
 
 def first_admin_hint(app: Flask) -> str | None:
