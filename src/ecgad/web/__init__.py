@@ -35,6 +35,9 @@ def create_app(config: Mapping | None = None) -> Flask:
         os.chmod(app.instance_path, 0o700)
     except OSError:
         pass
+    from .uploads import clean_stale
+
+    clean_stale(app.instance_path)  # folders of uploads whose worker was killed mid-way
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _config.secret_key(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -151,7 +154,9 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def helpers():
-        return {"audit_actions": ACTIONS, "page_url": page_url}
+        return {"audit_actions": ACTIONS}
+
+    app.add_template_global(page_url)  # a global: imported macros (pagination) see no context
 
 
 def first_admin_hint(app: Flask) -> str | None:
