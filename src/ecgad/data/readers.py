@@ -156,8 +156,14 @@ def _check_rate(fs: float, source: str) -> None:
 def _check_length(n_samples: int, fs: float, max_duration_s: float, source: str) -> None:
     """Refuse, before reading, a recording longer than ``max_duration_s`` at ``fs``."""
     if n_samples / fs > max_duration_s:
-        raise RecordingError(f"{source}: {n_samples} samples at {fs:g} Hz last {n_samples / fs / 3600:.1f} hours; "
-                             f"at most {max_duration_s / 3600:g} hours are accepted: split the recording")
+        raise RecordingError(f"{source}: {n_samples} samples at {fs:g} Hz last {_duration(n_samples / fs)}; "
+                             f"at most {_duration(max_duration_s)} are accepted: split the recording")
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} hours"
+    return f"{seconds / 60:.3g} minutes" if seconds >= 60 else f"{seconds:.3g} s"
 
 
 def _finish(samples: np.ndarray, fs: float, lead: str, leads, source: str, max_duration_s: float) -> Signal:
