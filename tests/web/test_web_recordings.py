@@ -582,6 +582,27 @@ def test_timeline_window_thinned_and_incomplete(app, client_for, recording, ecg,
     assert sorted(numbers) == sorted(best.tolist()) and all(s.is_anomaly[n - 1] for n in numbers)
 
 
+def test_timeline_window_clamped_to_the_recording_and_a_longest_span(app, client_for, recording, ecg, monkeypatch):
+    """``start=-inf&end=inf`` decompressed a whole recording (1.2 GB for 10^8 samples) and ``start=1e300``
+    was a server error: a window is clamped to the recording, and to MAX_WINDOW_SAMPLES from its start."""
+    from ecgad.web.analyses import timeline
+
+    client = client_for("doctor")
+    duration = ecg.x.size / FS
+    w = _window(client, recording, "-inf", "inf")
+    assert w["start"] == 0 and w["end"] == pytest.approx(duration) and w["beats"] == len(KINDS)
+    for start, end in (("1e300", "1e301"), ("1e300", "inf"), (duration + 10, "1e300")):
+        w = _window(client, recording, start, end)
+        assert w["start"] == w["end"] == pytest.approx(duration) and w["signal"]["x"] == [] and w["beats"] == 0
+    w = _window(client, recording, "-1e300", 5)
+    assert w["start"] == 0 and w["end"] == 5
+
+    monkeypatch.setattr(timeline, "MAX_WINDOW_SAMPLES", 1000)  # 4 s at 250 Hz
+    w = _window(client, recording, 10, "inf")
+    assert w["start"] == 10 and w["end"] == pytest.approx(14) and len(w["signal"]["x"]) == 1001
+    assert max(w["signal"]["x"]) <= 14 and all(10 <= t <= 14 for t in w["normal"]["x"] + w["abnormal"]["x"])
+
+
 def test_timeline_window_bad_requests(app, client_for, world, recording):
     client = client_for("doctor")
     for query in ("", "?start=1", "?end=5", "?start=a&end=5", "?start=nan&end=5", "?start=1&end=nan",

@@ -36,7 +36,7 @@ def root(instance_path: str | os.PathLike[str]) -> Path:
 def upload_folder(instance_path: str | os.PathLike[str]) -> Iterator[Path]:
     """A new private folder for one upload, locked while in use and removed afterwards."""
     base = root(instance_path)
-    base.mkdir(mode=0o700, exist_ok=True)
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=PREFIX, dir=base) as tmp:
         with open(Path(tmp) / LOCK, "w") as lock:
             if fcntl is not None:
