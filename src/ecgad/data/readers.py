@@ -201,6 +201,8 @@ def _record_base(path: Path) -> Path:
 
 def _binary_reason(data: bytes) -> str | None:
     """Why ``data`` (the start of a file) is not text, or None when it may be."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 encoded: save it as UTF-8"
     if b"\x00" in data:
         return "it holds NUL bytes"
     controls = sum(data.count(bytes([c])) for c in (*range(1, 9), *range(14, 32)) if c != 27)
