@@ -1,8 +1,9 @@
-"""Memory and CPU taken by reading hostile recordings (issue 8, item 5): the peak memory growth
-(VmHWM, Linux) of a fresh process reading each file with ``read_recording``, as a web worker or ``ecgad analyze``
-does, and the CPU seconds it takes.
+"""Memory and CPU taken by hostile recordings (issue 8, item 5): the peak memory growth (VmHWM,
+Linux) of a fresh process reading each file with ``read_recording``, as a web worker or ``ecgad
+analyze`` does, and the CPU seconds it takes; with ``--web``, of a fresh web app handling the whole
+upload request (Flask test client, SQLite, shipped recording model loaded beforehand).
 
-    PYTHONPATH=src python benchmarks/upload_limits.py [--work /tmp/upload-limits]
+    PYTHONPATH=src python benchmarks/upload_limits.py [--web] [--work /tmp/upload-limits]
 
 The files are built once into ``--work`` (about 100 MB) and reused. Run it with ``PYTHONPATH``
 pointing at another checkout's ``src`` to measure that code (e.g. the code before the limits).
@@ -37,6 +38,42 @@ except ValueError as e:
 print(json.dumps({"growth_mb": peak_mb() - before, "cpu_s": time.process_time() - cpu, "outcome": outcome}))
 """
 
+
+WEB_CHILD = r"""
+import json, re, sys, tempfile, time
+from pathlib import Path
+from ecgad.web import create_app
+from ecgad.web.accounts import create_user
+from ecgad.web.detection import get_recording_detector
+from ecgad.web.extensions import db
+from ecgad.web.models import Patient
+
+def peak_mb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+
+app = create_app({"TESTING": True, "SECRET_KEY": "upload-limits-benchmark-secret-key", "WTF_CSRF_ENABLED": False,
+                  "RATELIMIT_ENABLED": False, "INSTANCE_PATH": tempfile.mkdtemp(), "ARGON2_TIME_COST": 1,
+                  "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1})
+with app.app_context():
+    user = create_user("doctor@example.org", "correct horse battery staple", "doctor", "Dr")
+    patient = Patient(doctor_id=user.id, name="Ann", identifier="1", sex="female", notes="")
+    db.session.add(patient)
+    db.session.commit()
+    patient_id = patient.id
+    get_recording_detector()  # loaded before measuring, as in a worker that has served a request
+client = app.test_client()
+client.post("/login", data={"email": "doctor@example.org", "password": "correct horse battery staple"})
+fs, paths = sys.argv[1], sys.argv[2:]
+form = {"recording-files": [(open(p, "rb"), Path(p).name) for p in paths]}
+if fs != "-":
+    form["recording-fs"] = fs
+before, cpu = peak_mb(), time.process_time()
+response = client.post(f"/patients/{patient_id}/recordings", data=form, content_type="multipart/form-data")
+error = re.search(r'data-testid="recording-error">(.*?)</div>', response.text, re.S)
+outcome = f"{response.status_code}: " + (error.group(1)[:100] if error else "analysed")
+print(json.dumps({"growth_mb": peak_mb() - before, "cpu_s": time.process_time() - cpu, "outcome": outcome}))
+"""
 
 def _wfdb(folder: Path, name: str, fs: float, n: int, fmt: str) -> Path:
     import wfdb
@@ -82,16 +119,27 @@ def build(work: Path) -> dict[str, tuple[Path, float | None]]:
     return cases
 
 
+def _files(path: Path) -> list[Path]:
+    """The files an upload of ``path`` holds: a WFDB header with its signal file, or the file."""
+    return [path, path.with_suffix(".dat")] if path.suffix == ".hea" else [path]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/upload-limits"))
+    parser.add_argument("--web", action="store_true", help="measure the whole upload request in a web app")
+    parser.add_argument("--only", help="run only the cases whose label contains this text")
     args = parser.parse_args()
     cases = build(args.work)
-    print(f"code: {os.environ.get('PYTHONPATH', '(installed ecgad)')}")
+    print(f"code: {os.environ.get('PYTHONPATH', '(installed ecgad)')}; {'web upload' if args.web else 'read_recording'}")
     print(f"{'case':<58} {'peak growth':>12} {'CPU s':>7}  outcome")
     for label, (path, fs) in cases.items():
-        done = subprocess.run([sys.executable, "-c", CHILD, str(path), "-" if fs is None else str(fs)],
-                              capture_output=True, text=True, timeout=1800)
+        if args.only and args.only not in label:
+            continue
+        rate = "-" if fs is None else str(fs)
+        command = ([sys.executable, "-c", WEB_CHILD, rate, *map(str, _files(path))] if args.web
+                   else [sys.executable, "-c", CHILD, str(path), rate])
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
         if done.returncode != 0:
             print(f"{label:<58} {'':>12} {'':>7}  crashed: {done.stderr.strip().splitlines()[-1][:100]}")
             continue
