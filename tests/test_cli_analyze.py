@@ -167,3 +167,24 @@ def test_train_wfdb_bad_input_exits_2(case: str, data_dir: Path, tmp_path: Path)
     elif case == "reference-arch":
         args += ["--arch", "reference"]
     assert_one_line_error(invoke(*args))
+
+
+@pytest.mark.parametrize("name, expected", [("scan.csv", "scan.csv: not a text file (it holds NUL bytes)"),
+                                            ("scan.hea", "not a WFDB header: not a text file"),
+                                            ("scan.edf", "scan.edf: not a readable EDF/EDF+ file")])
+def test_binary_file_gets_a_short_printable_message(model: Path, tmp_path: Path, name: str, expected: str) -> None:
+    """Raw bytes of a binary file were echoed to the terminal; now only printable, shortened text."""
+    path = tmp_path / name
+    path.write_bytes(bytes(range(256)) * 40)
+    result = invoke("analyze", path, "--model", model)
+    assert_one_line_error(result)
+    assert expected in result.stderr
+    assert all(ch.isprintable() for ch in result.stderr.rstrip("\n")) and len(result.stderr) < 400
+
+
+def test_header_above_20_khz_is_refused(model: Path, tmp_path: Path) -> None:
+    (tmp_path / "fast.hea").write_text("fast 1 1000000 1000\nfast.dat 16 200 16 0 0 0 0 II\n")
+    (tmp_path / "fast.dat").write_bytes(b"\x00" * 2000)
+    result = invoke("analyze", tmp_path / "fast", "--model", model)
+    assert_one_line_error(result)
+    assert "sampling rate 1e+06 Hz is above the 20000 Hz accepted; accepted: 100 to 20000 Hz" in result.stderr

@@ -273,3 +273,29 @@ def test_a_real_recording_for_the_readme(page, live_server, browser):
     page.screenshot(path=str(shot), clip={"x": 0, "y": 0, "width": 1280, "height": top["y"] + top["height"]},
                     full_page=True, animations="disabled", caret="hide")
     assert update_docs_screenshot(browser, shot, target=DOCS_RECORDING_SCREENSHOT) == DOCS_RECORDING_SCREENSHOT
+
+
+def test_a_binary_file_keeps_the_page_width(page, live_server, tmp_path):
+    """A binary file with a long name uploaded as a recording: a short, printable message that wraps
+    inside the page (raw bytes and a long unbroken name widened it), and so do the success flash and
+    the analysis page's title."""
+    patient_id = add_patient(live_server, OTHER.email, identifier="MRN-REC-BIN")
+    sign_in(page, OTHER.email, PASSWORD)
+    page.goto(f"/patients/{patient_id}")
+    binary = tmp_path / ("scan" * 50 + ".csv")
+    binary.write_bytes(bytes(range(256)) * 40)
+    upload(page, binary)
+    page.log.allow(r"Failed to load resource: .* 400")
+    error = page.locator("#recording-error")
+    expect(error).to_contain_text("not a text file (it holds NUL bytes)")
+    assert all(ch.isprintable() for ch in error.inner_text()) and len(error.inner_text()) < 400
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    x, _ = synthetic_ecg("N" * 20, FS)
+    good = tmp_path / ("holter" * 35 + ".csv")
+    good.write_text("time,II\n" + "".join(f"{i / FS:.4f},{v:.5f}\n" for i, v in enumerate(x)))
+    upload(page, good)
+    expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
+    expect(page.locator("[data-testid=flash-success]")).to_contain_text("beats found")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.log.check("after the binary upload")

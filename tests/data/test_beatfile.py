@@ -161,3 +161,23 @@ def test_labelled_huge_label_is_a_beat_file_error(label: str) -> None:
         read_labelled(f"[[{label}, 1, 2]]".encode(), name="x.json")
     beats, labels = read_labelled(b"9007199254740992,1,2\n", name="x.csv")  # 2**53: still exact, accepted
     assert labels.tolist() == [2**53] and beats[0].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"[" * 5000 + b"]" * 5000, "deep.json", "deep.json: JSON nested too deeply; expected a JSON array of numbers"),
+    (b"[[1, " + b"7" * 5000 + b"]]", "big.json",
+     "big.json line 1, column 6: '" + "7" * 40 + "…' is not a finite number"),
+    (b"[1, -" + b"7" * 5000 + b"]", "big.json", "big.json line 1, column 5: '-" + "7" * 39 + "…' is not a finite"),
+    (b"1,2," + b"7" * 5000 + b"\n", "big.csv", "big.csv line 1, column 3: '" + "7" * 40 + "…' is not a finite"),
+])
+def test_deep_json_and_huge_numbers_are_refused_briefly(data: bytes, name: str, message: str) -> None:
+    """JSON 5,000 deep hit Python's recursion limit, a 5,000-digit integer its int-from-text limit:
+    both were server errors; the messages show at most 40 characters of the number."""
+    with pytest.raises(BeatFileError) as err:
+        read_beats(data, name=name)
+    assert str(err.value).startswith(message), str(err.value)
+    assert len(str(err.value)) < 200
+
+
+def test_long_json_integers_that_fit_are_numbers() -> None:
+    assert read_beats(b"[[1, 20000000000000000000000, 3]]", name="x.json")[0][1] == 2e22

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .readers import shown
+
 ACCEPTED = (
     "accepted: CSV (',' or ';'), TSV or whitespace-separated numbers, one beat per row, "
     "or JSON (an array of numbers, or an array of arrays)"
@@ -85,9 +87,9 @@ def _number(token: str, where: str) -> float:
             raise ValueError
         value = float(text)
     except ValueError:
-        raise BeatFileError(f"{where}: {text!r} is not a number") from None
+        raise BeatFileError(f"{where}: {shown(text)} is not a number") from None
     if not math.isfinite(value):
-        raise BeatFileError(f"{where}: {text!r} is not a finite number")
+        raise BeatFileError(f"{where}: {shown(text)} is not a finite number")
     return value
 
 
@@ -164,10 +166,16 @@ def _json_rows(text: str, label: str, max_rows: int | None) -> list[Row]:
             raise _NonFinite(token)
         return value
 
+    shape = "a JSON array of numbers (one beat) or an array of arrays of numbers (one per beat)"
+    def whole(token: str) -> int | float:  # a 5,000-digit int would exceed Python's int-from-text limit
+        return int(token) if len(token) <= 20 else finite_float(token)
+
     try:
-        data = json.loads(text, parse_constant=constant, parse_float=finite_float)
+        data = json.loads(text, parse_constant=constant, parse_float=finite_float, parse_int=whole)
     except json.JSONDecodeError as e:
         raise BeatFileError(f"{label}: not valid JSON (line {e.lineno}, column {e.colno})") from None
+    except RecursionError:
+        raise BeatFileError(f"{label}: JSON nested too deeply; expected {shape}") from None
     except _NonFinite as e:
         pattern = _JSON_CONSTANT if _JSON_CONSTANT.fullmatch(e.text) else re.compile(re.escape(e.text))
         found = pattern.search(text)
@@ -175,10 +183,9 @@ def _json_rows(text: str, label: str, max_rows: int | None) -> list[Row]:
         line = text.count("\n", 0, start) + 1
         column = start - (text.rfind("\n", 0, start) + 1) + 1
         raise BeatFileError(
-            f"{label} line {line}, column {column}: {e.text!r} is not a finite number"
+            f"{label} line {line}, column {column}: {shown(e.text)} is not a finite number"
         ) from None
 
-    shape = "a JSON array of numbers (one beat) or an array of arrays of numbers (one per beat)"
     if not isinstance(data, list):
         kind = "object" if isinstance(data, dict) else "single value"
         raise BeatFileError(f"{label}: expected {shape}, found a JSON {kind}")

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from . import config as _config
 from .extensions import csrf, db, limiter, login_manager
+from .util import BoundedIntConverter, Request
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -23,6 +24,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     if instance_path:
         instance_path = str(Path(instance_path).expanduser().resolve())
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.request_class = Request
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.config.update(_config.DEFAULTS)
     app.config.update(_config.from_environment())
     app.config.update(config)
@@ -32,6 +35,9 @@ def create_app(config: Mapping | None = None) -> Flask:
         os.chmod(app.instance_path, 0o700)
     except OSError:
         pass
+    from .uploads import clean_stale
+
+    clean_stale(app.instance_path)  # folders of uploads whose worker was killed mid-way
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _config.secret_key(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -174,6 +180,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from .audit import ACTIONS
+    from .util import page_url
 
     @app.template_filter("when")
     def when(value) -> str:
@@ -212,6 +219,8 @@ def _register_template_helpers(app: Flask) -> None:
         from .vendor import plotly_injected_styles
 
         return list(plotly_injected_styles())
+
+    app.add_template_global(page_url)  # a global: imported macros (pagination) see no context
 
 
 def first_admin_hint(app: Flask) -> str | None:

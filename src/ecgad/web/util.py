@@ -6,7 +6,21 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import Request as FlaskRequest
+from flask import request, url_for
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+ID_MAX = 2**31 - 1  # ids are 32-bit integers in PostgreSQL (SQLite allows 64 bits): larger ones exist nowhere
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in every route: values above ``ID_MAX`` match no route (404) instead of
+    overflowing the database driver (500)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -27,6 +41,23 @@ def page_arg(name: str = "page") -> int:
         return max(1, int(request.args.get(name, "1")))
     except ValueError:
         return 1
+
+
+class Request(FlaskRequest):
+    """Flask's request, refusing a multipart body with a nameless part (``Content-Disposition: ;;;``):
+    Werkzeug files it under the key None, which Flask-WTF and the views do not expect."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        if None in self.form or None in self.files:
+            raise BadRequest("A part of the form has no name.")
+
+
+def page_url(endpoint: str, number: int) -> str:
+    """This page's URL at page ``number``, keeping its query. Arguments named like url_for's own
+    (``_method``, ``_external``...) or like the route's are dropped: they would change or break the link."""
+    args = {k: v for k, v in request.args.items() if not k.startswith("_") and k not in (request.view_args or {})}
+    return url_for(endpoint, **{**args, **(request.view_args or {}), "page": number})
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Analysis
-from ..util import Page, page_arg
+from ..util import ID_MAX, Page, page_arg
 
 FILTERS = ("all", "anomalies")
 
@@ -25,6 +25,8 @@ def sorts(model) -> dict[str, tuple]:
 
 def beat_at(model, analysis: Analysis, number: int):
     """Beat ``number`` (counted from 1) of the analysis; 404 when there is none."""
+    if not 1 <= number <= ID_MAX:  # larger numbers would overflow the database's integers
+        abort(404)
     beat = db.session.scalar(select(model).where(model.analysis_id == analysis.id, model.position == number - 1))
     if beat is None:
         abort(404)

@@ -102,7 +102,8 @@ def show(analysis: Analysis, can_change: bool):
 @bp.get("/analyses/<int:analysis_id>/timeline.json")
 @login_required
 def timeline_window(analysis_id: int):
-    """The signal and beats of one window of a recording (``start`` and ``end`` in seconds)."""
+    """The signal and beats of one window of a recording (``start`` and ``end`` in seconds; NaN is refused,
+    the rest clamped to the recording and to a window's largest span)."""
     from .views import visible_analysis
 
     analysis = visible_analysis(analysis_id)

@@ -3,13 +3,12 @@
 Accepted uploads: one EDF/EDF+ file; one CSV/TSV file (with a time column, or
 with the sampling rate given in the form); or a WFDB record's ``.hea`` with its
 signal files (``.dat``) and, optionally, its beat annotations (``.atr``). The
-files are written to a private temporary folder under their cleaned names and
-read there by ``ecgad.data.readers``; WFDB headers may name only files of the
-same upload.
+files are written to a private folder (see ``..uploads``) under their
+cleaned names and read there by ``ecgad.data.readers``, which checks every size
+before reading; WFDB headers may name only files of the same upload.
 """
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
@@ -20,6 +19,7 @@ from .. import audit
 from ..detection import get_recording_detector
 from ..extensions import db
 from ..models import Analysis, Patient, Recording, RecordingBeat, RecordingChunk, User, signal_chunks
+from ..uploads import upload_folder
 from .service import NOTHING_STORED, AnalysisError, clean_filename, insert_all, new_analysis, transaction
 
 SINGLE_FILE_EXTENSIONS = (".edf", ".bdf", ".csv", ".tsv", ".txt")
@@ -79,9 +79,10 @@ def read_upload(files, folder: Path, fs: float | None, lead: str | None):
     def readable(exc: Exception) -> AnalysisError:  # the temporary folder means nothing to people
         return _fail(str(exc).replace(f"{folder}/", "").replace(str(folder), "the upload"))
 
-    lead_arg = int(lead) if lead and lead.isdigit() else (lead or None)
+    lead_arg = int(lead) if lead and lead.isascii() and lead.isdigit() else (lead or None)  # not '²'
+    hours = current_app.config["MAX_RECORDING_HOURS"]
     try:
-        signal = read_recording(folder / target, lead=lead_arg, fs=fs)
+        signal = read_recording(folder / target, lead=lead_arg, fs=fs, max_duration_s=hours * 3600)
         if target.lower().endswith(".hea"):
             _check_named(names, target, folder)
         reference = read_annotations(folder / target, annotations) if annotations else None
@@ -115,8 +116,8 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
     from ecgad.recording import UnreadableRecording, label_peaks
 
     detector = get_recording_detector()  # first: a missing model is reported before any work
-    with tempfile.TemporaryDirectory(prefix="ecgad-upload-") as tmp:
-        signal, reference, kind = read_upload(files, Path(tmp), fs, lead)
+    with upload_folder(current_app.instance_path) as folder:
+        signal, reference, kind = read_upload(files, folder, fs, lead)
     _check_duration(signal)
     try:
         result = detector.analyze(signal)

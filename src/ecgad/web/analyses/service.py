@@ -27,11 +27,13 @@ class AnalysisError(ValueError):
 
 
 def clean_filename(raw: str | None) -> str:
-    """The file's own name (no folders, no control characters), at most 255 characters."""
+    """The file's own name (no folders, no control characters, not ``..``), its end kept within the
+    255 bytes a file name may take on disk."""
     name = (raw or "").replace("\\", "/")
     name = PurePath(name).name if name else ""
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[-255:] or "upload"
+    name = name.encode()[-255:].decode(errors="ignore").strip()
+    return name if name.strip(".") else "upload"
 
 
 def check_extension(filename: str) -> None:

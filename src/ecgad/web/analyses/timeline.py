@@ -9,7 +9,9 @@ recording-plot.js asks ``window_data`` for the new window. A window holds the
 signal at full resolution up to ``MAX_POINTS`` samples (thinned to the minimum and
 maximum of each stretch beyond, so no QRS disappears) and every beat up to
 ``MAX_BEATS`` (beyond, the anomalous ones only, highest scores first), and the
-unreadable stretches in it (grey bands: no beats were kept there).
+unreadable stretches in it (grey bands: no beats were kept there). A window is
+clamped to the recording and to ``MAX_WINDOW_SAMPLES`` from its start, so that no
+request decompresses more than that (a whole day would take gigabytes).
 
 Windows give times in seconds; the figure's x values are milliseconds on a date axis
 (``ecgad.plots.clock_axis``: hh:mm:ss of the recording), and recording-plot.js converts.
@@ -29,6 +31,7 @@ from ..models import Analysis, RecordingBeat
 
 MAX_POINTS = 20_000
 MAX_BEATS = 3_000
+MAX_WINDOW_SAMPLES = 1 << 22  # 16 MB of float32: 3.2 hours at 360 Hz, 70 minutes at 1 kHz
 INITIAL_WINDOW_S = 20.0
 PART_COLUMNS = {"autoencoder": RecordingBeat.part_autoencoder, "template": RecordingBeat.part_template,
                 "rhythm": RecordingBeat.part_rhythm}
@@ -82,7 +85,8 @@ def window_data(analysis: Analysis, start_s: float, end_s: float) -> dict:
     """The signal and beat markers of ``[start_s, end_s]`` (seconds), as plotly trace data."""
     recording = analysis.recording
     fs, n = recording.fs, recording.n_samples
-    start_s, end_s = max(0.0, float(start_s)), min(n / fs, float(end_s))
+    start_s = min(max(0.0, float(start_s)), n / fs)
+    end_s = min(max(start_s, float(end_s)), n / fs, start_s + MAX_WINDOW_SAMPLES / fs)
     lo, hi = int(np.floor(start_s * fs)), min(n, int(np.ceil(end_s * fs)) + 1)
     samples = recording.samples(lo, hi)
     idx, y = decimate(samples, MAX_POINTS)
