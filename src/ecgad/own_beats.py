@@ -88,8 +88,10 @@ class LabelledBeats:
         return ", ".join(f"{n} {name}" for name, n in self.counts().items())
 
 
-def read(source: Source, normal_label: str, name: str | None = None, length: int = 140) -> LabelledBeats:
-    """A labelled beat file (see ``ecgad.data.beatfile.read_named``), checked and prepared."""
+def read(source: Source, normal_label: str, name: str | None = None, length: int = 140, *,
+         require_normal: bool = True) -> LabelledBeats:
+    """A labelled beat file (see ``ecgad.data.beatfile.read_named``), checked and prepared;
+    refused, with its labels named, when no beat carries ``normal_label`` (unless told not to)."""
     label = name or str(source)
     beats, labels = read_named(source, name=name)
     try:
@@ -97,7 +99,7 @@ def read(source: Source, normal_label: str, name: str | None = None, length: int
     except ValueError as exc:
         raise OwnBeatsError(f"{label}: {exc}") from None
     data = LabelledBeats(values, np.asarray(labels, dtype=str), str(normal_label).strip(), label)
-    if not (data.labels == data.normal).any():
+    if require_normal and not (data.labels == data.normal).any():
         raise OwnBeatsError(f"{label}: no beat is labelled {data.normal!r} (the --normal-label); "
                             f"its labels: {data.describe()}")
     return data
@@ -166,12 +168,16 @@ def candidates_for(n_train: int) -> tuple[Candidate, ...]:
 
 
 def fit(data_split: FileSplit, seed: int = 0, candidates: tuple[Candidate, ...] | None = None,
-        progress: bool = False) -> tuple[Detector, Selection]:
-    """Train each candidate on the training normals and keep the best by validation ROC AUC."""
+        max_epochs: int | None = None, progress: bool = False) -> tuple[Detector, Selection]:
+    """Train each candidate (default ``candidates_for`` the training set's size; at most
+    ``max_epochs`` each) on the training normals and keep the best by validation ROC AUC."""
     from sklearn.metrics import roc_auc_score
 
     train, val = data_split.train, data_split.validation
     candidates = candidates or candidates_for(len(train.labels))
+    if max_epochs is not None:
+        candidates = tuple(replace(c, train=replace(c.train, epochs=min(max_epochs, c.train.epochs)))
+                           for c in candidates)
     best: tuple[float, Detector, str] | None = None
     selection = Selection(chosen="")
     for candidate in candidates:
