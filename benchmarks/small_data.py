@@ -125,7 +125,7 @@ def run_one(train_file, test, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=os.environ.get("ECGAD_DATA_DIR"), help="folder holding mitdb/")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--sets", nargs="+", default=None, help="the sets to run (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS)

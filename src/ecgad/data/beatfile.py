@@ -158,7 +158,8 @@ def _text_rows(text: str, label: str, max_rows: int | None, named: bool = False)
         raise BeatFileError(f"{label}: empty file: no beats found; {ACCEPTED}")
     # The delimiter comes from the first data row: line 2 when line 1 may be a header.
     delimiter = _delimiter(lines[min(1, len(lines) - 1)][1])
-    if _is_header(_cells(lines[0][1], delimiter)):
+    head = _cells(lines[0][1], delimiter)
+    if _is_header(head[1:] if named else head):  # a text label is no sign of a header
         lines = lines[1:]
         if not lines:
             raise BeatFileError(f"{label}: only a header line, no beats found; {ACCEPTED}")
