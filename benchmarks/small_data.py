@@ -122,6 +122,23 @@ def run_one(train_file, test, seed: int) -> dict:
     return out
 
 
+def markdown(results: dict) -> str:
+    """The RESULTS.md table: test ROC AUC (and F1) per set and training size, means over seeds."""
+    methods = ("hybrid", "1-NN", "5-NN", "PCA")
+    lines = ["| set | beats | " + " | ".join(f"{m} AUC" for m in methods) + " | " +
+             " | ".join(f"{m} F1" for m in methods) + " | hybrid chosen | hybrid s |",
+             "|---|---:|" + "---:|" * (2 * len(methods)) + "---|---:|"]
+    for name, entry in results["sets"].items():
+        for size, runs in entry["runs"].items():
+            def mean(method: str, key: str) -> str:
+                values = [r[method][key] for r in runs if method in r]
+                return f"{np.mean(values):.3f}" if values else "–"
+            chosen = ", ".join(sorted({r["hybrid"]["chosen"] for r in runs}))
+            lines.append(f"| {name} | {size} | " + " | ".join(mean(m, "roc_auc") for m in methods) + " | "
+                         + " | ".join(mean(m, "f1") for m in methods) + f" | {chosen} | {mean('hybrid', 'seconds')} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=os.environ.get("ECGAD_DATA_DIR"), help="folder holding mitdb/")
@@ -129,7 +146,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--sets", nargs="+", default=None, help="the sets to run (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--table", action="store_true", help="print the Markdown table of --out and stop")
     args = parser.parse_args()
+    if args.table:
+        print(markdown(json.loads(args.out.read_text())))
+        return
     if not args.data:
         parser.error("give --data or set ECGAD_DATA_DIR (the folder holding mitdb/)")
     folder = Path(args.data) / "mitdb"
@@ -161,6 +182,7 @@ def main() -> None:
     results["seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(markdown(results))
     print(f"wrote {args.out} in {results['seconds']} s")
 
 
