@@ -156,7 +156,8 @@ def main() -> None:
     folder = Path(args.data) / "mitdb"
     started = time.perf_counter()
     results = {"sets": {}, "sizes": args.sizes, "seeds": args.seeds, "abnormal_share": ABNORMAL_SHARE,
-               "torch_threads_default": torch.get_num_threads(),  # small sets train on one (ecgad.own_beats) "machine": platform.processor() or platform.machine()}
+               "torch_threads_default": torch.get_num_threads(),  # small sets train on one (ecgad.own_beats)
+               "machine": platform.processor() or platform.machine()}
     for name, spec in SETS.items():
         if args.sets and not any(s in name for s in args.sets):
             continue

@@ -125,7 +125,7 @@ def test_own_files_with_bad_options_fail_with_one_line(tmp_path):
         assert result.stderr.count("\n") == 1 and result.stdout == ""
 
 
-def test_own_beats_from_mit_bih_beat_a_nearest_neighbour_on_later_beats(data_dir, tmp_path):
+def test_own_beats_from_mit_bih_find_the_v_beats_of_later_minutes(data_dir, tmp_path):
     """Record 119's first 15 minutes train (60 beats, 15 of them V), its last 15 test."""
     import sys
     from pathlib import Path
