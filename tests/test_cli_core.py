@@ -242,3 +242,10 @@ def test_train_on_a_file_needs_its_normal_label(tmp_path: Path) -> None:
     result = invoke("train", "--data", file, "--out", tmp_path / "m.safetensors")
     assert_one_line_error(result)
     assert "--normal-label" in result.stderr
+
+
+def test_file_options_without_a_file_exit_2(tmp_path: Path) -> None:
+    for extra in (["--normal-label", "N"], ["--validation-fraction", "0.3"]):
+        result = invoke("train", "--data", tmp_path, *extra, "--out", tmp_path / "m.safetensors")
+        assert_one_line_error(result)
+        assert "labelled beat file" in result.stderr

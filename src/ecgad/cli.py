@@ -148,8 +148,10 @@ def train(ctx: click.Context, data_dir: Path, data_format: str, records: tuple[s
     if data_dir.is_file():
         _train_file(ctx, data_dir, normal_label, validation_fraction, seed, arch, epochs, out)
         return
-    if normal_label is not None:
-        fail(f"--normal-label goes with a labelled beat file as --data; {data_dir} is not a file")
+    fraction_given = ctx.get_parameter_source("validation_fraction") is not click.core.ParameterSource.DEFAULT
+    if normal_label is not None or fraction_given:
+        fail(f"--normal-label and --validation-fraction go with a labelled beat file as --data; "
+             f"{data_dir} is not a file")
     if data_format == "wfdb":
         _train_wfdb(ctx, data_dir, records, seed, arch, epochs, out)
         return
@@ -433,6 +435,8 @@ def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str | No
     elif protocol is None:
         fail("--protocol (ucr or resplit) is needed to evaluate on ECG5000; for one's own labelled beats "
              "give --data TRAIN_FILE --test TEST_FILE --normal-label LABEL")
+    elif normal_label is not None:
+        fail("--normal-label goes with --test (one's own labelled beats), not with ECG5000's --protocol")
     train_config = TrainConfig(epochs=epochs) if epochs is not None else None
     try:
         if own:

@@ -103,7 +103,8 @@ def _examples(detector: Detector, values: np.ndarray, labels: np.ndarray,
         idx = np.flatnonzero(labels == label)
         ranked = idx[np.argsort(scores[idx], kind="stable")]
         picks = [int(ranked[min(int(q * len(ranked)), len(ranked) - 1)]) for q in EXAMPLE_QUANTILES]
-        chosen[label.item()] = list(dict.fromkeys(picks))  # int (ECG5000) or str (a file's own name)  # small classes may pick one beat twice
+        # keyed by int (ECG5000) or str (a file's own name); small classes may pick one beat twice
+        chosen[label.item()] = list(dict.fromkeys(picks))
     flat = [i for picks in chosen.values() for i in picks]
     verdicts = iter(detector.predict(values[flat]))
     # predict() numbers beats within its batch; keep the test-set index instead.
