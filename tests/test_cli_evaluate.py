@@ -117,6 +117,7 @@ def test_own_files_with_bad_options_fail_with_one_line(tmp_path):
         (["--data", str(train), "--test", str(test), "--normal-label", "7", "--model", str(model)], "--model"),
         (["--data", str(train), "--test", str(test), "--normal-label", "N"], "no beat is labelled 'N'"),
         (["--data", str(tmp_path)], "--protocol (ucr or resplit) is needed"),
+        (["--data", str(tmp_path), "--protocol", "ucr", "--normal-label", "N"], "--normal-label goes with --test"),
     ]
     for args, expected in cases:
         result = CliRunner().invoke(main, ["evaluate", *args])
