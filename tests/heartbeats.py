@@ -57,3 +57,13 @@ def synthetic_ecg(kinds: str, fs: float = 250.0, rr: float = 0.8, seed: int = 0)
         y += _wave(x, r + 0.03 * wide, -0.25, 0.010 * wide) + _wave(x, r + 0.25, -0.3 if k in "WV" else 0.3, 0.05)
     y += 0.05 * np.sin(2 * np.pi * 0.2 * x)  # baseline wander
     return y, np.round(np.asarray(times) * fs).astype(np.int64)
+
+
+def labelled_file(path, normal: int, abnormal: int, *, seed: int = 0, length: int = 96,
+                  labels: tuple[str, str] = ("N", "V"), sep: str = ",") -> None:
+    """Write a labelled beat file as a user would: the label first (``labels`` = normal, abnormal
+    names), then the beat's values; normal beats first."""
+    rows = [(labels[0], b) for b in heartbeats(normal, seed=seed, length=length)]
+    rows += [(labels[1], b) for b in heartbeats(abnormal, abnormal=True, seed=seed + 1, length=length)]
+    with open(path, "w") as out:
+        out.writelines(label + sep + sep.join(f"{x:.5f}" for x in beat) + "\n" for label, beat in rows)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner, Result
-from heartbeats import heartbeats
+from heartbeats import heartbeats, labelled_file
 
 from ecgad.cli import main
 from ecgad.detector import Detector
@@ -82,9 +82,9 @@ def test_score_json_prints_one_object_with_a_verdict_per_beat_in_file_order(
     assert output["warnings"] == [] and result.stderr == ""  # 4 beats: too few for the data-fit check
     assert output["model"]["model_id"] == det.meta["model_id"]
     expected = det.score(beats)
-    assert [b["index"] for b in output["beats"]] == list(range(len(beats)))
+    assert [b["beat"] for b in output["beats"]] == list(range(1, len(beats) + 1))  # numbered from 1
     for beat, score in zip(output["beats"], expected):
-        assert set(beat) == {"index", "score", "threshold", "is_anomaly", "confidence"}
+        assert set(beat) == {"beat", "score", "threshold", "is_anomaly", "confidence"}
         assert beat["score"] == pytest.approx(score, rel=1e-5)
         assert beat["threshold"] == det.threshold
         assert beat["is_anomaly"] == (beat["score"] > beat["threshold"])
@@ -109,6 +109,24 @@ def test_score_table_summarises_the_verdicts(model, beats, tmp_path: Path) -> No
     flagged = int((det.score(beats) > det.threshold).sum())
     assert det.meta["model_id"] in result.stdout
     assert f"{flagged} of {len(beats)} beats anomalous" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines()[2:-1]]
+    assert [int(row[0]) for row in rows] == [1, 2, 3, 4]  # beats are numbered from 1, as on the web
+
+
+def test_score_labelled_shows_each_beats_label_in_the_table_and_in_json(model, beats, tmp_path: Path) -> None:
+    path, det = model
+    file = tmp_path / "labelled.tsv"
+    file.write_text("".join(f"{label}\t" + "\t".join(map(repr, map(float, beat))) + "\n"
+                            for label, beat in zip(["1", "3", "N", "V7"], beats)))
+    result = invoke("score", file, "--model", path, "--labelled")
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split(maxsplit=2) for line in result.stdout.splitlines()[2:-1]]
+    # the shipped kind of model (trained on ECG5000) names its classes; other labels are shown as written
+    assert [row[:2] for row in rows] == [["1", "1"], ["2", "3"], ["3", "N"], ["4", "V7"]]
+    assert rows[0][2].startswith("(normal)") and rows[1][2].startswith("(PVC)")
+    output = json.loads(invoke("score", file, "--model", path, "--labelled", "--json").stdout)
+    assert [b["label"] for b in output["beats"]] == [1, 3, "N", "V7"]
+    assert "shown with each beat's verdict" in " ".join(invoke("score", "--help").stdout.split())
 
 
 @pytest.mark.parametrize("as_json", [False, True])
@@ -195,3 +213,63 @@ def test_train_without_the_data_set_exits_2(tmp_path: Path) -> None:
     result = invoke("train", "--data", tmp_path / "nothing-here", "--epochs", "1", "--out", tmp_path / "m.safetensors")
     assert_one_line_error(result)
     assert not (tmp_path / "m.safetensors").exists()
+
+
+# ------------------------------------------------------------------ train on one's own labelled beats
+def _train_file(tmp_path: Path, file: Path, *extra: str) -> Result:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return invoke("train", "--data", file, "--normal-label", "N", "--seed", "0", "--epochs", "3",
+                      "--out", tmp_path / "own.safetensors", *extra)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_train_on_a_labelled_file_keeps_its_labels_and_score_shows_them(tmp_path: Path) -> None:
+    file = tmp_path / "mine.csv"
+    labelled_file(file, 30, 10, length=96)
+    result = _train_file(tmp_path, file)
+    assert result.exit_code == 0, result.stderr
+    det = Detector.load(tmp_path / "own.safetensors")
+    assert det.meta["labels"] == {"normal": "N", "names": ["N", "V"], "source": "mine.csv"}
+    assert det.meta["protocol"] == "file" and det.meta["n_train"] == 24  # 30 normals less 6 for validation
+    assert det.meta["selection"]["chosen"] in result.stdout and "validation ROC AUC" in result.stdout
+    assert "validation: 6 N, 10 V" in result.stderr
+    scored = invoke("score", file, "--model", tmp_path / "own.safetensors", "--labelled")
+    assert scored.exit_code == 0, scored.stderr
+    labels = [line.split()[1] for line in scored.stdout.splitlines()[2:-1]]
+    assert labels == ["N"] * 30 + ["V"] * 10  # the file's own names, never ECG5000's classes
+    assert "PVC" not in scored.stdout and "(normal)" not in scored.stdout
+
+
+@pytest.mark.parametrize(("normal", "abnormal", "extra", "message"), [
+    (14, 10, [], "14 normal beats (label 'N'); training needs at least 15"),
+    (30, 0, [], "every beat is labelled 'N'; the validation part needs abnormal beats"),
+    (30, 10, ["--normal-label", "Q"], "no beat is labelled 'Q'"),
+    (30, 10, ["--protocol", "ucr"], "--protocol does not apply to a labelled beat file"),
+    (30, 10, ["--arch", "reference"], "hybrid autoencoder only"),
+])
+def test_train_on_a_file_that_cannot_train_exits_2_with_one_line(
+        normal: int, abnormal: int, extra: list[str], message: str, tmp_path: Path) -> None:
+    file = tmp_path / "mine.tsv"
+    labelled_file(file, normal, abnormal, sep="\t")
+    result = _train_file(tmp_path, file, *extra)
+    assert_one_line_error(result)
+    assert message in result.stderr
+    assert not (tmp_path / "own.safetensors").exists()
+
+
+def test_train_on_a_file_needs_its_normal_label(tmp_path: Path) -> None:
+    file = tmp_path / "mine.csv"
+    labelled_file(file, 30, 10)
+    result = invoke("train", "--data", file, "--out", tmp_path / "m.safetensors")
+    assert_one_line_error(result)
+    assert "--normal-label" in result.stderr
+
+
+def test_file_options_without_a_file_exit_2(tmp_path: Path) -> None:
+    for extra in (["--normal-label", "N"], ["--validation-fraction", "0.3"]):
+        result = invoke("train", "--data", tmp_path, *extra, "--out", tmp_path / "m.safetensors")
+        assert_one_line_error(result)
+        assert "labelled beat file" in result.stderr

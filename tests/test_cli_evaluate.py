@@ -82,3 +82,73 @@ def test_a_saved_model_is_evaluated_without_training(data_dir, tmp_path):
                                        "--protocol", "ucr"])
     assert result.exit_code == 0, result.output
     assert "ROC AUC" in result.stdout and "ucr" in result.stdout
+
+
+# ------------------------------------------------------------------ one's own labelled beat files
+def own_files(tmp_path):
+    from heartbeats import labelled_file
+
+    labelled_file(tmp_path / "train.csv", 30, 10, seed=0, labels=("7", "x"))
+    labelled_file(tmp_path / "test.csv", 20, 8, seed=5, labels=("7", "x"))
+    return tmp_path / "train.csv", tmp_path / "test.csv"
+
+
+def test_own_files_are_evaluated_with_their_own_label_names(tmp_path):
+    train, test = own_files(tmp_path)
+    result = CliRunner().invoke(main, ["evaluate", "--data", str(train), "--test", str(test), "--normal-label", "7",
+                                       "--epochs", "2", "--json", "--report", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["protocol"] == "file" and summary["n_test"] == 28
+    assert summary["files"] == {"train": str(train), "test": str(test), "normal_label": "7",
+                                "test_labels": {"7": 20, "x": 8}}
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "x (n=8)" in page and "7 (n=20)" in page  # the file's names, not ECG5000's classes
+    assert "PVC" not in page and "R-on-T" not in page
+    text = CliRunner().invoke(main, ["evaluate", "--data", str(train), "--test", str(test), "--normal-label", "7",
+                                     "--epochs", "1"])
+    assert text.exit_code == 0, text.output
+    assert "normal label '7'" in text.stdout and "28 beats (7 20, x 8)" in text.stdout
+
+
+def test_own_files_with_bad_options_fail_with_one_line(tmp_path):
+    train, test = own_files(tmp_path)
+    model = small_model(tmp_path, "resplit")
+    cases = [
+        (["--data", str(train), "--normal-label", "7"], "give the labelled test file with --test"),
+        (["--data", str(tmp_path), "--test", str(test), "--normal-label", "7"], "--data is the labelled training"),
+        (["--data", str(train), "--test", str(test)], "--normal-label"),
+        (["--data", str(train), "--test", str(test), "--normal-label", "7", "--protocol", "ucr"], "--protocol"),
+        (["--data", str(train), "--test", str(test), "--normal-label", "7", "--model", str(model)], "--model"),
+        (["--data", str(train), "--test", str(test), "--normal-label", "N"], "no beat is labelled 'N'"),
+        (["--data", str(tmp_path)], "--protocol (ucr or resplit) is needed"),
+        (["--data", str(tmp_path), "--protocol", "ucr", "--normal-label", "N"], "--normal-label goes with --test"),
+    ]
+    for args, expected in cases:
+        result = CliRunner().invoke(main, ["evaluate", *args])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: ") and expected in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+def test_own_beats_from_mit_bih_find_the_v_beats_of_later_minutes(data_dir, tmp_path):
+    """Record 119's first 15 minutes train (60 beats, 15 of them V), its last 15 test."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import small_data
+
+    if not (data_dir / "mitdb" / "119.hea").is_file():
+        pytest.skip(f"no MIT-BIH record 119 in {data_dir / 'mitdb'}")
+    train_pool, test_pool = small_data.pools(data_dir / "mitdb", {"records": ["119"]})
+    for name, (values, labels) in (("train.tsv", small_data.sample_file(train_pool, 60, np.random.default_rng(0))),
+                                   ("test.tsv", test_pool)):
+        (tmp_path / name).write_text("".join(f"{label}\t" + "\t".join(f"{v:.4f}" for v in row) + "\n"
+                                             for label, row in zip(labels, values)))
+    result = CliRunner().invoke(main, ["evaluate", "--data", str(tmp_path / "train.tsv"), "--test",
+                                       str(tmp_path / "test.tsv"), "--normal-label", "N", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert set(summary["files"]["test_labels"]) == {"N", "V"}
+    assert summary["roc_auc"] > 0.97 and summary["f1"] > 0.9

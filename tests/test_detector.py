@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from heartbeats import heartbeats
-from safetensors.torch import save_file
+from safetensors.torch import safe_open, save_file
 
 from ecgad import Detector, Verdict, load_detector
 from ecgad.data.beats import prepare
@@ -127,8 +128,8 @@ def test_predict_gives_a_verdict_per_beat(detector: Detector, normal, abnormal) 
         np.testing.assert_allclose(v.error, (v.beat - v.reconstruction) ** 2, rtol=1e-5, atol=1e-6)
         assert v.error.mean() == pytest.approx(detector.score_parts(beats)["reconstruction"][v.index], rel=1e-4)
         assert v.label == ("anomalous" if v.is_anomaly else "normal") and v.label in v.describe()
-        assert v.as_dict() == {"index": v.index, "score": v.score, "threshold": v.threshold,
-                               "is_anomaly": v.is_anomaly, "confidence": v.confidence}
+        assert v.as_dict() == {"beat": v.index + 1, "score": v.score, "threshold": v.threshold,
+                               "is_anomaly": v.is_anomaly, "confidence": v.confidence}  # people count from 1
     meta = verdicts[0].meta
     assert meta["model_id"].startswith("hybrid-") and meta["version"]
     assert len(meta["training_data_sha256"]) == 64
@@ -336,3 +337,29 @@ def test_shipped_model_loads_without_arguments() -> None:
     assert det.score(beats).shape == (3,)
     if det.latent_neighbours == 0:  # written before ecgad-detector/2: the reconstruction error alone
         np.testing.assert_array_equal(det.score(beats), det.score_parts(beats)["reconstruction"])
+
+
+# ------------------------------------------------------------------ own labelled beats
+def test_a_model_trained_on_its_own_file_keeps_its_labels_and_older_files_have_none(
+        detector: Detector, normal, abnormal, tmp_path: Path) -> None:
+    from ecgad import own_beats
+
+    values = np.concatenate([normal[:30], abnormal[:8]])
+    labels = np.array(["N"] * 30 + ["V"] * 5 + ["S"] * 3)
+    data = own_beats.LabelledBeats(prepare(values), labels, "N", "mine.tsv")
+    part = own_beats.split(data, 0.2, seed=0)
+    assert (part.train.labels == "N").all() and len(part.train.labels) == 24
+    assert sorted(part.validation.labels.tolist()) == ["N"] * 6 + ["S"] * 3 + ["V"] * 5  # every abnormal beat
+    fast = tuple(replace(c, train=replace(c.train, epochs=2)) for c in own_beats.CANDIDATES[:2])
+    fitted, selection = own_beats.fit(part, seed=0, candidates=fast)
+    assert [t["name"] for t in selection.tried] == [c.name for c in fast]
+    assert selection.chosen in {t["name"] for t in selection.tried}
+    loaded = Detector.load(fitted.save(tmp_path / "own.safetensors"))
+    assert own_beats.label_info(loaded.meta) == {"normal": "N", "names": ["N", "V", "S"], "source": "mine.tsv"}
+    assert own_beats.label_info(detector.meta) is None  # trained without a file: no labels of its own
+    # A model file written before models kept labels loads, and has none.
+    path = detector.save(tmp_path / "old.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        header = json.loads(f.metadata()["ecgad"])
+    assert "labels" not in header["meta"]
+    assert own_beats.label_info(Detector.load(path).meta) is None

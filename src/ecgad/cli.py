@@ -32,7 +32,8 @@ def data_dir_option(command: click.decorators.FC) -> click.decorators.FC:
     return click.option(
         "--data", "data_dir", envvar="ECGAD_DATA_DIR", show_envvar=True, required=True,
         type=click.Path(path_type=Path),  # existence is checked by the loaders, with a clearer message
-        help="Folder holding the data sets (or the data set's own folder).",
+        help="Folder holding the data sets (or the data set's own folder); for train and evaluate also "
+             "a labelled beat file of one's own (with --normal-label).",
     )(command)
 
 
@@ -129,15 +130,28 @@ class _TrainCommand(_GreedyCommand):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of training.")
 @click.option("--arch", type=click.Choice(["hybrid", "reference"]), default="hybrid", show_default=True)
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Most epochs (default: the model's).")
+@click.option("--normal-label", metavar="LABEL",
+              help="With --data FILE: the label of the normal beats (e.g. N or 1); every other label is abnormal.")
+@click.option("--validation-fraction", type=click.FloatRange(0.05, 0.8), default=0.2, show_default=True,
+              help="With --data FILE: the share of normal beats held out for validation (every abnormal beat "
+                   "is validation too).")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The .safetensors model file to write.")
 @click.pass_context
 def train(ctx: click.Context, data_dir: Path, data_format: str, records: tuple[str, ...], protocol: str, seed: int,
-          arch: str, epochs: int | None, out: Path) -> None:
-    """Train a detector on the normal beats of a protocol's train part (ecg5000), or a
-    recording detector on annotated WFDB records (wfdb)."""
+          arch: str, epochs: int | None, normal_label: str | None, validation_fraction: float, out: Path) -> None:
+    """Train a detector on the normal beats of a protocol's train part (ecg5000), on one's own
+    labelled beat file (--data FILE --normal-label LABEL), or a recording detector on
+    annotated WFDB records (wfdb)."""
     import time
 
+    if data_dir.is_file():
+        _train_file(ctx, data_dir, normal_label, validation_fraction, seed, arch, epochs, out)
+        return
+    fraction_given = ctx.get_parameter_source("validation_fraction") is not click.core.ParameterSource.DEFAULT
+    if normal_label is not None or fraction_given:
+        fail(f"--normal-label and --validation-fraction go with a labelled beat file as --data; "
+             f"{data_dir} is not a file")
     if data_format == "wfdb":
         _train_wfdb(ctx, data_dir, records, seed, arch, epochs, out)
         return
@@ -162,6 +176,39 @@ def train(ctx: click.Context, data_dir: Path, data_format: str, records: tuple[s
     figures = next((f"{k} " + ", ".join(f"{v:.4f}" for v in vals) for k, vals in t.items() if "val_" in k), "")
     click.echo(f"saved {out}: {detector.meta['model_id']}, best epoch/epochs run {members}; {figures}; "
                f"threshold {detector.threshold:.4f}; {time.perf_counter() - start:.0f} s")
+
+
+def _train_file(ctx: click.Context, path: Path, normal_label: str | None, validation_fraction: float, seed: int,
+                arch: str, epochs: int | None, out: Path) -> None:
+    """``ecgad train --data FILE --normal-label LABEL``: a beat detector on one's own labelled beats."""
+    import time
+
+    from ecgad import own_beats
+
+    if normal_label is None:
+        fail(f"{path} is a labelled beat file: give --normal-label, the label of its normal beats (e.g. N or 1)")
+    for option in ("data_format", "records", "protocol"):
+        if ctx.get_parameter_source(option) is not click.core.ParameterSource.DEFAULT:
+            fail(f"--{option.replace('_', '-')} does not apply to a labelled beat file as --data")
+    if arch != "hybrid":
+        fail("a labelled beat file trains the hybrid autoencoder only (--arch hybrid)")
+    try:
+        data = own_beats.read(path, normal_label)
+        part = own_beats.split(data, validation_fraction, seed)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    candidates = own_beats.candidates_for(len(part.train.labels))
+    val = part.validation
+    click.echo(f"training hybrid on {len(part.train.labels)} normal beats (label {data.normal!r}) of {path} "
+               f"(seed {seed}); validation: {val.describe()}; choosing among {len(candidates)} model sizes "
+               "by validation ROC AUC", err=True)
+    start = time.perf_counter()
+    detector, selection = own_beats.fit(part, seed=seed, candidates=candidates, max_epochs=epochs)
+    detector.save(out)
+    tried = ", ".join(f"{t['name']} {t['val_roc_auc']:.4f}" for t in selection.tried)
+    click.echo(f"saved {out}: {detector.meta['model_id']}, {selection.chosen} (validation ROC AUC: {tried}); "
+               f"normal label {data.normal!r}; threshold {detector.threshold:.4f}; "
+               f"{time.perf_counter() - start:.0f} s")
 
 
 def _train_wfdb(ctx: click.Context, data_dir: Path, records: tuple[str, ...], seed: int, arch: str,
@@ -203,24 +250,27 @@ def _train_wfdb(ctx: click.Context, data_dir: Path, records: tuple[str, ...], se
 @click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
               help="A .safetensors model file (default: the shipped model).")
 @click.option("--labelled", is_flag=True,
-              help="The first column is a class label (UCR files, e.g. from `ecgad data split`): echoed, not scored.")
+              help="The first column is each beat's label (UCR files, or a file trained on with --normal-label): "
+                   "not scored, shown with each beat's verdict.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) -> None:
     """Score the beats in FILE, one beat per row (CSV, TSV, whitespace or JSON).
-
-    When the beats, as a group, do not look like the model's training data (at least
-    5 beats), a warning line goes to stderr, and to "warnings" with --json."""
+    Beats are numbered from 1, in file order. When the beats, as a group, do not look like the
+    model's training data (at least 5 beats), a warning line goes to stderr, and to "warnings"
+    with --json."""
     import json
 
-    from ecgad.data.beatfile import read_beats, read_labelled
+    from ecgad.data.beatfile import read_beats, read_named
     from ecgad.detector import load_detector
+    from ecgad.own_beats import label_info
+    from ecgad.plots import CLASS_NAMES
 
     try:
         detector = load_detector(model_path)  # its messages name the model file
     except (OSError, ValueError) as e:
         fail(str(e))
     try:
-        beats, labels = read_labelled(file, name=str(file)) if labelled else (read_beats(file, name=str(file)), None)
+        beats, labels = read_named(file, name=str(file)) if labelled else (read_beats(file, name=str(file)), None)
         verdicts, warnings = detector.predict_with_data_fit(beats)  # warnings: like the training data?
     except (OSError, ValueError) as e:
         fail(f"{file}: {e}" if str(file) not in str(e) else str(e))
@@ -228,14 +278,25 @@ def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) ->
         click.echo(f"warning: {warning['message']}", err=True)
     if as_json:
         rows = [v.as_dict() for v in verdicts]
-        if labels is not None:
-            rows = [{**row, "label": int(label)} for row, label in zip(rows, labels, strict=True)]
+        if labels is not None:  # as the file names them; whole numbers stay numbers
+            rows = [{**row, "label": int(label) if label.lstrip("-").isdigit() else label}
+                    for row, label in zip(rows, labels, strict=True)]
         click.echo(json.dumps({"model": detector.model_info(), "warnings": warnings, "beats": rows}))
         return
     click.echo(f"model {detector.meta.get('model_id')}  threshold {detector.threshold:.4f}")
-    click.echo(f"{'beat':>6}  {'score':>10}  verdict")
-    for v in verdicts:
-        click.echo(f"{v.index:>6}  {v.score:>10.4f}  {v.describe()}")
+    if labels is not None:
+        # A model trained on its own file knows its labels; ECG5000 models name their classes.
+        ecg5000 = label_info(detector.meta) is None
+        shown = [f"{label} ({CLASS_NAMES[int(label)]})" if ecg5000 and label in {"1", "2", "3", "4", "5"} else label
+                 for label in labels]
+        width = max(5, *map(len, shown))
+        click.echo(f"{'beat':>6}  {'label':<{width}}  {'score':>10}  verdict")
+        for v, label in zip(verdicts, shown, strict=True):
+            click.echo(f"{v.index + 1:>6}  {label:<{width}}  {v.score:>10.4f}  {v.describe()}")
+    else:
+        click.echo(f"{'beat':>6}  {'score':>10}  verdict")
+        for v in verdicts:
+            click.echo(f"{v.index + 1:>6}  {v.score:>10.4f}  {v.describe()}")
     n = sum(v.is_anomaly for v in verdicts)
     click.echo(f"{n} of {len(verdicts)} beats anomalous")
 
@@ -357,8 +418,13 @@ def _seed_table(result: dict) -> str:
 @click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Saved model to evaluate. Without it, a model is trained for each seed.")
 @data_dir_option
-@click.option("--protocol", type=click.Choice(PROTOCOLS), required=True,
-              help="ucr: official TRAIN/TEST; resplit: stratified 60/20/20 of all beats.")
+@click.option("--protocol", type=click.Choice(PROTOCOLS),
+              help="ECG5000 (required there): ucr: official TRAIN/TEST; resplit: stratified 60/20/20 of all beats.")
+@click.option("--test", "test_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="With --data TRAIN_FILE (one's own labelled beats): the labelled test file, scored only.")
+@click.option("--normal-label", metavar="LABEL", help="With --test: the label of the normal beats (e.g. N or 1).")
+@click.option("--validation-fraction", type=click.FloatRange(0.05, 0.8), default=0.2, show_default=True,
+              help="With --test: the share of TRAIN_FILE's normal beats held out for validation.")
 @click.option("--seeds", multiple=True, callback=_parse_seeds, metavar="SEED...",
               help="Seeds of the splits (and of training), e.g. --seeds 0 1 2 3 4. Default: 0.")
 @click.option("--arch", type=click.Choice(("hybrid", "reference")),
@@ -367,12 +433,15 @@ def _seed_table(result: dict) -> str:
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder to write report.html and metrics.json into.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str, seeds: tuple[int, ...],
+def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str | None, test_file: Path | None,
+                     normal_label: str | None, validation_fraction: float, seeds: tuple[int, ...],
                      arch: str | None, epochs: int | None, report_dir: Path | None, as_json: bool) -> None:
-    """Evaluate a detector on ECG5000: mean and spread of its metrics over seeds.
+    """Evaluate a detector on ECG5000 (--protocol), or on one's own labelled beats (--data
+    TRAIN_FILE --test TEST_FILE --normal-label LABEL): mean and spread of its metrics over seeds.
 
     Anomaly is the positive class. A saved model is refused on test parts that
-    hold its own training beats.
+    hold its own training beats. On one's own files a model is trained per seed on
+    TRAIN_FILE (model size chosen on its validation part); TEST_FILE is only scored.
     """
     import json
 
@@ -381,10 +450,24 @@ def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str, see
 
     if model_path is not None and (arch is not None or epochs is not None):
         fail("--arch and --epochs set up training; they do not apply to a saved --model")
+    own = test_file is not None or data_dir.is_file()
+    if own:
+        problem = _own_files_problem(model_path, data_dir, protocol, test_file, normal_label, arch)
+        if problem:
+            fail(problem)
+    elif protocol is None:
+        fail("--protocol (ucr or resplit) is needed to evaluate on ECG5000; for one's own labelled beats "
+             "give --data TRAIN_FILE --test TEST_FILE --normal-label LABEL")
+    elif normal_label is not None:
+        fail("--normal-label goes with --test (one's own labelled beats), not with ECG5000's --protocol")
     train_config = TrainConfig(epochs=epochs) if epochs is not None else None
     try:
-        evaluation = evaluate.run(data_dir, protocol, seeds, model_path=model_path, arch=arch or "hybrid",
-                                  train_config=train_config, progress=True)
+        if own:
+            evaluation = evaluate.run_file(data_dir, test_file, normal_label, seeds, validation_fraction,
+                                           max_epochs=epochs, progress=True)
+        else:
+            evaluation = evaluate.run(data_dir, protocol, seeds, model_path=model_path, arch=arch or "hybrid",
+                                      train_config=train_config, progress=True)
         report = evaluate.write_report(evaluation, report_dir) if report_dir is not None else None
     except (OSError, ValueError) as e:
         fail(str(e))
@@ -395,12 +478,37 @@ def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str, see
         click.echo(json.dumps(result))
     else:
         source = f"model {model_path}" if model_path else f"{evaluation.arch} trained per seed"
-        click.echo(f"ECG5000 {protocol}, {source}, {result['n_test']} test beats, anomaly = positive\n")
+        if evaluation.files is not None:
+            f = evaluation.files
+            labels = ", ".join(f"{name} {n}" for name, n in f["test_labels"].items())
+            click.echo(f"trained on {f['train']} (normal label {f['normal_label']!r}), {source}; "
+                       f"tested on {f['test']}: {result['n_test']} beats ({labels}), anomaly = positive\n")
+        else:
+            click.echo(f"ECG5000 {protocol}, {source}, {result['n_test']} test beats, anomaly = positive\n")
         click.echo(_seed_table(result))
     if report is not None:
         click.echo(f"report: {report}", err=as_json)  # stdout stays one JSON object with --json
 
 
+
+
+def _own_files_problem(model_path: Path | None, data_dir: Path, protocol: str | None, test_file: Path | None,
+                       normal_label: str | None, arch: str | None) -> str | None:
+    """What is wrong with ``evaluate --data TRAIN_FILE --test TEST_FILE --normal-label LABEL``, if anything."""
+    if test_file is None:
+        return f"{data_dir} is a file: give the labelled test file with --test (and --normal-label)"
+    if not data_dir.is_file():
+        return f"with --test, --data is the labelled training beat file; {data_dir} is not a file"
+    if model_path is not None:
+        return "--model does not apply to --test: a model is trained per seed on --data; to score a saved " \
+               "model on labelled beats use `ecgad score --labelled`"
+    if protocol is not None:
+        return "--protocol splits ECG5000; it does not apply to --test"
+    if arch not in (None, "hybrid"):
+        return "one's own labelled beats train the hybrid autoencoder only (--arch hybrid)"
+    if normal_label is None:
+        return "give --normal-label, the label of the normal beats in the files (e.g. N or 1)"
+    return None
 
 
 # ------------------------------------------------------------------ serve / users (web helper)

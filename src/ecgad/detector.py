@@ -113,7 +113,9 @@ class Verdict:
         return f"{self.label}, confidence {self.confidence:.2f}"
 
     def as_dict(self) -> dict:
-        return {"index": self.index, "score": self.score, "threshold": self.threshold,
+        """For people and other programs: ``beat`` numbers beats from 1, in input order
+        (``index`` is the Python position, from 0)."""
+        return {"beat": self.index + 1, "score": self.score, "threshold": self.threshold,
                 "is_anomaly": self.is_anomaly, "confidence": self.confidence}
 
 

@@ -1,7 +1,9 @@
-"""Metrics, multi-seed evaluation on ECG5000 protocols, and the HTML report.
+"""Metrics, multi-seed evaluation on ECG5000 protocols or on one's own labelled beat files,
+and the HTML report.
 
-Anomaly (ECG5000 classes 2–5) is the positive class throughout. A beat is
-called anomalous when its score is above the threshold, as in ``Verdict``.
+Anomaly (ECG5000 classes 2–5; in a labelled file, every label but the normal one) is the
+positive class throughout. A beat is called anomalous when its score is above the
+threshold, as in ``Verdict``.
 """
 from __future__ import annotations
 
@@ -70,15 +72,16 @@ class SeedResult:
 
     seed: int
     scores: np.ndarray
-    labels: np.ndarray              # ECG5000 classes of the test beats (1 = normal)
+    labels: np.ndarray              # labels of the test beats: ECG5000 classes, or a file's own names
     metrics: dict
-    examples: dict[int, list[Verdict]]  # class -> a few verdicts, the class's median-score beat first
+    examples: dict[int | str, list[Verdict]]  # label -> a few verdicts, the label's median-score beat first
     model: dict                     # the detector's model_info()
     train_seconds: float | None = None
+    normal: int | str = 1           # the normal label (ECG5000: class 1)
 
     @property
     def is_anomaly(self) -> np.ndarray:
-        return self.labels != 1
+        return self.labels != self.normal
 
 
 @dataclass
@@ -90,15 +93,18 @@ class Evaluation:
     model_path: str | None = None   # set when a saved model was evaluated rather than trained per seed
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     notes: list[str] = field(default_factory=list)
+    files: dict | None = None       # own beat files: {"train", "test", "normal_label", "test_labels"}; None for ECG5000
 
 
-def _examples(detector: Detector, values: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> dict[int, list[Verdict]]:
-    chosen: dict[int, list[int]] = {}
+def _examples(detector: Detector, values: np.ndarray, labels: np.ndarray,
+              scores: np.ndarray) -> dict[int | str, list[Verdict]]:
+    chosen: dict[int | str, list[int]] = {}
     for label in np.unique(labels):
         idx = np.flatnonzero(labels == label)
         ranked = idx[np.argsort(scores[idx], kind="stable")]
         picks = [int(ranked[min(int(q * len(ranked)), len(ranked) - 1)]) for q in EXAMPLE_QUANTILES]
-        chosen[int(label)] = list(dict.fromkeys(picks))  # small classes may pick one beat twice
+        # keyed by int (ECG5000) or str (a file's own name); small classes may pick one beat twice
+        chosen[label.item()] = list(dict.fromkeys(picks))
     flat = [i for picks in chosen.values() for i in picks]
     verdicts = iter(detector.predict(values[flat]))
     # predict() numbers beats within its batch; keep the test-set index instead.
@@ -107,11 +113,17 @@ def _examples(detector: Detector, values: np.ndarray, labels: np.ndarray, scores
 
 def evaluate_detector(detector: Detector, split, train_seconds: float | None = None) -> SeedResult:
     """Score ``split.test`` with a fitted detector at its own threshold."""
-    test = split.test
-    values, labels = np.asarray(test.values), np.asarray(test.labels).astype(int)
+    return evaluate_beats(detector, split.test.values, np.asarray(split.test.labels).astype(int), 1,
+                          int(split.seed), train_seconds)
+
+
+def evaluate_beats(detector: Detector, values: np.ndarray, labels: np.ndarray, normal: int | str, seed: int,
+                   train_seconds: float | None = None) -> SeedResult:
+    """Score labelled test beats with a fitted detector at its own threshold."""
+    values = np.asarray(values)
     scores = detector.score(values)
-    return SeedResult(seed=int(split.seed), scores=scores, labels=labels,
-                      metrics=metrics(scores, labels != 1, detector.threshold),
+    return SeedResult(seed=seed, scores=scores, labels=labels, normal=normal,
+                      metrics=metrics(scores, labels != normal, detector.threshold),
                       examples=_examples(detector, values, labels, scores),
                       model=detector.model_info(), train_seconds=train_seconds)
 
@@ -176,6 +188,32 @@ def run(data_dir: str | Path, protocol: str, seeds: Sequence[int] = (0,), model_
                       model_path=str(model_path) if model_path is not None else None, notes=notes)
 
 
+def run_file(train_file: str | Path, test_file: str | Path, normal_label: str, seeds: Sequence[int] = (0,),
+             validation_fraction: float = 0.2, max_epochs: int | None = None, progress: bool = True) -> Evaluation:
+    """Evaluate on one's own labelled beat files: per seed, a detector trained on
+    ``train_file`` (split and model choice as ``ecgad.own_beats`` does) scores ``test_file``,
+    which nothing trains or chooses on."""
+    from . import own_beats
+
+    seeds = tuple(int(s) for s in seeds)
+    train = own_beats.read(train_file, normal_label)
+    test = own_beats.read(test_file, normal_label, require_normal=False)
+    seen = {row.tobytes() for row in train.values}
+    shared = sum(row.tobytes() in seen for row in test.values)
+    notes = [f"{shared} of {len(test.labels)} test beats also lie in the training file: the test figures "
+             "are optimistic"] if shared else []
+    results = []
+    for seed in tqdm(seeds, desc="seeds", unit="seed", disable=not progress or len(seeds) == 1, file=sys.stderr):
+        started = time.perf_counter()
+        trained, _ = own_beats.fit(own_beats.split(train, validation_fraction, seed), seed=seed,
+                                   max_epochs=max_epochs, progress=progress)
+        results.append(evaluate_beats(trained, test.values, test.labels, train.normal, seed,
+                                      train_seconds=time.perf_counter() - started))
+    files = {"train": str(train_file), "test": str(test_file), "normal_label": train.normal,
+             "test_labels": test.counts()}
+    return Evaluation(protocol="file", seeds=seeds, results=results, arch="hybrid", notes=notes, files=files)
+
+
 def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
     """Mean and sample standard deviation (ddof=1; 0 for a single seed)."""
     if any(v is None for v in values):
@@ -197,6 +235,8 @@ def summary(evaluation: Evaluation) -> dict:
     out["model_path"] = evaluation.model_path
     out["created"] = evaluation.created
     out["notes"] = list(evaluation.notes)
+    if evaluation.files is not None:
+        out["files"] = evaluation.files
     out["per_seed"] = [{"seed": r.seed, "model_id": r.model.get("model_id"), "train_seconds": r.train_seconds,
                         **r.metrics} for r in evaluation.results]
     return out
@@ -295,20 +335,30 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summ = summary(evaluation)
+    # A file's own labels are shown as it names them, its normal label first; ECG5000's classes by name.
+    files = evaluation.files
+    name = class_name if files is None else str
+    normal = 1 if files is None else files["normal_label"]
+
+    def order(item):
+        return (item[0] != normal, str(item[0]))
     (out / "metrics.json").write_text(json.dumps(summ, indent=2) + "\n")
 
     first = evaluation.results[0]
     curves = {f"seed {r.seed}": (r.scores, r.is_anomaly) for r in evaluation.results}
     figures = [roc_figure(curves), pr_figure(curves),
                score_histogram(first.scores, first.labels, first.metrics["threshold"]),
-               reconstruction_examples({class_name(k): v[0] for k, v in sorted(first.examples.items())})]
+               reconstruction_examples({name(k): v[0] for k, v in sorted(first.examples.items(), key=order)})]
     figures[2].update_layout(title_text=f"Anomaly scores by class (seed {first.seed})")
     # plotly.js goes inline with the first figure only: one copy, no network needed.
     blocks = [figure_html(fig, include_plotlyjs=i == 0) for i, fig in enumerate(figures)]
 
     model_ids = sorted({str(r.model.get("model_id", "–")) for r in evaluation.results})
+    data = {"protocol": evaluation.protocol} if files is None else {
+        "training file": files["train"] or "–", "test file": files["test"], "normal label": files["normal_label"],
+        "test labels": ", ".join(f"{k} {n}" for k, n in files["test_labels"].items())}
     header = {
-        "protocol": evaluation.protocol,
+        **data,
         "seeds": " ".join(map(str, evaluation.seeds)),
         "architecture": evaluation.arch or "–",
         "model" + ("s" if len(model_ids) > 1 else ""): ", ".join(model_ids),
@@ -316,7 +366,8 @@ def write_report(evaluation: Evaluation, out_dir: str | Path) -> Path:
         "test beats": str(summ["n_test"]),
         "date": evaluation.created,
     }
-    title = f"ecgad evaluation: {evaluation.protocol}, {len(evaluation.seeds)} seed{'s' * (len(evaluation.seeds) > 1)}"
+    subject = evaluation.protocol if files is None else Path(files["test"]).name
+    title = f"ecgad evaluation: {subject}, {len(evaluation.seeds)} seed{'s' * (len(evaluation.seeds) > 1)}"
     body = _BODY.format(table=_table(evaluation, summ), roc=blocks[0], pr=blocks[1], histogram=blocks[2],
                         examples=blocks[3])
     page = report_page(title, header, body, evaluation.notes)

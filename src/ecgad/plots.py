@@ -94,7 +94,7 @@ def beat_figure(verdict: Verdict, title: str | None = None) -> go.Figure:
     fig.add_trace(go.Scatter(x=np.arange(len(error)), y=error, name="squared error", fill="tozeroy",
                              fillcolor=ERROR_FILL, line={"color": ERROR_COLOUR, "width": 1.5},
                              hovertemplate="sample %{x}<br>error %{y:.4f}<extra></extra>"), row=2, col=1)
-    heading = plain(title) if title else f"Beat {verdict.index}"
+    heading = plain(title) if title else f"Beat {verdict.index + 1}"  # people count beats from 1
     # Two plain lines: <sup> makes plotly.js write a style attribute, which a strict CSP refuses.
     text = f"{heading}: {verdict.describe()}<br>{_verdict_caption(verdict)}"
     # The legend sits under the plot: above it, it would collide with a long title on narrow pages.
@@ -160,7 +160,8 @@ def score_histogram(scores: Sequence[float], is_anomaly_or_labels: Sequence, thr
     a lot in number), with the threshold as a vertical line.
 
     A boolean array means normal vs abnormal; an integer array holds ECG5000 class
-    labels (1 normal, 2–5 the abnormal classes, named). The x axis turns
+    labels (1 normal, 2–5 the abnormal classes, named); a string array a labelled
+    file's own label names. The x axis turns
     logarithmic when positive scores span more than two decades.
     """
     s = np.asarray(scores, dtype=float)
@@ -169,6 +170,8 @@ def score_histogram(scores: Sequence[float], is_anomaly_or_labels: Sequence, thr
         raise ValueError("scores and labels differ in number")
     if raw.dtype == bool:
         groups = {"normal": (~raw, CLASS_COLOURS[1]), "abnormal": (raw, CLASS_COLOURS[2])}
+    elif raw.dtype.kind in "US":  # a labelled file's own names, shown as written
+        groups = {plain(k): (raw == k, PALETTE[i % len(PALETTE)]) for i, k in enumerate(np.unique(raw))}
     else:
         groups = {class_name(k): (raw == k, CLASS_COLOURS.get(int(k), PALETTE[(int(k) + 5) % len(PALETTE)]))
                   for k in np.unique(raw)}

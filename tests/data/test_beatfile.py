@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecgad.data.beatfile import BeatFileError, read_beats, read_labelled
+from ecgad.data.beatfile import BeatFileError, read_beats, read_labelled, read_named
 
 BEATS = [[0.5, -1.25, 3.0, 2e-3], [1.0, 2.0, 3.5], [-4.0, 0.0, 7.75, 8.0, 9.5]]  # ragged on purpose
 
@@ -181,3 +181,30 @@ def test_deep_json_and_huge_numbers_are_refused_briefly(data: bytes, name: str, 
 
 def test_long_json_integers_that_fit_are_numbers() -> None:
     assert read_beats(b"[[1, 20000000000000000000000, 3]]", name="x.json")[0][1] == 2e22
+
+
+# ------------------------------------------------------------------ labels as the file names them
+
+
+def test_named_labels_are_kept_as_written_and_numbers_in_their_plainest_form() -> None:
+    body = "label,v1,v2,v3\nN,1,2,3\n\"V\",4,5,6\n 7 ;x\n1.0000000e+00,1,2,3\n-1,3,4,5\n2.5,1,1,1\n"
+    beats, labels = read_named(body.replace(" 7 ;x\n", "").encode(), name="x.csv")
+    assert labels == ["N", "V", "1", "-1", "2.5"]
+    assert as_lists(beats) == [[1, 2, 3], [4, 5, 6], [1, 2, 3], [3, 4, 5], [1, 1, 1]]
+    beats, labels = read_named(b"S\t0.5\t0.25\nN\t1\t2\n", name="x.tsv")
+    assert labels == ["S", "N"] and as_lists(beats) == [[0.5, 0.25], [1.0, 2.0]]
+    beats, labels = read_named(b'[["N", 1, 2], [2, 3, 4], [2.0, 5, 6]]', name="x.json")
+    assert labels == ["N", "2", "2"] and as_lists(beats) == [[1, 2], [3, 4], [5, 6]]
+
+
+@pytest.mark.parametrize(("body", "name", "message"), [
+    (b"N,1,2\n,1,2\n", "x.csv", r"x.csv line 2: empty label"),
+    (b"N\n", "x.tsv", r"x.tsv line 1: a label but no values"),
+    (b"N,1,abc\n", "x.csv", r"x.csv line 1, column 3: 'abc' is not a number"),
+    (("A" * 41 + ",1,2\n").encode(), "x.csv", r"x.csv line 1: label .* is not a short printable name"),
+    (b'[[null, 1, 2]]', "x.json", r"x.json: beat 1: label null is not a text or a number"),
+    (b'[["N", 1, "a"]]', "x.json", r"x.json: beat 1, value 3: \"a\" is not a number"),
+])
+def test_named_label_errors_say_where(body: bytes, name: str, message: str) -> None:
+    with pytest.raises(BeatFileError, match=message):
+        read_named(body, name=name)

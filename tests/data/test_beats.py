@@ -72,8 +72,8 @@ GOOD = list(wave(BEAT_LENGTH))
     ([GOOD, GOOD], "flat sequence"),
     (["abc"] * BEAT_LENGTH, "must be numbers"),
 ], ids=["nan", "inf", "-inf", "constant", "too-short", "empty", "nested", "strings"])
-def test_a_bad_beat_is_refused_naming_its_index(bad: list, message: str) -> None:
-    with pytest.raises(ValueError, match=rf"^beat 2: .*{message}"):
+def test_a_bad_beat_is_refused_naming_its_number_from_1(bad: list, message: str) -> None:
+    with pytest.raises(ValueError, match=rf"^beat 3: .*{message}"):
         prepare([GOOD, GOOD, bad, GOOD])
 
 

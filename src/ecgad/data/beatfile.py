@@ -21,6 +21,7 @@ ACCEPTED = (
     "accepted: CSV (',' or ';'), TSV or whitespace-separated numbers, one beat per row, "
     "or JSON (an array of numbers, or an array of arrays)"
 )
+_LABEL_MAX = 2.0**53  # every whole float up to here is exact, and it fits an int64
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _JSON_CONSTANT = re.compile(r"-?(?:NaN|Infinity)")
 
@@ -125,28 +126,56 @@ def _cells(line: str, delimiter: str | None) -> list[str]:
     return cells
 
 
-# A row is (where it came from, for messages; its numbers).
-Row = tuple[str, list[float]]
+LABEL_MAX_LENGTH = 40
+_WHOLE = re.compile(r"[+-]?\d+")
 
 
-def _text_rows(text: str, label: str, max_rows: int | None) -> list[Row]:
+def _label_name(cell: str, where: str) -> str:
+    """A label as people name it: text as written (quotes and spaces trimmed), a number in its
+    plainest form ('1.0000000e+00' in older UCR files is '1'), so that equal labels compare equal."""
+    text = cell.strip().strip("'\"").strip()
+    if not text:
+        raise BeatFileError(f"{where}: empty label (the first column holds each beat's label)")
+    if len(text) > LABEL_MAX_LENGTH or not text.isprintable():
+        raise BeatFileError(f"{where}: label {text[:LABEL_MAX_LENGTH]!r}... is not a short printable name; "
+                            f"labels are class names such as N, V or 1 (at most {LABEL_MAX_LENGTH} characters)")
+    if _WHOLE.fullmatch(text):
+        return str(int(text))
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(value):
+        return text
+    return str(int(value)) if value.is_integer() and abs(value) <= _LABEL_MAX else f"{value:g}"
+
+
+# A row is (where it came from, for messages; its label as written, when asked for; its numbers).
+Row = tuple[str, str | None, list[float]]
+
+
+def _text_rows(text: str, label: str, max_rows: int | None, named: bool = False) -> list[Row]:
     lines = [(n, line) for n, line in enumerate(_LINE_BREAK.split(text), start=1) if line.strip()]
     if not lines:
         raise BeatFileError(f"{label}: empty file: no beats found; {ACCEPTED}")
     # The delimiter comes from the first data row: line 2 when line 1 may be a header.
     delimiter = _delimiter(lines[min(1, len(lines) - 1)][1])
-    if _is_header(_cells(lines[0][1], delimiter)):
+    head = _cells(lines[0][1], delimiter)
+    if _is_header(head[1:] if named else head):  # a text label is no sign of a header
         lines = lines[1:]
         if not lines:
             raise BeatFileError(f"{label}: only a header line, no beats found; {ACCEPTED}")
     rows: list[Row] = []
+    first = 2 if named else 1  # the column numbers of the values, for messages
     for number, line in lines:
         if max_rows is not None and len(rows) >= max_rows:
             raise BeatFileError(f"{label}: more than {max_rows} beats; at most {max_rows} are accepted")
         where = f"{label} line {number}"
-        rows.append((where, [
+        cells = _cells(line, delimiter)
+        name = _label_name(cells[0], where) if named else None
+        rows.append((where, name, [
             _number(cell, f"{where}, column {column}")
-            for column, cell in enumerate(_cells(line, delimiter), start=1)
+            for column, cell in enumerate(cells[first - 1:], start=first)
         ]))
     return rows
 
@@ -156,7 +185,7 @@ class _NonFinite(Exception):
         self.text = text
 
 
-def _json_rows(text: str, label: str, max_rows: int | None) -> list[Row]:
+def _json_rows(text: str, label: str, max_rows: int | None, named: bool = False) -> list[Row]:
     def constant(token: str) -> float:
         raise _NonFinite(token)
 
@@ -202,19 +231,27 @@ def _json_rows(text: str, label: str, max_rows: int | None) -> list[Row]:
             raise BeatFileError(f"{where}: is not an array; expected {shape}")
         if not beat:
             raise BeatFileError(f"{where}: is an empty array")
-        for v, value in enumerate(beat, start=1):
+        name = None
+        if named:
+            head = beat[0]
+            if isinstance(head, bool) or not isinstance(head, (str, int, float)):
+                raise BeatFileError(f"{where}: label {json.dumps(head)[:40]} is not a text or a number")
+            name = _label_name(head if isinstance(head, str) else json.dumps(head), where)
+            beat = beat[1:]
+        for v, value in enumerate(beat, start=1 + named):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise BeatFileError(f"{where}, value {v}: {json.dumps(value)[:40]} is not a number")
-        rows.append((where, [float(value) for value in beat]))
+        rows.append((where, name, [float(value) for value in beat]))
     return rows
 
 
-def _rows(source: Source, name: str | None, max_beats: int | None, max_bytes: int | None) -> list[Row]:
+def _rows(source: Source, name: str | None, max_beats: int | None, max_bytes: int | None,
+          named: bool = False) -> list[Row]:
     data, label = _read_bytes(source, name, max_bytes)
     text = _decode(data, label)
     if label.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
-        return _json_rows(text, label, max_beats)
-    return _text_rows(text, label, max_beats)
+        return _json_rows(text, label, max_beats, named)
+    return _text_rows(text, label, max_beats, named)
 
 
 # ------------------------------------------------------------------ public
@@ -232,10 +269,7 @@ def read_beats(
     ``name`` is the file name used in messages (uploads). ``max_beats`` and
     ``max_bytes`` refuse larger inputs. Raises ``BeatFileError``.
     """
-    return [np.asarray(row, dtype=np.float64) for _, row in _rows(source, name, max_beats, max_bytes)]
-
-
-_LABEL_MAX = 2.0**53  # every whole float up to here is exact, and it fits an int64
+    return [np.asarray(row, dtype=np.float64) for _, _, row in _rows(source, name, max_beats, max_bytes)]
 
 
 def read_labelled(
@@ -249,7 +283,7 @@ def read_labelled(
     rows = _rows(source, name, max_beats, max_bytes)
     beats: list[np.ndarray] = []
     labels = np.empty(len(rows), dtype=np.int64)
-    for i, (where, row) in enumerate(rows):
+    for i, (where, _, row) in enumerate(rows):
         if not row[0].is_integer():
             raise BeatFileError(f"{where}: label {row[0]:g} is not a whole number")
         if not -_LABEL_MAX <= row[0] <= _LABEL_MAX:  # int64 would overflow
@@ -259,3 +293,20 @@ def read_labelled(
         labels[i] = int(row[0])
         beats.append(np.asarray(row[1:], dtype=np.float64))
     return beats, labels
+
+
+def read_named(
+    source: Source,
+    name: str | None = None,
+    *,
+    max_beats: int | None = None,
+    max_bytes: int | None = None,
+) -> tuple[list[np.ndarray], list[str]]:
+    """(beats, labels) from a file whose first column is each beat's label, kept as the file
+    names it: text ('N', 'V') or numbers ('1', '-1'; see ``_label_name``). JSON rows may start
+    with a string or a number."""
+    rows = _rows(source, name, max_beats, max_bytes, named=True)
+    for where, _, row in rows:
+        if not row:
+            raise BeatFileError(f"{where}: a label but no values")
+    return [np.asarray(row, dtype=np.float64) for _, _, row in rows], [label for _, label, _ in rows]

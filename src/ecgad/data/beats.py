@@ -29,7 +29,8 @@ def prepare(beats: np.ndarray | Sequence, length: int = BEAT_LENGTH) -> np.ndarr
 
     ``beats`` is one beat (1-D) or several: a 2-D array or a list of 1-D
     sequences of any lengths >= 16. A beat holding NaN or infinity, a constant
-    beat or one shorter than 16 samples raises ``ValueError`` naming the beat.
+    beat or one shorter than 16 samples raises ``ValueError`` naming the beat
+    (numbered from 1: ``beat 1:`` is the first).
     """
     if isinstance(beats, np.ndarray) and beats.ndim == 1:
         rows = [beats]
@@ -45,18 +46,19 @@ def prepare(beats: np.ndarray | Sequence, length: int = BEAT_LENGTH) -> np.ndarr
         raise ValueError("no beats given")
     out = np.empty((len(rows), length), dtype=np.float64)
     for i, row in enumerate(rows):
+        number = i + 1  # messages count beats from 1, as people (and the web pages) do
         try:
             beat = np.asarray(row, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ValueError(f"beat {i}: values must be numbers") from None
+            raise ValueError(f"beat {number}: values must be numbers") from None
         if beat.ndim != 1:
-            raise ValueError(f"beat {i}: must be a flat sequence of numbers")
+            raise ValueError(f"beat {number}: must be a flat sequence of numbers")
         if beat.size < MIN_BEAT_LENGTH:
-            raise ValueError(f"beat {i}: {beat.size} samples; a beat needs at least {MIN_BEAT_LENGTH}")
+            raise ValueError(f"beat {number}: {beat.size} samples; a beat needs at least {MIN_BEAT_LENGTH}")
         if not np.all(np.isfinite(beat)):
-            raise ValueError(f"beat {i}: contains NaN or infinite values")
+            raise ValueError(f"beat {number}: contains NaN or infinite values")
         if np.ptp(beat) == 0 or beat.std() < 1e-12 * max(1.0, np.abs(beat).max()):
-            raise ValueError(f"beat {i}: is constant (a flat line has no shape to score)")
+            raise ValueError(f"beat {number}: is constant (a flat line has no shape to score)")
         out[i] = resample(beat, length)
     return znormalise(out).astype(np.float32)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from contextlib import contextmanager
 from importlib.resources import files
@@ -64,16 +63,9 @@ def parse(data: bytes, filename: str, labelled: bool) -> tuple[list[np.ndarray],
     return beats, labels
 
 
-_BEAT_NUMBER = re.compile(r"^beat (\d+):\s*")
-
-
 def _beat_message(exc: ValueError, filename: str) -> str:
-    """``prepare`` counts beats from 0; people count from 1."""
-    text = str(exc)
-    match = _BEAT_NUMBER.match(text)
-    if match:
-        text = f"beat {int(match.group(1)) + 1}: {text[match.end():]}"
-    return f"{filename}: {text.rstrip('.')}. {NOTHING_STORED}"
+    """``prepare`` names a bad beat by its number, counted from 1 as on the pages."""
+    return f"{filename}: {str(exc).rstrip('.')}. {NOTHING_STORED}"
 
 
 def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.ndarray | None, filename: str,
