@@ -108,7 +108,7 @@ def test_predict_with_data_fit_is_predict_and_data_fit(detector: Detector) -> No
 
 
 def test_bad_beats_fail_as_in_scoring(detector: Detector) -> None:
-    with pytest.raises(ValueError, match="beat 1"):
+    with pytest.raises(ValueError, match="beat 2: "):
         detector.data_fit([heartbeats(1)[0], np.ones(140)])
 
 
