@@ -96,6 +96,16 @@ def test_variable_lengths_json_and_labels(app, client_for, world, beats):
     page = client.get(response.location).text
     assert "File label" in page and "(PVC)" in page
 
+    # Analysed by a model trained on one's own file: its labels are shown as they are, no ECG5000 names
+    from ecgad.web.extensions import db
+
+    with app.app_context():
+        stored_analysis = db.session.get(type(analysis), analysis_id)
+        stored_analysis.model_info = json.dumps({**analysis.model, "labels": {"normal": "1", "names": ["1", "3"]}})
+        db.session.commit()
+    page = client.get(response.location).text
+    assert "File label" in page and "(PVC)" not in page and "(normal)" not in page
+
 
 def test_examples(app, client_for, world):
     client = client_for("doctor")

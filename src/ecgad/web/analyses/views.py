@@ -80,6 +80,7 @@ def _figure(analysis: Analysis, beat: AnalysisBeat) -> str:
 @bp.get("/analyses/<int:analysis_id>")
 @login_required
 def show(analysis_id: int):
+    from ecgad.own_beats import label_info
     from ecgad.plots import class_name
 
     analysis = visible_analysis(analysis_id)
@@ -91,7 +92,9 @@ def show(analysis_id: int):
     return render_template(
         "analyses/show.html", analysis=analysis, patient=analysis.patient, beats=table.beats, page=table.page,
         only=table.only, sort=table.sort, link=table.link, selected=selected,
-        figure_json=_figure(analysis, selected) if selected else None, class_name=class_name, can_change=can_change)
+        figure_json=_figure(analysis, selected) if selected else None, can_change=can_change,
+        # ECG5000's class names only for its models: a model trained on one's own file has labels of its own
+        class_name=class_name if label_info(analysis.model) is None else None)
 
 
 @bp.get("/analyses/<int:analysis_id>/beats/<int:number>.json")
