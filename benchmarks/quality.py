@@ -20,7 +20,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +122,7 @@ def section(rows: list[dict], command: str, seeds: list[int], train_config: Trai
         f"Command: `{command}`  ",
         f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs ({jobs} run{'s' if jobs > 1 else ''} in parallel), Python {platform.python_version()}, torch {torch.__version__}  ",
-        f"Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}  ",
+        f"Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}  ",
         f"Seeds: {' '.join(map(str, seeds))}; autoencoders: at most {train_config.epochs} epochs, "
         f"early stopping after {train_config.patience}.",
         "",
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
-        "command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command, "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
         "seeds": args.seeds, "epochs": args.epochs, "runs": rows,
     }, indent=2) + "\n")

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -314,7 +314,7 @@ def cross_validation_result(args: argparse.Namespace, paths: list[Path]) -> dict
         "command": quality._command(),
         "machine": f"{platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                    f"torch threads {torch.get_num_threads()}",
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "records": [r.name for r in records], "folds": args.folds,
         "autoencoder": f"hybrid {rec.BEAT_CONFIG}, {args.epochs} epochs, up to {args.max_beats} normal beats per "
                        f"record; the training records' autoencoder features cross-fitted {args.crossfit}-fold",
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> None:
                 runs["synthetic 24 h (DS1 records in a row), 2 leads, 360 Hz"] = speed(day, args.model, 1, threads)
         load = os.getloadavg()
         result["speed"] = {"threads": threads, "runs": runs, "command": quality._command(),
-                           "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                           "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                            "note": f"Load average when timed: {load[0]:.1f} (other jobs were running on this "
                                    f"machine; times are upper bounds)." if load[0] > 1.5 else ""}
         for name, r in runs.items():

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +91,7 @@ class Evaluation:
     results: list[SeedResult]
     arch: str | None = None
     model_path: str | None = None   # set when a saved model was evaluated rather than trained per seed
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     notes: list[str] = field(default_factory=list)
     files: dict | None = None       # own beat files: {"train", "test", "normal_label", "test_labels"}; None for ECG5000
 

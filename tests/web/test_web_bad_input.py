@@ -5,15 +5,22 @@ files uploaded as recordings. On SQLite, and on PostgreSQL where the two differ 
 ``database_url`` fixture of test_web_database.py: a schema of its own per test)."""
 from __future__ import annotations
 
-import io
 import re
-from pathlib import Path
 
-import numpy as np
 import pytest
 from heartbeats import synthetic_ecg
 from test_web_database import database_url  # noqa: F401 - the fixture: SQLite, then PostgreSQL
-from webtools import BASE_CONFIG, PASSWORD, add_analysis, add_patient, add_user, login, row_counts, upload, upload_recording
+from webtools import (
+    BASE_CONFIG,
+    PASSWORD,
+    add_analysis,
+    add_patient,
+    add_user,
+    login,
+    row_counts,
+    upload,
+    upload_recording,
+)
 
 FS = 250.0
 HUGE = "99999999999999999999999"
