@@ -104,7 +104,7 @@ def run(data: Path, seeds: list[int], train_config: TrainConfig, progress: bool,
     from multiprocessing import get_context
 
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_init) as pool:
-        return [row for rows in pool.map(_one_split, *zip(*tasks)) for row in rows]
+        return [row for rows in pool.map(_one_split, *zip(*tasks, strict=True)) for row in rows]
 
 
 def _cell(values: list[float], digits: int) -> str:

@@ -126,7 +126,7 @@ def cross_validate(records: list[rec.AnnotatedRecord], signals: dict, folds: int
         ours = fitted[OURS]
         fold_info.append({"fold": f, "test": sorted(test), "seconds": time.perf_counter() - started,
                           "threshold": ours.threshold,
-                          "weights": dict(zip(ours.combination.features, ours.combination.weights.round(3).tolist())),
+                          "weights": dict(zip(ours.combination.features, ours.combination.weights.round(3).tolist(), strict=True)),
                           "thresholds": {m: d.threshold for m, d in fitted.items()}})
         print(f"fold {f + 1}/{folds} (test {' '.join(sorted(test))}): {time.perf_counter() - started:.0f} s", flush=True)
     return scores, fold_info
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         result = cross_validation_result(args, paths)
     try:
         shipped = rec.load_recording_detector(args.model)
-        result["shipped_weights"] = dict(zip(shipped.combination.features, shipped.combination.weights.tolist()))
+        result["shipped_weights"] = dict(zip(shipped.combination.features, shipped.combination.weights.tolist(), strict=True))
         result["shipped_id"] = shipped.meta.get("model_id")
     except (OSError, ValueError):
         pass

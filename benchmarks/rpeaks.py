@@ -51,7 +51,7 @@ def _vf_mask(n: int, samples: np.ndarray, symbols: np.ndarray) -> np.ndarray:
     """True inside ventricular flutter/fibrillation episodes ([ ... ])."""
     mask = np.zeros(n, dtype=bool)
     start = None
-    for sample, symbol in zip(samples.tolist(), symbols.tolist()):
+    for sample, symbol in zip(samples.tolist(), symbols.tolist(), strict=True):
         if symbol == "[":
             start = sample
         elif symbol == "]" and start is not None:

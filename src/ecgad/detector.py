@@ -301,7 +301,7 @@ class Detector:
                 x = torch.from_numpy(np.ascontiguousarray(self._to_model(prepared[start:start + batch]), dtype=np.float32))
                 if codes:
                     z = [member.encode(x)[0] for member in members]
-                    out = torch.stack([member.decoder(c) for member, c in zip(members, z)]).mean(dim=0)
+                    out = torch.stack([member.decoder(c) for member, c in zip(members, z, strict=True)]).mean(dim=0)
                     latent.append(torch.stack(z).numpy())
                 else:
                     out = model(x)

@@ -27,7 +27,7 @@ def txt(beats: Beats) -> str:
     """The old UCR whitespace format, as in the public zip."""
     return "".join(
         "  " + "  ".join(f"{v:.7e}" for v in [float(label), *row]) + "\n"
-        for label, row in zip(beats.labels.tolist(), beats.values.astype(np.float64).tolist())
+        for label, row in zip(beats.labels.tolist(), beats.values.astype(np.float64).tolist(), strict=True)
     )
 
 

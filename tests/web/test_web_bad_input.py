@@ -2,14 +2,13 @@
 URL, a nameless multipart part, deep JSON and huge numbers in beat files, lead '²', odd file names,
 NUL bytes in a recording's lead names, url_for's own arguments in a paginated page's query, binary
 files uploaded as recordings. On SQLite, and on PostgreSQL where the two differ (the
-``database_url`` fixture of test_web_database.py: a schema of its own per test)."""
+``database_url`` fixture of conftest.py: a schema of its own per test)."""
 from __future__ import annotations
 
 import re
 
 import pytest
 from heartbeats import synthetic_ecg
-from test_web_database import database_url  # noqa: F401 - the fixture: SQLite, then PostgreSQL
 from webtools import (
     BASE_CONFIG,
     PASSWORD,
@@ -33,7 +32,7 @@ def ecg_csv() -> bytes:
 
 
 @pytest.fixture
-def site(database_url, tmp_path, model_path):  # noqa: F811 - pytest's fixture argument
+def site(database_url, tmp_path, model_path):
     """An app on SQLite or PostgreSQL with a doctor signed in, a patient and a beats analysis."""
     from ecgad.web import create_app
     from ecgad.web.extensions import db
