@@ -121,7 +121,8 @@ def section(rows: list[dict], command: str, seeds: list[int], train_config: Trai
         "",
         f"Command: `{command}`  ",
         f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs ({jobs} run{'s' if jobs > 1 else ''} in parallel), Python {platform.python_version()}, torch {torch.__version__}  ",
+        f"{os.cpu_count()} CPUs ({jobs} run{'s' if jobs > 1 else ''} in parallel), "
+        f"Python {platform.python_version()}, torch {torch.__version__}  ",
         f"Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}  ",
         f"Seeds: {' '.join(map(str, seeds))}; autoencoders: at most {train_config.epochs} epochs, "
         f"early stopping after {train_config.patience}.",

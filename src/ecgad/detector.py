@@ -298,7 +298,8 @@ class Detector:
         recon, latent = [], []
         with torch.inference_mode():
             for start in range(0, len(prepared), batch):
-                x = torch.from_numpy(np.ascontiguousarray(self._to_model(prepared[start:start + batch]), dtype=np.float32))
+                x = torch.from_numpy(np.ascontiguousarray(self._to_model(prepared[start:start + batch]),
+                                                          dtype=np.float32))
                 if codes:
                     z = [member.encode(x)[0] for member in members]
                     out = torch.stack([member.decoder(c) for member, c in zip(members, z, strict=True)]).mean(dim=0)

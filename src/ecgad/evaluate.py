@@ -228,7 +228,8 @@ def summary(evaluation: Evaluation) -> dict:
     for name in METRICS:
         out[name], out[f"{name}_std"] = _mean_std([r.metrics[name] for r in evaluation.results])
     n_test = {r.metrics["n_test"] for r in evaluation.results}
-    out["n_test"] = n_test.pop() if len(n_test) == 1 else float(np.mean([r.metrics["n_test"] for r in evaluation.results]))
+    out["n_test"] = (n_test.pop() if len(n_test) == 1
+                     else float(np.mean([r.metrics["n_test"] for r in evaluation.results])))
     out["protocol"] = evaluation.protocol
     out["seeds"] = list(evaluation.seeds)
     out["arch"] = evaluation.arch

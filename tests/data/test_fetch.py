@@ -85,7 +85,8 @@ def test_good_hash_unpacks_only_the_data_files(server: tuple[str, Path], tmp_pat
     np.testing.assert_array_equal(test.labels, TEST.labels)
 
 
-def test_progress_bar_goes_to_stderr(server: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_goes_to_stderr(server: tuple[str, Path], tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     url, root = server
     digest = make_zip(root / "ECG5000.zip", GOOD)
     ecg5000.fetch(tmp_path / "d", url=f"{url}/ECG5000.zip", sha256=digest, progress=True)

@@ -160,7 +160,8 @@ def test_nul_in_a_csv_header_or_lead_name(site, tmp_path) -> None:
 
     wfdb.wrsamp("rec", fs=FS, units=["mV"], sig_name=["II"], p_signal=x[:, None], fmt=["16"], write_dir=str(tmp_path))
     header = (tmp_path / "rec.hea").read_text().replace(" II\n", " I\x01I\n").encode()
-    response = upload_recording(client, patient, [(header, "rec.hea"), ((tmp_path / "rec.dat").read_bytes(), "rec.dat")])
+    dat = (tmp_path / "rec.dat").read_bytes()
+    response = upload_recording(client, patient, [(header, "rec.hea"), (dat, "rec.dat")])
     assert response.status_code == 302, response.text[:2000]
     with app.app_context():
         assert db.session.get(Analysis, int(response.location.rsplit("/", 1)[1])).recording.lead == "II"

@@ -22,8 +22,8 @@ from webtools import (
     upload_recording,
 )
 
-TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks", "audit_events", "user_sessions",
-          "alembic_version"}
+TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks",
+          "audit_events", "user_sessions", "alembic_version"}
 
 
 def _engine(url):
