@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LINT   := $(VENV)/bin/ruff check src tests benchmarks
 DATA   ?= $(wildcard ../shared/data)
 
-.PHONY: install test serve clean
+.PHONY: install lint test serve clean
 
 install: $(STAMP)
 
@@ -16,8 +17,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# ruff's settings are in pyproject.toml ([tool.ruff]).
+lint: install
+	$(LINT)
+
+# Lint first: a finding fails `make test` before pytest runs.
 # The browser tests (tests/browser) drive Debian's chromium through Playwright; no other browser is downloaded.
 test: install
+	$(LINT)
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's chromium for the browser tests (tests/browser)"; \

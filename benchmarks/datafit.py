@@ -27,7 +27,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -194,7 +194,7 @@ def section(result: dict, command: str) -> str:
     s, chosen = result["settings"], result["chosen"]
     lines = [START, "## Data-fit check (does an upload look like the training data?)", "",
              f"Command: `{command}`  ",
-             f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {result['seconds']} s  ",
+             f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {result['seconds']} s  ",
              "Model: the shipped detector (resplit seed 0). Chosen on built data only (validation part, "
              "transformed train-part beats, MIT-BIH DS1 windows, synthetic and non-ECG curves), "
              f"{GROUPS} random groups per kind and size (MIT-BIH: consecutive beats of one record).", "",
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     result, det, fit = run(args.data)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
-        "command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command, "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
         **result}, indent=2, default=float) + "\n")
     replace_section(args.out, section(result, command))

@@ -20,7 +20,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +104,7 @@ def run(data: Path, seeds: list[int], train_config: TrainConfig, progress: bool,
     from multiprocessing import get_context
 
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_init) as pool:
-        return [row for rows in pool.map(_one_split, *zip(*tasks)) for row in rows]
+        return [row for rows in pool.map(_one_split, *zip(*tasks, strict=True)) for row in rows]
 
 
 def _cell(values: list[float], digits: int) -> str:
@@ -121,8 +121,9 @@ def section(rows: list[dict], command: str, seeds: list[int], train_config: Trai
         "",
         f"Command: `{command}`  ",
         f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs ({jobs} run{'s' if jobs > 1 else ''} in parallel), Python {platform.python_version()}, torch {torch.__version__}  ",
-        f"Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}  ",
+        f"{os.cpu_count()} CPUs ({jobs} run{'s' if jobs > 1 else ''} in parallel), "
+        f"Python {platform.python_version()}, torch {torch.__version__}  ",
+        f"Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}  ",
         f"Seeds: {' '.join(map(str, seeds))}; autoencoders: at most {train_config.epochs} epochs, "
         f"early stopping after {train_config.patience}.",
         "",
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
-        "command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command, "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
         "seeds": args.seeds, "epochs": args.epochs, "runs": rows,
     }, indent=2) + "\n")

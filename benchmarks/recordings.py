@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -126,9 +126,11 @@ def cross_validate(records: list[rec.AnnotatedRecord], signals: dict, folds: int
         ours = fitted[OURS]
         fold_info.append({"fold": f, "test": sorted(test), "seconds": time.perf_counter() - started,
                           "threshold": ours.threshold,
-                          "weights": dict(zip(ours.combination.features, ours.combination.weights.round(3).tolist())),
+                          "weights": dict(zip(ours.combination.features, ours.combination.weights.round(3).tolist(),
+                                              strict=True)),
                           "thresholds": {m: d.threshold for m, d in fitted.items()}})
-        print(f"fold {f + 1}/{folds} (test {' '.join(sorted(test))}): {time.perf_counter() - started:.0f} s", flush=True)
+        print(f"fold {f + 1}/{folds} (test {' '.join(sorted(test))}): {time.perf_counter() - started:.0f} s",
+              flush=True)
     return scores, fold_info
 
 
@@ -268,7 +270,8 @@ def section(result: dict) -> str:
                   f"Each in a fresh process with OMP_NUM_THREADS={s['threads']}, after imports and model load: "
                   "read one lead + R peaks + windows + scoring, best of the runs (the first run, which also "
                   "imports the WFDB reader, in brackets); peak memory of the whole process (VmHWM: Python, "
-                  "torch, the model, the reader and the analysis) and of the analysis alone (tracemalloc, a separate run). "
+                  "torch, the model, the reader and the analysis) and of the analysis alone (tracemalloc, "
+                  "a separate run). "
                   "`ecgad analyze RECORD --json` from a cold start (interpreter, imports, model) in the last "
                   "column.", "",
                   "| recording | beats | seconds (of which reading) | peak RSS | tracemalloc peak | CLI, cold |",
@@ -302,7 +305,8 @@ def cross_validation_result(args: argparse.Namespace, paths: list[Path]) -> dict
         per_record.append({"record": r.name, "beats": int(r.reference.size), "se": a / max(a + c, 1),
                            "ppv": a / max(a + b, 1),
                            "ours": contrasts(r.symbols[use], scores[OURS][r.name][use]),
-                           "baseline": contrasts(r.symbols[use], scores["baseline: template distance + RR"][r.name][use])})
+                           "baseline": contrasts(r.symbols[use],
+                                                 scores["baseline: template distance + RR"][r.name][use])})
     pooled = {}
     for m in METHODS:
         sym = np.concatenate([r.symbols[r.is_normal | r.is_abnormal] for r in records])
@@ -314,7 +318,7 @@ def cross_validation_result(args: argparse.Namespace, paths: list[Path]) -> dict
         "command": quality._command(),
         "machine": f"{platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                    f"torch threads {torch.get_num_threads()}",
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "records": [r.name for r in records], "folds": args.folds,
         "autoencoder": f"hybrid {rec.BEAT_CONFIG}, {args.epochs} epochs, up to {args.max_beats} normal beats per "
                        f"record; the training records' autoencoder features cross-fitted {args.crossfit}-fold",
@@ -335,7 +339,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-beats", type=int, default=400, help="normal beats per record for the autoencoder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--crossfit", type=int, default=2,
-                        help="autoencoders per fold for out-of-sample training features (see recording.training_tables)")
+                        help="autoencoders per fold for out-of-sample training features "
+                             "(see recording.training_tables)")
     parser.add_argument("--model", type=Path, help="recording model to time (default: the shipped one)")
     parser.add_argument("--speed-record", default="208", help="the 30-minute record to time")
     parser.add_argument("--repeats", type=int, default=3)
@@ -358,7 +363,8 @@ def main(argv: list[str] | None = None) -> None:
         result = cross_validation_result(args, paths)
     try:
         shipped = rec.load_recording_detector(args.model)
-        result["shipped_weights"] = dict(zip(shipped.combination.features, shipped.combination.weights.tolist()))
+        result["shipped_weights"] = dict(zip(shipped.combination.features, shipped.combination.weights.tolist(),
+                                             strict=True))
         result["shipped_id"] = shipped.meta.get("model_id")
     except (OSError, ValueError):
         pass
@@ -373,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
                 runs["synthetic 24 h (DS1 records in a row), 2 leads, 360 Hz"] = speed(day, args.model, 1, threads)
         load = os.getloadavg()
         result["speed"] = {"threads": threads, "runs": runs, "command": quality._command(),
-                           "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                           "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                            "note": f"Load average when timed: {load[0]:.1f} (other jobs were running on this "
                                    f"machine; times are upper bounds)." if load[0] > 1.5 else ""}
         for name, r in runs.items():

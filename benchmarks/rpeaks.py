@@ -19,7 +19,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +51,7 @@ def _vf_mask(n: int, samples: np.ndarray, symbols: np.ndarray) -> np.ndarray:
     """True inside ventricular flutter/fibrillation episodes ([ ... ])."""
     mask = np.zeros(n, dtype=bool)
     start = None
-    for sample, symbol in zip(samples.tolist(), symbols.tolist()):
+    for sample, symbol in zip(samples.tolist(), symbols.tolist(), strict=True):
         if symbol == "[":
             start = sample
         elif symbol == "]" and start is not None:
@@ -122,7 +122,7 @@ def section(rows: list[dict], names: list[str], command: str) -> str:
         f"Command: `{command}`  ",
         f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}  ",
-        f"Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         "",
         f"{len(rows)} records, lead MLII, reference: `.atr` beat annotations, tolerance "
         f"{TOLERANCE_S * 1000:.0f} ms; detections in ventricular flutter episodes not counted "

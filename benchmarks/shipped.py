@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
 
     lines = [START, "## The shipped model against baselines (resplit seed-0 test part)", "",
              f"Command: `{_command()}`  ",
-             f"Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}  ",
+             f"Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}  ",
              f"Model: `{model['model_id']}`, trained on protocol {model.get('protocol')} seed {model.get('seed')}; "
              f"scored through `ecgad score --labelled --json` on the file `ecgad data split --part test` wrote; "
              f"baselines fit on the train part's normal beats, tuned and thresholded on the validation part.", "",

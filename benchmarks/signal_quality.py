@@ -44,7 +44,7 @@ import platform
 import sys
 import time
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
     halves = {h: [c for c in cases if c["half"] == h] for h in ("choose", "check")}
     chosen = choose(halves["choose"])
     print("chosen:", chosen, flush=True)
-    result = {"command": bench_tools._command(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    result = {"command": bench_tools._command(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
               "machine": f"{platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs",
               "thresholds": asdict(chosen), "shipped_thresholds": asdict(THRESHOLDS),
               "choose_records": sorted({c["name"] for c in halves["choose"] if c["group"] == "clean"}),

@@ -75,12 +75,12 @@ def record_beats(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, np.nd
 def pools(folder: Path, spec: dict) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """(train pool, test pool), each (windows, labels)."""
     if "records" in spec:
-        w, y, t = zip(*(record_beats(folder, r) for r in spec["records"]))
+        w, y, t = zip(*(record_beats(folder, r) for r in spec["records"]), strict=True)
         w, y, t = np.concatenate(w), np.concatenate(y), np.concatenate(t)
         return (w[t < HALF_S], y[t < HALF_S]), (w[t >= HALF_S], y[t >= HALF_S])
     parts = []
     for names in (spec["train"], spec["test"]):
-        w, y, _ = zip(*(record_beats(folder, r) for r in names))
+        w, y, _ = zip(*(record_beats(folder, r) for r in names), strict=True)
         parts.append((np.concatenate(w), np.concatenate(y)))
     return parts[0], parts[1]
 
@@ -128,14 +128,17 @@ def markdown(results: dict) -> str:
     lines = ["| set | beats | " + " | ".join(f"{m} AUC" for m in methods) + " | " +
              " | ".join(f"{m} F1" for m in methods) + " | hybrid chosen | hybrid s |",
              "|---|---:|" + "---:|" * (2 * len(methods)) + "---|---:|"]
+
+    def mean(runs: list[dict], method: str, key: str) -> str:
+        values = [r[method][key] for r in runs if method in r]
+        return f"{np.mean(values):.{1 if key == 'seconds' else 3}f}" if values else "–"
+
     for name, entry in results["sets"].items():
         for size, runs in entry["runs"].items():
-            def mean(method: str, key: str) -> str:
-                values = [r[method][key] for r in runs if method in r]
-                return f"{np.mean(values):.{1 if key == 'seconds' else 3}f}" if values else "–"
             chosen = ", ".join(sorted({r["hybrid"]["chosen"] for r in runs}))
-            lines.append(f"| {name} | {size} | " + " | ".join(mean(m, "roc_auc") for m in methods) + " | "
-                         + " | ".join(mean(m, "f1") for m in methods) + f" | {chosen} | {mean('hybrid', 'seconds')} |")
+            lines.append(f"| {name} | {size} | " + " | ".join(mean(runs, m, "roc_auc") for m in methods) + " | "
+                         + " | ".join(mean(runs, m, "f1") for m in methods)
+                         + f" | {chosen} | {mean(runs, 'hybrid', 'seconds')} |")
     return "\n".join(lines)
 
 
@@ -167,7 +170,7 @@ def main() -> None:
             keep = np.sort(rng.choice(len(test_pool[1]), MAX_TEST, replace=False))
             test_pool = (test_pool[0][keep], test_pool[1][keep])
         labels, counts = np.unique(test_pool[1], return_counts=True)
-        entry = {"test_beats": dict(zip(labels.tolist(), counts.tolist())), "runs": {}}
+        entry = {"test_beats": dict(zip(labels.tolist(), counts.tolist(), strict=True)), "runs": {}}
         for size in args.sizes:
             runs = []
             for seed in args.seeds:

@@ -131,7 +131,8 @@ def main() -> None:
     parser.add_argument("--only", help="run only the cases whose label contains this text")
     args = parser.parse_args()
     cases = build(args.work)
-    print(f"code: {os.environ.get('PYTHONPATH', '(installed ecgad)')}; {'web upload' if args.web else 'read_recording'}")
+    print(f"code: {os.environ.get('PYTHONPATH', '(installed ecgad)')}; "
+          f"{'web upload' if args.web else 'read_recording'}")
     print(f"{'case':<58} {'peak growth':>12} {'CPU s':>7}  outcome")
     for label, (path, fs) in cases.items():
         if args.only and args.only not in label:

@@ -23,7 +23,7 @@ import shlex
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -65,16 +65,19 @@ def section(rows: list[dict], command: str, db_mb: float) -> str:
     lines = [START, "## Recordings through the web app", "",
              f"Command: `{command}`  ",
              f"Machine: {platform.platform()}, {platform.machine()}, 2 cores  ",
-             f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  ",
+             f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  ",
              "Flask test client, SQLite, shipped recording model. Upload: reading, R peaks, scoring and storing "
              "every beat and the signal, in one request. Page: the analysis page as it opens. Windows: "
-             "`timeline.json` for 30 s (at 1 h, or past the end for the 30-minute record) and for 10 min (from 10 min).",
+             "`timeline.json` for 30 s (at 1 h, or past the end for the 30-minute record) "
+             "and for 10 min (from 10 min).",
              "",
-             "| recording | upload | beats | upload request | page | page size | 30 s window | 10 min window | one beat |",
+             "| recording | upload | beats | upload request | page | page size "
+             "| 30 s window | 10 min window | one beat |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['name']} | {r['megabytes']:.1f} MB | {r['beats']} | {r['upload_s']:.2f} s | {r['page_s']:.2f} s "
-                     f"| {r['page_kb']:.0f} kB | {r['window_30s_s'] * 1000:.0f} ms | {r['window_10min_s'] * 1000:.0f} ms "
+        lines.append(f"| {r['name']} | {r['megabytes']:.1f} MB | {r['beats']} | {r['upload_s']:.2f} s "
+                     f"| {r['page_s']:.2f} s | {r['page_kb']:.0f} kB | {r['window_30s_s'] * 1000:.0f} ms "
+                     f"| {r['window_10min_s'] * 1000:.0f} ms "
                      f"| {r['beat_s'] * 1000:.0f} ms |")
     lines += ["", f"SQLite database after both: {db_mb:.0f} MB.", END]
     return "\n".join(lines) + "\n"

@@ -83,7 +83,7 @@ def test_score_json_prints_one_object_with_a_verdict_per_beat_in_file_order(
     assert output["model"]["model_id"] == det.meta["model_id"]
     expected = det.score(beats)
     assert [b["beat"] for b in output["beats"]] == list(range(1, len(beats) + 1))  # numbered from 1
-    for beat, score in zip(output["beats"], expected):
+    for beat, score in zip(output["beats"], expected, strict=True):
         assert set(beat) == {"beat", "score", "threshold", "is_anomaly", "confidence"}
         assert beat["score"] == pytest.approx(score, rel=1e-5)
         assert beat["threshold"] == det.threshold
@@ -117,7 +117,7 @@ def test_score_labelled_shows_each_beats_label_in_the_table_and_in_json(model, b
     path, det = model
     file = tmp_path / "labelled.tsv"
     file.write_text("".join(f"{label}\t" + "\t".join(map(repr, map(float, beat))) + "\n"
-                            for label, beat in zip(["1", "3", "N", "V7"], beats)))
+                            for label, beat in zip(["1", "3", "N", "V7"], beats, strict=True)))
     result = invoke("score", file, "--model", path, "--labelled")
     assert result.exit_code == 0, result.stderr
     rows = [line.split(maxsplit=2) for line in result.stdout.splitlines()[2:-1]]

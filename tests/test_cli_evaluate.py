@@ -145,7 +145,7 @@ def test_own_beats_from_mit_bih_find_the_v_beats_of_later_minutes(data_dir, tmp_
     for name, (values, labels) in (("train.tsv", small_data.sample_file(train_pool, 60, np.random.default_rng(0))),
                                    ("test.tsv", test_pool)):
         (tmp_path / name).write_text("".join(f"{label}\t" + "\t".join(f"{v:.4f}" for v in row) + "\n"
-                                             for label, row in zip(labels, values)))
+                                             for label, row in zip(labels, values, strict=True)))
     result = CliRunner().invoke(main, ["evaluate", "--data", str(tmp_path / "train.tsv"), "--test",
                                        str(tmp_path / "test.tsv"), "--normal-label", "N", "--json"])
     assert result.exit_code == 0, result.output

@@ -118,7 +118,7 @@ def test_predict_gives_a_verdict_per_beat(detector: Detector, normal, abnormal) 
     verdicts = detector.predict(beats)
     scores = detector.score(beats)
     assert [v.index for v in verdicts] == list(range(6))
-    for v, score in zip(verdicts, scores):
+    for v, score in zip(verdicts, scores, strict=True):
         assert isinstance(v, Verdict)
         assert v.score == pytest.approx(score)
         assert v.threshold == detector.threshold

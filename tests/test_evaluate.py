@@ -9,8 +9,7 @@ import pytest
 
 from ecgad.data.ecg5000 import Beats, Split
 from ecgad.detector import Detector, fit_split
-from ecgad.evaluate import (Evaluation, SeedResult, check_leakage, evaluate_detector, metrics, run, summary,
-                            write_report)
+from ecgad.evaluate import Evaluation, SeedResult, check_leakage, evaluate_detector, metrics, run, summary, write_report
 from ecgad.train import TrainConfig
 
 TINY = TrainConfig(epochs=1)

@@ -410,7 +410,8 @@ def _seed_table(result: dict) -> str:
         rows.append(["mean", ""] + [cell(fmt, result[key]) for _, key, fmt in columns[2:9]] + [""])
         rows.append(["std", ""] + [cell(fmt, result[f"{key}_std"]) for _, key, fmt in columns[2:9]] + [""])
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
-    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True)))
                      for row in rows)
 
 

@@ -67,7 +67,7 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -268,7 +268,7 @@ class Detector:
             "n_train": int(len(normals)),
             "protocol": protocol,
             "seed": seed,
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         return self
 
@@ -298,10 +298,11 @@ class Detector:
         recon, latent = [], []
         with torch.inference_mode():
             for start in range(0, len(prepared), batch):
-                x = torch.from_numpy(np.ascontiguousarray(self._to_model(prepared[start:start + batch]), dtype=np.float32))
+                x = torch.from_numpy(np.ascontiguousarray(self._to_model(prepared[start:start + batch]),
+                                                          dtype=np.float32))
                 if codes:
                     z = [member.encode(x)[0] for member in members]
-                    out = torch.stack([member.decoder(c) for member, c in zip(members, z)]).mean(dim=0)
+                    out = torch.stack([member.decoder(c) for member, c in zip(members, z, strict=True)]).mean(dim=0)
                     latent.append(torch.stack(z).numpy())
                 else:
                     out = model(x)

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +91,7 @@ class Evaluation:
     results: list[SeedResult]
     arch: str | None = None
     model_path: str | None = None   # set when a saved model was evaluated rather than trained per seed
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     notes: list[str] = field(default_factory=list)
     files: dict | None = None       # own beat files: {"train", "test", "normal_label", "test_labels"}; None for ECG5000
 
@@ -228,7 +228,8 @@ def summary(evaluation: Evaluation) -> dict:
     for name in METRICS:
         out[name], out[f"{name}_std"] = _mean_std([r.metrics[name] for r in evaluation.results])
     n_test = {r.metrics["n_test"] for r in evaluation.results}
-    out["n_test"] = n_test.pop() if len(n_test) == 1 else float(np.mean([r.metrics["n_test"] for r in evaluation.results]))
+    out["n_test"] = (n_test.pop() if len(n_test) == 1
+                     else float(np.mean([r.metrics["n_test"] for r in evaluation.results])))
     out["protocol"] = evaluation.protocol
     out["seeds"] = list(evaluation.seeds)
     out["arch"] = evaluation.arch

@@ -57,7 +57,8 @@ def class_name(label: int) -> str:
 
 def apply_layout(fig: go.Figure, title: str | None = None, legend: dict | None = None, **kwargs) -> go.Figure:
     kwargs.setdefault("margin", {"l": 60, "r": 20, "t": 80 if title else 30, "b": 50})
-    fig.update_layout(template=TEMPLATE, font=FONT, title={"text": title, "x": 0.01, "xanchor": "left"} if title else None,
+    fig.update_layout(template=TEMPLATE, font=FONT,
+                      title={"text": title, "x": 0.01, "xanchor": "left"} if title else None,
                       legend={"bgcolor": "rgba(255,255,255,0.8)", **(legend or {})}, **kwargs)
     return fig
 
@@ -193,7 +194,8 @@ def score_histogram(scores: Sequence[float], is_anomaly_or_labels: Sequence, thr
         # A step outline drawn through bin edges reads correctly on a log axis, unlike bars.
         fig.add_trace(go.Scatter(x=np.repeat(edges, 2)[1:-1], y=np.repeat(share, 2), mode="lines", fill="tozeroy",
                                  name=f"{name} (n={int(mask.sum())})", line={"color": colour, "width": 1.5},
-                                 opacity=0.85, hovertemplate=f"{name}<br>score %{{x:.4g}}<br>share %{{y:.3f}}<extra></extra>"))
+                                 opacity=0.85,
+                                 hovertemplate=f"{name}<br>score %{{x:.4g}}<br>share %{{y:.3f}}<extra></extra>"))
     if threshold is not None and math.isfinite(threshold):
         fig.add_vline(x=threshold, line={"color": "#000000", "dash": "dash", "width": 1.5})
         # Annotations (unlike shapes) take log10 positions on a log axis; add_vline's own label gets this wrong.
@@ -305,13 +307,15 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     for name, mask, colour, size in (("normal beat", ~abnormal, PALETTE[0], 5),
                                      ("abnormal beat", abnormal, ANOMALY_COLOUR, 9)):
         fig.add_trace(go.Scattergl(x=t[mask], y=amp[mask], mode="markers", name=f"{name} ({int(mask.sum())})",
-                                   marker={"color": colour, "size": size, "symbol": "circle" if size < 8 else "diamond"},
+                                   marker={"color": colour, "size": size,
+                                           "symbol": "circle" if size < 8 else "diamond"},
                                    customdata=custom[mask], hovertemplate=hover + f"<extra>{name}</extra>"),
                       row=1, col=1)
     hr = np.asarray(result.heart_rate_bpm, dtype=float)
     ok = np.isfinite(hr)
     # SVG (not WebGL) traces: the range slider draws only these
-    fig.add_trace(go.Scatter(x=t[ok], y=hr[ok], mode="lines", name="heart rate", line={"color": PALETTE[2], "width": 1.5},
+    fig.add_trace(go.Scatter(x=t[ok], y=hr[ok], mode="lines", name="heart rate",
+                             line={"color": PALETTE[2], "width": 1.5},
                              hovertemplate=f"{HOVER_CLOCK}<br>%{{y:.0f}} bpm<extra></extra>"), row=2, col=1)
     if (ok & abnormal).any():
         fig.add_trace(go.Scatter(x=t[ok & abnormal], y=hr[ok & abnormal], mode="markers", showlegend=False,
@@ -323,7 +327,8 @@ def recording_timeline(result, signal, max_points: int = 200_000, window_s: floa
     duration = x.size / fs if fs else 0.0
     quality = getattr(result, "quality", None)
     for a, b, reason in (quality.segments() if quality is not None else []):  # left out of beats and heart rate
-        fig.add_vrect(x0=float(to_ms(a / fs)), x1=float(to_ms(b / fs)), fillcolor=UNREADABLE_COLOUR, opacity=0.35, line_width=0, layer="below",
+        fig.add_vrect(x0=float(to_ms(a / fs)), x1=float(to_ms(b / fs)), fillcolor=UNREADABLE_COLOUR, opacity=0.35,
+                      line_width=0, layer="below",
                       row="all", col=1, annotation_text=reason if b - a >= 0.02 * x.size else None,
                       annotation_position="top left")
     summary = result.summary

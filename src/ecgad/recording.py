@@ -83,7 +83,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -811,7 +811,7 @@ def fit_on_records(records: Sequence[AnnotatedRecord], beat: Detector, *,
     digest.update(str(beat.meta.get("model_id")).encode())
     meta = {"model_id": f"recording-{digest.hexdigest()[:12]}", "version": __version__,
             "beat_model_id": beat.meta.get("model_id"), "beats_fitted": int(y.size),
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds")}
     return RecordingDetector(beat, combination, settings, meta)
 
 

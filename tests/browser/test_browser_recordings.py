@@ -77,7 +77,8 @@ def stored_beats(live_server, analysis_id: int) -> tuple[np.ndarray, np.ndarray,
 
 def plot_data(page, trace: int) -> dict:
     return page.evaluate(f"(() => {{ const t = document.getElementById('timeline-plot').data[{trace}];"
-                         f" return {{x: Array.from(t.x), customdata: t.customdata ? Array.from(t.customdata) : null}}; }})()")
+                         " return {x: Array.from(t.x),"
+                         " customdata: t.customdata ? Array.from(t.customdata) : null}; })()")
 
 
 def upload(page, files, **fields) -> None:

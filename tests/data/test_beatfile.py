@@ -44,7 +44,7 @@ def test_old_mac_line_endings_and_trailing_whitespace() -> None:
 
 
 def test_semicolon_files_may_use_decimal_commas() -> None:
-    assert as_lists(read_beats("a;b;c\n1,5;-2,25;3\n".encode())) == [[1.5, -2.25, 3.0]]
+    assert as_lists(read_beats(b"a;b;c\n1,5;-2,25;3\n")) == [[1.5, -2.25, 3.0]]
 
 
 def test_spreadsheet_padding_of_short_rows_is_dropped() -> None:

@@ -51,7 +51,7 @@ def test_a_ragged_list_gives_one_row_per_beat_in_order() -> None:
     lengths = [100, 140, 250]
     out = prepare([list(wave(n)) for n in lengths[:2]] + [wave(lengths[2])])
     assert out.shape == (3, BEAT_LENGTH)
-    for row, n in zip(out, lengths):
+    for row, n in zip(out, lengths, strict=True):
         np.testing.assert_allclose(row, prepare(wave(n))[0])
 
 

@@ -32,7 +32,7 @@ def _txt_number(v: float) -> str:
 def rows_as_text(beats: Beats, ext: str) -> list[str]:
     """Data lines of ``beats`` in one format, with 'rows' as (label, values) text."""
     lines = []
-    for label, row in zip(beats.labels.tolist(), beats.values.astype(np.float64).tolist()):
+    for label, row in zip(beats.labels.tolist(), beats.values.astype(np.float64).tolist(), strict=True):
         if ext == ".tsv":
             lines.append("\t".join([str(label), *map(str, row)]))
         elif ext == ".txt":
@@ -259,7 +259,7 @@ def check_resplit(s: ecg5000.Split, train: Beats, test: Beats) -> None:
     assert not (keys[0] & keys[1] or keys[0] & keys[2] or keys[1] & keys[2])
     assert keys[0] | keys[1] | keys[2] == row_keys(merged)
     overall = Counter(merged.labels.tolist())
-    for part, share in zip(parts, (0.6, 0.2, 0.2)):
+    for part, share in zip(parts, (0.6, 0.2, 0.2), strict=True):
         counts = Counter(part.labels.tolist())
         for label, n in overall.items():
             assert abs(counts[label] - share * n) <= 1.5, (label, counts[label], share * n)

@@ -27,7 +27,7 @@ def txt(beats: Beats) -> str:
     """The old UCR whitespace format, as in the public zip."""
     return "".join(
         "  " + "  ".join(f"{v:.7e}" for v in [float(label), *row]) + "\n"
-        for label, row in zip(beats.labels.tolist(), beats.values.astype(np.float64).tolist())
+        for label, row in zip(beats.labels.tolist(), beats.values.astype(np.float64).tolist(), strict=True)
     )
 
 
@@ -85,7 +85,8 @@ def test_good_hash_unpacks_only_the_data_files(server: tuple[str, Path], tmp_pat
     np.testing.assert_array_equal(test.labels, TEST.labels)
 
 
-def test_progress_bar_goes_to_stderr(server: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_goes_to_stderr(server: tuple[str, Path], tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     url, root = server
     digest = make_zip(root / "ECG5000.zip", GOOD)
     ecg5000.fetch(tmp_path / "d", url=f"{url}/ECG5000.zip", sha256=digest, progress=True)

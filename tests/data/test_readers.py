@@ -191,7 +191,7 @@ def test_csv_with_a_time_column(tmp_path: Path) -> None:
     t_ms = np.round(np.arange(x.size) / 360.0 * 1000)  # whole ms: steps of 2 and 3
     path = tmp_path / "export.csv"
     path.write_text("# exported by a device\ntime_ms,II (uV),V1\n"
-                    + "".join(f"{t:.0f},{1000 * v:.3f},{v:.6f}\n" for t, v in zip(t_ms, x)))
+                    + "".join(f"{t:.0f},{1000 * v:.3f},{v:.6f}\n" for t, v in zip(t_ms, x, strict=True)))
     signal = read_recording(path)
     assert signal.fs == pytest.approx(360.0, rel=1e-4)
     assert (signal.lead, signal.leads) == ("II", ("II", "V1"))

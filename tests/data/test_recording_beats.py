@@ -37,7 +37,7 @@ def test_a_window_spans_its_rr_interval() -> None:
     x = np.arange(3000, dtype=np.float64)  # a ramp: a window's values are its sample times
     peaks = np.array([100, 460, 1000])
     windows, kept = beat_windows(x, peaks, FS)
-    for window, i in zip(windows, kept):
+    for window, i in zip(windows, kept, strict=True):
         rr = peaks[i + 1] - peaks[i]
         step = rr / BEAT_LENGTH
         np.testing.assert_allclose(window[R_INDEX], peaks[i], atol=1e-3)

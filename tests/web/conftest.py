@@ -1,9 +1,12 @@
 """Fixtures for the web app: a small trained model, an app on a temporary SQLite database,
-three accounts (admin, doctor, other doctor) and patients with an analysis.
+three accounts (admin, doctor, other doctor) and patients with an analysis; ``database_url``:
+each test on SQLite, then on PostgreSQL.
 Helpers live in webtools.py."""
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -123,3 +126,41 @@ def world(app, users) -> SimpleNamespace:
 @pytest.fixture
 def beats() -> np.ndarray:
     return normal_beats()[:8]
+
+
+PG_URL = os.environ.get("ECGAD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_problem() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means: no server to test against
+        return f"PostgreSQL at {PG_URL} is unreachable: {str(exc).strip().splitlines()[0]}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """The test on SQLite, then on PostgreSQL in a schema of its own (skipped, saying why, without a server)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    problem = _postgres_problem()
+    if problem:
+        pytest.skip(problem)
+    import psycopg
+
+    schema = f"ecgad_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        separator = "&" if "?" in base else "?"
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

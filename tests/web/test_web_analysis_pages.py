@@ -5,7 +5,7 @@ from __future__ import annotations
 import html as htmlmod
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from heartbeats import synthetic_ecg
@@ -67,7 +67,7 @@ def test_the_patient_and_the_printed_header(app, client_for, world, analysis_id)
         version = f" (ecgad {analysis.model_version})" if analysis.model_version else ""
     assert _text(page, "patient-name") == "Ann Example"
     assert _text(page, "patient-identifier") == "MRN-001"
-    years = age(BIRTH, datetime.now(timezone.utc).date())
+    years = age(BIRTH, datetime.now(UTC).date())
     assert _text(page, "patient-birth-date") == f"1961-07-15 ({years})" and years.endswith(" years")
     header = _text(page, "print-header", "dl")
     when = created.strftime("%Y-%m-%d %H:%M:%S UTC")  # with seconds

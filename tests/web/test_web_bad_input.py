@@ -2,18 +2,24 @@
 URL, a nameless multipart part, deep JSON and huge numbers in beat files, lead '²', odd file names,
 NUL bytes in a recording's lead names, url_for's own arguments in a paginated page's query, binary
 files uploaded as recordings. On SQLite, and on PostgreSQL where the two differ (the
-``database_url`` fixture of test_web_database.py: a schema of its own per test)."""
+``database_url`` fixture of conftest.py: a schema of its own per test)."""
 from __future__ import annotations
 
-import io
 import re
-from pathlib import Path
 
-import numpy as np
 import pytest
 from heartbeats import synthetic_ecg
-from test_web_database import database_url  # noqa: F401 - the fixture: SQLite, then PostgreSQL
-from webtools import BASE_CONFIG, PASSWORD, add_analysis, add_patient, add_user, login, row_counts, upload, upload_recording
+from webtools import (
+    BASE_CONFIG,
+    PASSWORD,
+    add_analysis,
+    add_patient,
+    add_user,
+    login,
+    row_counts,
+    upload,
+    upload_recording,
+)
 
 FS = 250.0
 HUGE = "99999999999999999999999"
@@ -26,7 +32,7 @@ def ecg_csv() -> bytes:
 
 
 @pytest.fixture
-def site(database_url, tmp_path, model_path):  # noqa: F811 - pytest's fixture argument
+def site(database_url, tmp_path, model_path):
     """An app on SQLite or PostgreSQL with a doctor signed in, a patient and a beats analysis."""
     from ecgad.web import create_app
     from ecgad.web.extensions import db
@@ -154,7 +160,8 @@ def test_nul_in_a_csv_header_or_lead_name(site, tmp_path) -> None:
 
     wfdb.wrsamp("rec", fs=FS, units=["mV"], sig_name=["II"], p_signal=x[:, None], fmt=["16"], write_dir=str(tmp_path))
     header = (tmp_path / "rec.hea").read_text().replace(" II\n", " I\x01I\n").encode()
-    response = upload_recording(client, patient, [(header, "rec.hea"), ((tmp_path / "rec.dat").read_bytes(), "rec.dat")])
+    dat = (tmp_path / "rec.dat").read_bytes()
+    response = upload_recording(client, patient, [(header, "rec.hea"), (dat, "rec.dat")])
     assert response.status_code == 302, response.text[:2000]
     with app.app_context():
         assert db.session.get(Analysis, int(response.location.rsplit("/", 1)[1])).recording.lead == "II"

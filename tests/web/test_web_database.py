@@ -1,14 +1,11 @@
 """The database on SQLite and on PostgreSQL: migrations from empty, the schema they
 build matches the models, and the app works on it (cascades, constraints).
 
-PostgreSQL: ECGAD_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test);
-each test works in a schema of its own, dropped afterwards. Skipped, saying why, when
-the server cannot be reached.
+PostgreSQL (the ``database_url`` fixture of conftest.py): ECGAD_TEST_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/test); each test works in a schema of its own, dropped
+afterwards. Skipped, saying why, when the server cannot be reached.
 """
 from __future__ import annotations
-
-import os
-import uuid
 
 import pytest
 from heartbeats import synthetic_ecg
@@ -25,43 +22,8 @@ from webtools import (
     upload_recording,
 )
 
-PG_URL = os.environ.get("ECGAD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks", "audit_events", "user_sessions",
-          "alembic_version"}
-
-
-def _postgres_problem() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg is not installed"
-    try:
-        with psycopg.connect(PG_URL, connect_timeout=3):
-            return None
-    except Exception as exc:  # noqa: BLE001 - any failure means: no server to test against
-        return f"PostgreSQL at {PG_URL} is unreachable: {str(exc).strip().splitlines()[0]}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        return
-    problem = _postgres_problem()
-    if problem:
-        pytest.skip(problem)
-    import psycopg
-
-    schema = f"ecgad_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-        separator = "&" if "?" in base else "?"
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks",
+          "audit_events", "user_sessions", "alembic_version"}
 
 
 def _engine(url):

@@ -5,7 +5,6 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from test_web_database import database_url  # noqa: F401  (the SQLite and PostgreSQL fixture)
 from webtools import PASSWORD, login
 
 COOKIE = "ecgad_session"

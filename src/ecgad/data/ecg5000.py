@@ -280,7 +280,7 @@ def write_ucr_tsv(beats: Beats, path: str | os.PathLike[str]) -> None:
     Each value is the shortest text that reads back as the same float32 (numpy's ``str``).
     """
     with open(path, "w", encoding="utf-8", newline="\n") as out:
-        for label, row in zip(beats.labels.tolist(), beats.values):
+        for label, row in zip(beats.labels.tolist(), beats.values, strict=True):
             out.write(f"{label}\t" + "\t".join(map(str, row)) + "\n")
 
 

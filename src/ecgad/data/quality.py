@@ -184,7 +184,8 @@ def judge(features: dict[str, np.ndarray], t: Thresholds = THRESHOLDS) -> np.nda
     """The reason each window is unreadable ('' when readable), first failing test first."""
     f = features
     reasons = np.full(f["range_mv"].size, "", dtype=object)
-    not_ecg = ((f["kurtosis"] < t.min_kurtosis) | (f["psqi"] < t.min_psqi) | (f["hr_bpm"] < t.hr_range[0]) | (f["hr_bpm"] > t.hr_range[1]))
+    not_ecg = ((f["kurtosis"] < t.min_kurtosis) | (f["psqi"] < t.min_psqi)
+               | (f["hr_bpm"] < t.hr_range[0]) | (f["hr_bpm"] > t.hr_range[1]))
     noise = (f["correlation"] < t.min_correlation) | (f["beats"] < 2)
     for mask, reason in ((not_ecg, NOT_ECG), (noise, NOISE), (f["range_mv"] < t.flat_mv, FLAT),
                          (f["clipped"] > t.clipped_share, SATURATED)):  # the last that applies wins

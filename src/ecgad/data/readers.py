@@ -130,7 +130,8 @@ def choose_lead(leads: list[str] | tuple[str, ...], lead: str | int | None, sour
     if isinstance(lead, (int, np.integer)) and not isinstance(lead, bool):
         if 0 <= int(lead) < len(names):
             return int(lead)
-        raise RecordingError(f"{source}: lead index {lead} out of range; it has {len(names)} lead{'s' if len(names) != 1 else ''} "
+        raise RecordingError(f"{source}: lead index {lead} out of range; "
+                             f"it has {len(names)} lead{'s' if len(names) != 1 else ''} "
                              f"(0 to {len(names) - 1}): {available}")
     wanted = str(lead)
     for i, name in enumerate(names):  # exact spelling first, then equivalent names

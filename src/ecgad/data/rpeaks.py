@@ -256,7 +256,7 @@ class _State:
         t_wave = T_WAVE_S * self.fs
         columns = (cands.pos.tolist(), cands.height.tolist(), cands.slope.tolist(), cands.up.tolist(),
                    cands.up_amp.tolist(), cands.down.tolist(), cands.down_amp.tolist())
-        for c in zip(*columns):
+        for c in zip(*columns, strict=True):
             pos, height, slope = c[0], c[1], c[2]
             self._search_back(pos)
             if self.last_pos is not None and pos - self.last_pos <= refractory:

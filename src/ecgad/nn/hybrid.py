@@ -70,15 +70,15 @@ class LstmBranch(nn.Module):
 
 
 class GatedFusion(nn.Module):
-    """g = sigmoid(W[c; l] + b); fused = g * c + (1 - g) * l, feature by feature."""
+    """g = sigmoid(W[cnn; lstm] + b); fused = g * cnn + (1 - g) * lstm, feature by feature."""
 
     def __init__(self, features: int):
         super().__init__()
         self.gate = nn.Linear(2 * features, features)
 
-    def forward(self, c: torch.Tensor, l: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        g = torch.sigmoid(self.gate(torch.cat([c, l], dim=1)))
-        return g * c + (1 - g) * l, g
+    def forward(self, cnn: torch.Tensor, lstm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        g = torch.sigmoid(self.gate(torch.cat([cnn, lstm], dim=1)))
+        return g * cnn + (1 - g) * lstm, g
 
 
 class HybridMember(nn.Module):

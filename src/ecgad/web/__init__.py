@@ -189,11 +189,11 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("age")
     def age(birth) -> str:
         """Age today (UTC) of someone born on ``birth``."""
-        from datetime import datetime, timezone
+        from datetime import UTC, datetime
 
         from .util import age as age_on
 
-        return age_on(birth, datetime.now(timezone.utc).date())
+        return age_on(birth, datetime.now(UTC).date())
 
     @app.template_filter("number")
     def number(value, digits: int = 4) -> str:

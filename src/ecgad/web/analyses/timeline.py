@@ -23,8 +23,19 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sqlalchemy import select
 
-from ecgad.plots import (ANOMALY_COLOUR, BEAT_COLOUR, HOVER_CLOCK, PALETTE, UNREADABLE_COLOUR, apply_layout,
-                         beat_hover, clock_axis, decimate, plain, to_ms)
+from ecgad.plots import (
+    ANOMALY_COLOUR,
+    BEAT_COLOUR,
+    HOVER_CLOCK,
+    PALETTE,
+    UNREADABLE_COLOUR,
+    apply_layout,
+    beat_hover,
+    clock_axis,
+    decimate,
+    plain,
+    to_ms,
+)
 
 from ..extensions import db
 from ..models import Analysis, RecordingBeat
