@@ -40,7 +40,7 @@ from quality import _command, replace_section  # noqa: E402
 
 from ecgad import datafit  # noqa: E402
 from ecgad.data import ecg5000  # noqa: E402
-from ecgad.data.beats import beat_windows, prepare, resample  # noqa: E402
+from ecgad.data.beats import beat_windows, resample  # noqa: E402
 from ecgad.data.readers import read_recording  # noqa: E402
 from ecgad.data.rpeaks import bandpass, detect_r_peaks  # noqa: E402
 from ecgad.detector import load_detector  # noqa: E402
@@ -137,8 +137,7 @@ def run(data: Path) -> dict:
     val = split.validation
     det.calibrate_data_fit(val.values, val.is_anomaly)
     # Validation beats' own domain distances, as the calibration measures them (abnormal ones leave-one-out).
-    latent = det._evaluate(prepare(val.values), codes=True)[2]
-    val_d = np.log(det._latent_distance(latent, refs=det._domain_refs(), skip=val.is_anomaly))
+    val_d = det.domain_distance(val.values, stored_abnormal=val.is_anomaly)
 
     mitdb = mitdb_runs(data / "mitdb")
     kinds = foreign_kinds(split.train.values, mitdb, rng)

@@ -81,12 +81,40 @@ from .data.beats import prepare
 from .datafit import DataFit
 from .datafit import warnings as datafit_warnings
 from .nn import build, config_dict
+from .nn.hybrid import HybridAutoencoder
 from .train import TrainConfig, seed_everything, train
 
 FORMAT = "ecgad-detector/2"  # written when the score has a latent part; else /1, as before
 FORMATS = ("ecgad-detector/1", FORMAT)  # both are read
 SHIPPED_MODEL = "ecg5000-hybrid.safetensors"
-LATENT_NEIGHBOURS = 5  # the hybrid's default; see the module docstring
+LATENT_NEIGHBOURS = HybridAutoencoder.default_latent_neighbours  # the hybrid's default; see the module docstring
+LOG_FLOOR = 1e-12  # floor before a log: a zero error, distance or score stays finite
+ACCURACY_TIE = 1e-12  # accuracies this close count as equally good cuts
+EDGE_MARGIN = 1e-6  # a cut below the lowest or above the highest score lies this far out
+NORMAL_QUANTILE = 0.99  # threshold from normal validation beats only: this quantile of their scores
+EVAL_BATCH = 2048  # beats per forward pass when scoring
+EMBED_BATCH = 512  # beats per forward pass in ``embed``, the last one padded (one input shape)
+
+
+def _log(values):
+    """``log`` of values floored at ``LOG_FLOOR``, arrays or floats alike."""
+    return np.log(np.maximum(values, LOG_FLOOR))
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """What the autoencoder makes of ``n`` beats (``Detector.embed``).
+
+    ``codes``: ``(members, n, latent)`` float32, each member's latent code of each beat
+    (``codes[0]`` the first member's), in the encoder's own units.
+    ``errors``: ``(n,)`` float64, each beat's reconstruction error against the members'
+    mean reconstruction, in model input space and in the architecture's measure (hybrid:
+    mean squared error of the z-normalised beat; reference: L1 summed over the min-max
+    scaled beat); the score's ``reconstruction`` part (``Detector.score_parts``).
+    """
+
+    codes: np.ndarray
+    errors: np.ndarray
 
 
 @dataclass
@@ -143,10 +171,10 @@ def choose_threshold(scores: np.ndarray, is_anomaly: np.ndarray, normal_share: f
     accuracy = normal_below + (abnormal_below[-1] - abnormal_below)
     valid = np.concatenate([[True], s[1:] > s[:-1], [True]])  # only cut between distinct scores
     accuracy[~valid] = -np.inf
-    best = np.flatnonzero(accuracy >= accuracy.max() - 1e-12)
+    best = np.flatnonzero(accuracy >= accuracy.max() - ACCURACY_TIE)
     cut = best[len(best) // 2]
-    lo = s[cut - 1] if cut > 0 else s[0] - 1e-6
-    hi = s[cut] if cut < len(s) else s[-1] + 1e-6
+    lo = s[cut - 1] if cut > 0 else s[0] - EDGE_MARGIN
+    hi = s[cut] if cut < len(s) else s[-1] + EDGE_MARGIN
     return float(np.sqrt(lo * hi) if lo > 0 and hi > 0 else (lo + hi) / 2)
 
 
@@ -169,17 +197,15 @@ class Detector:
         self.arch = arch
         self.train_config = train_config or TrainConfig()
         self.length = self.model.config.length
-        has_codes = hasattr(self.model, "members")  # the hybrid's members have latent codes
         if latent_neighbours is None:
-            latent_neighbours = LATENT_NEIGHBOURS if has_codes else 0
+            latent_neighbours = self.model.default_latent_neighbours
         self.latent_neighbours = latent_neighbours
-        if self.latent_neighbours < 0 or (self.latent_neighbours and not has_codes):
+        if self.latent_neighbours < 0 or (self.latent_neighbours and not self.model.latent_in_score):
             raise ValueError(f"latent_neighbours={self.latent_neighbours} does not apply to the {arch} architecture")
-        self.stop_on = ("error" if arch == "hybrid" else "auc") if stop_on is None else stop_on
+        self.stop_on = self.model.default_stop_on if stop_on is None else stop_on
         if self.stop_on not in ("error", "auc"):
             raise ValueError(f"stop_on must be 'error' or 'auc', not {self.stop_on!r}")
-        self.input_min: np.ndarray | None = None  # per-time-step scaling, reference design only
-        self.input_max: np.ndarray | None = None
+        self.scaling: dict[str, np.ndarray] = {}  # the architecture's input scaling (its scaling_names)
         self.latent_train: np.ndarray | None = None  # (members, n, latent) codes of the training normals
         self.latent_abnormal: np.ndarray | None = None  # (members, m, latent) validation abnormal beats' codes
         self.fit_check: DataFit | None = None  # the data-fit check's settings (ecgad.datafit)
@@ -219,8 +245,7 @@ class Detector:
         if len(normals) < 2 or (~val_y).sum() < 2:
             raise ValueError("fitting needs at least 2 normal training beats and 2 normal validation beats")
 
-        if getattr(self.model, "input_scaling", None) == "minmax":
-            self.input_min, self.input_max = normals.min(axis=0), normals.max(axis=0)
+        self.scaling = self.model.fit_scaling(normals)
         labelled = bool(val_y.any())
         by_auc = labelled and self.stop_on == "auc"
         self.latent_train, self.standardise = None, {}
@@ -229,7 +254,7 @@ class Detector:
         # Ensemble members (where the model has them) train one after the other, each
         # from its own seed and with its own early stopping.
         results = []
-        parts = getattr(self.model, "members", [self.model])
+        parts = self.model.parts()
         for i, part in enumerate(parts):
             def validate(part=part) -> tuple[str, float]:
                 errors = self._error(val_beats, part)
@@ -240,7 +265,7 @@ class Detector:
 
             config = TrainConfig(**{**asdict(self.train_config), "seed": seed + i})
             desc = f"member {i + 1}/{len(parts)}" if len(parts) > 1 else "training"
-            results.append(train(part, self._to_model(normals), self._loss, validate, config, progress, desc))
+            results.append(train(part, self._to_model(normals), self.model.loss, validate, config, progress, desc))
 
         if self.latent_neighbours:
             self.latent_train = self._evaluate(normals, codes=True)[2]
@@ -249,13 +274,13 @@ class Detector:
         if self.latent_neighbours:
             self._calibrate_data_fit(val_evaluated[2], val_y)
             for name, values in val_parts.items():
-                logs = np.log(np.maximum(values[~val_y], 1e-12))
+                logs = _log(values[~val_y])
                 self.standardise[name] = (float(logs.mean()), float(logs.std()) or 1.0)
         val_scores = self._combine(val_parts)
         normal_scores = val_scores[~val_y]
         self.threshold = (choose_threshold(val_scores, val_y, normal_share) if labelled
-                          else float(np.quantile(normal_scores, 0.99)))
-        self.log_scale = float(np.std(np.log(np.maximum(normal_scores, 1e-12)))) or 1.0
+                          else float(np.quantile(normal_scores, NORMAL_QUANTILE)))
+        self.log_scale = float(np.std(_log(normal_scores))) or 1.0
         self.training = {"best_epoch": [r.best_epoch for r in results], "epochs_run": [len(r.history) for r in results],
                          f"member_{results[0].figure_name}": [r.best_figure for r in results],
                          "stop_on": "auc" if by_auc else "error"}
@@ -273,46 +298,54 @@ class Detector:
         return self
 
     # ---------------------------------------------------------------- scoring
+    @property
+    def input_min(self) -> np.ndarray | None:
+        """The reference design's per-time-step input minimum, ``(length,)``; else ``None``."""
+        return self.scaling.get("min")
+
+    @property
+    def input_max(self) -> np.ndarray | None:
+        """The reference design's per-time-step input maximum, ``(length,)``; else ``None``."""
+        return self.scaling.get("max")
+
     def _to_model(self, beats: np.ndarray) -> np.ndarray:
-        if self.input_min is None:
-            return beats
-        return (beats - self.input_min) / np.maximum(self.input_max - self.input_min, 1e-6)
+        return self.model.to_model(beats, self.scaling)
 
     def _from_model(self, recon: np.ndarray) -> np.ndarray:
-        if self.input_min is None:
-            return recon
-        return recon * np.maximum(self.input_max - self.input_min, 1e-6) + self.input_min
+        return self.model.from_model(recon, self.scaling)
 
-    def _loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if getattr(self.model, "error", None) == "l1_sum":
-            return (output - target).abs().sum(dim=1).mean()
-        return ((output - target) ** 2).mean()
-
-    def _evaluate(self, prepared: np.ndarray, model: torch.nn.Module | None = None, batch: int = 2048,
-                  codes: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Reconstructions in model input space and per-beat reconstruction errors by ``model``
-        (default the whole model), and with ``codes`` the members' latent codes, (members, n, latent)."""
-        model = model or self.model
+    def _evaluate(self, prepared: np.ndarray, part: torch.nn.Module | None = None, batch: int = EVAL_BATCH,
+                  codes: bool = False, pad: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Reconstructions in model input space ``(n, length)`` and per-beat reconstruction
+        errors ``(n,)`` by ``part`` (one of ``model.parts()``; default the whole model), and with
+        ``codes`` the members' latent codes, ``(members, n, latent)``. With ``pad`` every batch
+        is padded to ``batch`` beats (one input shape only, so the kernels torch caches per
+        shape do not pile up over many calls) and the errors are computed batch by batch in
+        float32, as the recording model's features always were (scores: on the whole, in numpy)."""
+        model = part or self.model
         model.eval()
-        members = list(getattr(model, "members", [model]))
-        recon, latent = [], []
+        recon, latent, errors = [], [], []
         with torch.inference_mode():
             for start in range(0, len(prepared), batch):
-                x = torch.from_numpy(np.ascontiguousarray(self._to_model(prepared[start:start + batch]),
-                                                          dtype=np.float32))
+                chunk = self._to_model(prepared[start:start + batch])
+                n = len(chunk)
+                if pad and n < batch:
+                    chunk = np.concatenate([chunk, np.zeros((batch - n, chunk.shape[1]), chunk.dtype)])
+                x = torch.from_numpy(np.ascontiguousarray(chunk, dtype=np.float32))
                 if codes:
-                    z = [member.encode(x)[0] for member in members]
-                    out = torch.stack([member.decoder(c) for member, c in zip(members, z, strict=True)]).mean(dim=0)
-                    latent.append(torch.stack(z).numpy())
+                    z = self.model.latent_codes(x)
+                    out = self.model.decode(z)
+                    latent.append(z[:, :n].numpy())
                 else:
                     out = model(x)
-                recon.append(out.numpy())
+                recon.append(out[:n].numpy())
+                if pad:
+                    errors.append(self.model.error(out, x)[:n].numpy())
         recon = np.concatenate(recon) if recon else np.empty((0, self.length), np.float32)
-        target = self._to_model(prepared)
-        if getattr(self.model, "error", None) == "l1_sum":
-            error = np.abs(recon - target).sum(axis=1).astype(np.float64)
+        if pad:
+            error = np.concatenate(errors).astype(np.float64) if errors else np.empty(0)
         else:
-            error = ((recon - target) ** 2).mean(axis=1).astype(np.float64)
+            error = self.model.error(recon, self._to_model(prepared)).astype(np.float64)
         return recon, error, np.concatenate(latent, axis=1) if latent else None
 
     def _error(self, prepared: np.ndarray, model: torch.nn.Module | None = None) -> np.ndarray:
@@ -336,7 +369,7 @@ class Detector:
                 if extra:
                     own = torch.from_numpy(skip[start:start + batch])[:, None]
                     near = torch.where(own, near[:, 1:], near[:, :k])
-                logs[start:start + batch] += np.log(np.maximum(near.mean(dim=1).numpy(), 1e-12))
+                logs[start:start + batch] += _log(near.mean(dim=1).numpy())
         return np.exp(logs / len(refs))
 
     def _parts(self, prepared: np.ndarray, evaluated: tuple | None = None) -> dict[str, np.ndarray]:
@@ -352,7 +385,7 @@ class Detector:
         z = np.zeros(len(parts["reconstruction"]))
         for name, values in parts.items():
             mean, std = self.standardise[name]
-            z += (np.log(np.maximum(values, 1e-12)) - mean) / std
+            z += (_log(values) - mean) / std
         mean, std = self.standardise["reconstruction"]
         return np.exp(mean + std * z)
 
@@ -364,24 +397,43 @@ class Detector:
             raise RuntimeError("this detector is not fitted: call fit() or Detector.load()")
 
     def score(self, beats) -> np.ndarray:
-        """Anomaly scores, one per beat (higher = more abnormal)."""
+        """Anomaly scores, ``(n,)`` float64, one per beat of ``n`` (higher = more abnormal), in
+        the units of the reconstruction error (see the module docstring)."""
         self._require_fitted()
         return self._score_prepared(prepare(beats, self.length))
 
     def score_parts(self, beats) -> dict[str, np.ndarray]:
-        """What the score combines, one value per beat each: ``reconstruction`` (the
-        reconstruction error) and, where the score has it, ``latent`` (the latent distance
-        to the nearest training normals). See the module docstring."""
+        """What the score combines, ``(n,)`` float64 each: ``reconstruction`` (the reconstruction
+        error, as ``Embedding.errors``) and, where the score has it, ``latent`` (the mean
+        Euclidean distance of the latent codes to the nearest training normals', geometric
+        mean over members). See the module docstring."""
         self._require_fitted()
         return self._parts(prepare(beats, self.length))
 
-    def confidence(self, scores: np.ndarray) -> np.ndarray:
+    def embed(self, beats, batch: int = EMBED_BATCH) -> Embedding:
+        """Each member's latent code and the reconstruction error of ``n`` beats (any lengths,
+        any scale: they are resampled and z-normalised as everywhere else): see
+        :class:`Embedding` for shapes and units. The beats go through the model ``batch`` at a
+        time, the last batch padded: one input shape only, so the kernels torch caches per
+        shape do not pile up over a long recording; the errors agree with ``score_parts``'s
+        ``reconstruction`` to float32 rounding. An empty ``(0, length)`` array gives empty arrays."""
         self._require_fitted()
-        z = (np.log(np.maximum(scores, 1e-12)) - math.log(max(self.threshold, 1e-12))) / self.log_scale
+        if isinstance(beats, np.ndarray) and beats.ndim == 2 and len(beats) == 0:
+            codes = np.empty((len(self.model.parts()), 0, self.model.config.latent), np.float32)
+            return Embedding(codes=codes, errors=np.empty(0))
+        _, errors, codes = self._evaluate(prepare(beats, self.length), batch=batch, codes=True, pad=True)
+        return Embedding(codes=codes, errors=errors)
+
+    def confidence(self, scores: np.ndarray) -> np.ndarray:
+        """Confidence in ``[0, 1]`` of each verdict from its score, ``(n,)`` -> ``(n,)``
+        (see the module docstring)."""
+        self._require_fitted()
+        z = (_log(scores) - math.log(max(self.threshold, LOG_FLOOR))) / self.log_scale
         return np.abs(np.vectorize(math.erf)(z / math.sqrt(2))) if len(z) else z
 
     def predict(self, beats) -> list[Verdict]:
-        """A Verdict per beat, with its reconstruction and per-sample error."""
+        """A Verdict per beat of ``n``, with its z-normalised beat, reconstruction and
+        per-sample squared error, ``(length,)`` each."""
         self._require_fitted()
         prepared = prepare(beats, self.length)
         return self._verdicts(prepared, self._evaluate(prepared, codes=bool(self.latent_neighbours)))
@@ -427,23 +479,36 @@ class Detector:
         self.latent_abnormal = latent[:, is_anomaly].astype(np.float32) if is_anomaly.any() else None
         own = is_anomaly if self.latent_abnormal is not None else None
         distances = self._latent_distance(latent, refs=self._domain_refs(), skip=own)
-        self.fit_check = DataFit.calibrate(np.log(np.maximum(distances, 1e-12)), **settings)
+        self.fit_check = DataFit.calibrate(_log(distances), **settings)
 
     def _domain_refs(self) -> np.ndarray:
         if self.latent_abnormal is None:
             return self.latent_train
         return np.concatenate([self.latent_train, self.latent_abnormal], axis=1)
 
-    def domain_distance(self, beats) -> np.ndarray:
-        """Each beat's domain distance (log): how far its latent code lies from every beat the
-        model knows of its training side (``ecgad.datafit``). Needs a model with the data fit."""
+    def domain_distance(self, beats, *, stored_abnormal=None) -> np.ndarray:
+        """Each beat's domain distance, ``(n,)``, the log of a latent-code distance: how far
+        its latent code lies from every beat the model knows of its training side
+        (``ecgad.datafit``). Needs a model with the data fit.
+
+        ``stored_abnormal``: ``(n,)`` booleans marking the beats that are the validation abnormal
+        beats the model stores (in their order, as ``calibrate_data_fit`` was given them):
+        each of those is measured against the others, as the calibration measured it."""
         self._require_fitted()
         if self.fit_check is None:
             raise ValueError("this model has no data-fit check (written before it existed, or no latent part)")
-        return self._domain_distance(self._evaluate(prepare(beats, self.length), codes=True)[2])
+        latent = self._evaluate(prepare(beats, self.length), codes=True)[2]
+        if stored_abnormal is None:
+            return self._domain_distance(latent)
+        stored_abnormal = np.asarray(stored_abnormal, dtype=bool)
+        stored = 0 if self.latent_abnormal is None else self.latent_abnormal.shape[1]
+        if stored_abnormal.shape != (latent.shape[1],) or stored_abnormal.sum() != stored:
+            raise ValueError(f"stored_abnormal must mark {stored} of the {latent.shape[1]} beats "
+                             "(the validation abnormal beats this model stores)")
+        return self._domain_distance(latent, stored_abnormal if stored else None)
 
-    def _domain_distance(self, latent: np.ndarray) -> np.ndarray:
-        return np.log(np.maximum(self._latent_distance(latent, refs=self._domain_refs()), 1e-12))
+    def _domain_distance(self, latent: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
+        return _log(self._latent_distance(latent, refs=self._domain_refs(), skip=skip))
 
     def data_fit(self, beats) -> list[dict]:
         """Warnings about the beats as a group: ``[{"code": "unlike_training_data", "message": ...}]``
@@ -469,9 +534,8 @@ class Detector:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tensors = {f"model.{k}": v.detach().contiguous() for k, v in self.model.state_dict().items()}
-        if self.input_min is not None:
-            tensors["input.min"] = torch.from_numpy(np.ascontiguousarray(self.input_min))
-            tensors["input.max"] = torch.from_numpy(np.ascontiguousarray(self.input_max))
+        for name, values in self.scaling.items():
+            tensors[f"input.{name}"] = torch.from_numpy(np.ascontiguousarray(values))
         header = {"format": FORMATS[0], "arch": self.arch, "config": config_dict(self.model),
                   "train_config": asdict(self.train_config), "threshold": self.threshold,
                   "calibration": {"log_scale": self.log_scale}, "meta": self.meta, "training": self.training}
@@ -512,15 +576,17 @@ class Detector:
         try:
             det = cls(header["arch"], header["config"], TrainConfig(**header.get("train_config", {})))
             det.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-            if "input.min" in tensors:
-                det.input_min, det.input_max = tensors["input.min"].numpy(), tensors["input.max"].numpy()
+            det.scaling = {k[6:]: v.numpy() for k, v in tensors.items() if k.startswith("input.")}
+            if set(det.scaling) != set(det.model.scaling_names):
+                raise ValueError(f"input scaling tensors {sorted(det.scaling)}, the {det.arch} architecture "
+                                 f"needs {sorted(det.model.scaling_names)}")
             det.threshold = float(header["threshold"])
             det.log_scale = float(header["calibration"]["log_scale"])
             score = header.get("score") if found == FORMAT else None
             det.latent_neighbours = int(score["latent_neighbours"]) if score else 0
             if det.latent_neighbours:
                 det.latent_train = tensors["latent.train"].numpy().astype(np.float32)
-                members = len(getattr(det.model, "members", []))
+                members = len(det.model.parts())
                 if det.latent_train.ndim != 3 or len(det.latent_train) != members or det.latent_train.shape[1] < 1:
                     raise ValueError(f"latent.train has shape {tuple(det.latent_train.shape)}, "
                                      f"expected ({members}, n, latent)")

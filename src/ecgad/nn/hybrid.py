@@ -19,8 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
+
+from .protocol import mean_squared_error
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,17 @@ class HybridMember(nn.Module):
 
 
 class HybridAutoencoder(nn.Module):
+    """The members' mean reconstruction; implements ``ecgad.nn.protocol.Autoencoder``.
+
+    It reads z-normalised beats as they are (no input scaling); its error is the mean
+    squared error over the beat, and the score may add the latent codes' distance to
+    the training normals' (``default_latent_neighbours``; see ``ecgad.detector``)."""
+
+    default_latent_neighbours = 5  # k nearest training-normal codes in the score's latent part
+    latent_in_score = True
+    default_stop_on = "error"  # validation normals' reconstruction error: picks less by chance than ROC AUC
+    scaling_names: tuple[str, ...] = ()
+
     def __init__(self, config: HybridConfig | None = None):
         super().__init__()
         cfg = self.config = config or HybridConfig()
@@ -114,10 +128,36 @@ class HybridAutoencoder(nn.Module):
         self.members = nn.ModuleList(HybridMember(cfg) for _ in range(cfg.members))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The first member's latent code and fusion gate (1 = all CNN, 0 = all LSTM)."""
+        """The first member's latent code ``(n, latent)`` and fusion gate ``(n, features)``
+        (1 = all CNN, 0 = all LSTM) for ``(n, length)`` beats."""
         return self.members[0].encode(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if len(self.members) == 1:
             return self.members[0](x)
         return torch.stack([member(x) for member in self.members]).mean(dim=0)
+
+    # ------------------------------------------------------------ the Autoencoder contract
+    def parts(self) -> list[nn.Module]:
+        return list(self.members)
+
+    def latent_codes(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member.encode(x)[0] for member in self.members])
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member.decoder(c) for member, c in zip(self.members, codes, strict=True)]).mean(dim=0)
+
+    error = staticmethod(mean_squared_error)
+
+    @staticmethod
+    def loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return ((output - target) ** 2).mean()
+
+    def fit_scaling(self, normals: np.ndarray) -> dict[str, np.ndarray]:
+        return {}
+
+    def to_model(self, beats: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
+        return beats
+
+    def from_model(self, values: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
+        return values

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
+
+from .protocol import l1_sum_error
+
+MIN_RANGE = 1e-6  # floor of a time step's min-max range: a step constant over the training beats divides by this
 
 
 @dataclass(frozen=True)
@@ -18,8 +23,13 @@ class ReferenceConfig:
 
 
 class ReferenceAutoencoder(nn.Module):
-    input_scaling = "minmax"  # per time step, into the sigmoid's range
-    error = "l1_sum"
+    """Implements ``ecgad.nn.protocol.Autoencoder`` with one member: min-max input scaling
+    per time step, the L1 error summed over the beat, a score of that error alone."""
+
+    default_latent_neighbours = 0  # the original project's score: the reconstruction error alone
+    latent_in_score = False
+    default_stop_on = "auc"  # as the original project stopped
+    scaling_names = ("min", "max")  # per time step, (length,) each, from the training normals
 
     def __init__(self, config: ReferenceConfig | None = None):
         super().__init__()
@@ -39,12 +49,42 @@ class ReferenceAutoencoder(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._decode(self._encode(x), x.shape[1])
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
         h = self.encoder_cnn(x.unsqueeze(1)).transpose(1, 2)
         _, (last, _) = self.encoder_lstm(h)
-        z = self.to_latent(last[-1])
+        return self.to_latent(last[-1])
+
+    def _decode(self, z: torch.Tensor, length: int) -> torch.Tensor:
         seq = self.from_latent(z).unsqueeze(1).repeat(1, self.steps, 1)
         out, _ = self.decoder_lstm(seq)
         y = self.decoder_cnn(out.transpose(1, 2)).squeeze(1)
         # The transposed convolutions give 146 samples for 140; crop the centre.
-        start = (y.shape[1] - x.shape[1]) // 2
-        return y[:, start:start + x.shape[1]]
+        start = (y.shape[1] - length) // 2
+        return y[:, start:start + length]
+
+    # ------------------------------------------------------------ the Autoencoder contract
+    def parts(self) -> list[nn.Module]:
+        return [self]
+
+    def latent_codes(self, x: torch.Tensor) -> torch.Tensor:
+        return self._encode(x).unsqueeze(0)
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        return self._decode(codes[0], self.config.length)
+
+    error = staticmethod(l1_sum_error)
+
+    @staticmethod
+    def loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return l1_sum_error(output, target).mean()
+
+    def fit_scaling(self, normals: np.ndarray) -> dict[str, np.ndarray]:
+        return {"min": normals.min(axis=0), "max": normals.max(axis=0)}
+
+    def to_model(self, beats: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
+        return (beats - scaling["min"]) / np.maximum(scaling["max"] - scaling["min"], MIN_RANGE)
+
+    def from_model(self, values: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
+        return values * np.maximum(scaling["max"] - scaling["min"], MIN_RANGE) + scaling["min"]
