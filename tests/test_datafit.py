@@ -126,6 +126,22 @@ def test_labelled_validation_makes_abnormal_beats_known(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.domain_distance(abnormal), det.domain_distance(abnormal), rtol=1e-6)
 
 
+
+def test_stored_abnormal_beats_are_measured_as_the_calibration_measured_them(tmp_path: Path) -> None:
+    val = np.concatenate([heartbeats(30, seed=3), heartbeats(30, abnormal=True, seed=4)])
+    labels = np.r_[np.zeros(30, bool), np.ones(30, bool)]
+    det = Detector(train_config=TINY).fit(heartbeats(120, seed=1), validation=(val, labels), seed=0, progress=False)
+    own = det.domain_distance(val, stored_abnormal=labels)
+    plain = det.domain_distance(val)
+    np.testing.assert_array_equal(own[~labels], plain[~labels])
+    # Against the others only: not zero (itself), farther than counting itself.
+    assert np.isfinite(own).all() and np.all(own[labels] > plain[labels])
+    assert det.fit_check == datafit.DataFit.calibrate(own)  # exactly the distances the check was set from
+    for wrong in (labels & (np.arange(60) > 30), labels[:59]):
+        with pytest.raises(ValueError, match="stored_abnormal must mark 30 of the 60 beats"):
+            det.domain_distance(val, stored_abnormal=wrong)
+
+
 # ------------------------------------------------------------------ model files
 def _rewrite(path: Path, out: Path, change) -> Path:
     with safe_open(str(path), framework="pt") as f:

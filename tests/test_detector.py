@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -363,3 +363,123 @@ def test_a_model_trained_on_its_own_file_keeps_its_labels_and_older_files_have_n
         header = json.loads(f.metadata()["ecgad"])
     assert "labels" not in header["meta"]
     assert own_beats.label_info(Detector.load(path).meta) is None
+
+
+# ------------------------------------------------------------------ embed
+def test_embed_gives_each_members_codes_and_the_reconstruction_error(detector: Detector, normal, abnormal) -> None:
+    beats = np.concatenate([normal, abnormal])
+    embedding = detector.embed(beats)
+    cfg = detector.model.config
+    assert embedding.codes.shape == (cfg.members, len(beats), cfg.latent) and embedding.codes.dtype == np.float32
+    assert embedding.errors.shape == (len(beats),) and embedding.errors.dtype == np.float64
+    np.testing.assert_allclose(embedding.errors, detector.score_parts(beats)["reconstruction"], rtol=1e-5)
+    # Batches (padded to one shape) change nothing but float rounding.
+    small = detector.embed(beats, batch=7)
+    np.testing.assert_allclose(small.codes, embedding.codes, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(small.errors, embedding.errors, rtol=1e-5)
+
+
+def test_embed_codes_are_those_the_latent_part_measures(detector: Detector) -> None:
+    train = heartbeats(200, seed=1)
+    order = np.random.default_rng(0).permutation(len(train))  # fit's own hold-out of a fifth
+    kept = train[order[len(train) // 5:]]
+    np.testing.assert_allclose(detector.embed(kept).codes, detector.latent_train, rtol=1e-5, atol=1e-6)
+
+
+def test_embed_of_no_beats_is_empty_and_bad_beats_fail_as_in_scoring(detector: Detector) -> None:
+    empty = detector.embed(np.empty((0, detector.length)))
+    assert empty.codes.shape == (detector.model.config.members, 0, detector.model.config.latent)
+    assert empty.errors.shape == (0,)
+    with pytest.raises(ValueError, match="beat 2: is constant"):
+        detector.embed([np.sin(np.arange(140.0)), np.ones(140)])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Detector().embed(heartbeats(2))
+
+
+def test_embed_of_the_reference_design_gives_its_one_code_and_its_own_error(normal) -> None:
+    det = fit_small(arch="reference")
+    embedding = det.embed(normal)
+    assert embedding.codes.shape == (1, len(normal), det.model.config.latent)
+    np.testing.assert_allclose(embedding.errors, det.score(normal), rtol=1e-5)
+
+
+# ------------------------------------------------------------------ the architecture contract
+@dataclass(frozen=True)
+class TinyConfig:
+    length: int = 140
+    latent: int = 3
+
+
+class TinyAutoencoder(torch.nn.Module):
+    """A new architecture the Detector has never heard of: linear, its own input shift, L1 mean error."""
+
+    default_latent_neighbours = 2
+    latent_in_score = True
+    default_stop_on = "auc"
+    scaling_names = ("centre",)
+
+    def __init__(self, config: TinyConfig | None = None):
+        super().__init__()
+        self.config = config or TinyConfig()
+        self.enc = torch.nn.Linear(self.config.length, self.config.latent)
+        self.dec = torch.nn.Linear(self.config.latent, self.config.length)
+
+    def forward(self, x):
+        return self.dec(self.enc(x))
+
+    def parts(self):
+        return [self]
+
+    def latent_codes(self, x):
+        return self.enc(x)[None]
+
+    def decode(self, codes):
+        return self.dec(codes[0])
+
+    @staticmethod
+    def error(reconstruction, target):
+        return abs(reconstruction - target).mean(axis=1)
+
+    @staticmethod
+    def loss(output, target):
+        return (output - target).abs().mean()
+
+    def fit_scaling(self, normals):
+        return {"centre": normals.mean(axis=0)}
+
+    def to_model(self, beats, scaling):
+        return beats - scaling["centre"]
+
+    def from_model(self, values, scaling):
+        return values + scaling["centre"]
+
+
+def test_a_new_architecture_needs_only_the_contract(monkeypatch, normal, abnormal, tmp_path: Path) -> None:
+    from ecgad import nn as ecgad_nn
+    monkeypatch.setitem(ecgad_nn.ARCHITECTURES, "tiny", (TinyConfig, TinyAutoencoder))
+    det = Detector("tiny", train_config=TrainConfig(epochs=2, batch_size=32))
+    assert det.latent_neighbours == 2 and det.stop_on == "auc"
+    labels = np.r_[np.zeros(len(normal), bool), np.ones(len(abnormal), bool)]
+    det.fit(heartbeats(80, seed=5), validation=(np.concatenate([normal, abnormal]), labels), progress=False)
+    assert det.training["stop_on"] == "auc" and set(det.scaling) == {"centre"}
+    assert det.latent_train.shape == (1, 80, 3) and set(det.standardise) == {"reconstruction", "latent"}
+    beats = np.concatenate([normal, abnormal])
+    reconstruction = det.score_parts(beats)["reconstruction"]
+    centred = prepare(beats) - det.scaling["centre"]
+    with torch.no_grad():
+        expected = np.abs(det.model(torch.from_numpy(centred)).numpy() - centred).mean(axis=1)
+    np.testing.assert_allclose(reconstruction, expected, rtol=1e-5)  # its error, in its input space
+    loaded = Detector.load(det.save(tmp_path / "tiny.safetensors"))
+    np.testing.assert_array_equal(loaded.scaling["centre"], det.scaling["centre"])
+    np.testing.assert_array_equal(loaded.score(beats), det.score(beats))
+    assert det.embed(beats).codes.shape == (1, len(beats), 3)
+
+
+def test_load_refuses_input_scaling_the_architecture_does_not_name(detector: Detector, tmp_path: Path) -> None:
+    path = detector.save(tmp_path / "m.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    tensors["input.min"] = torch.zeros(detector.length)
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(ValueError, match=r"input scaling tensors \['min'\], the hybrid architecture needs \[\]"):
+        Detector.load(path)
