@@ -104,9 +104,10 @@ class Embedding:
 
 @dataclass
 class Verdict:
-    """One beat's result. ``beat``, ``reconstruction`` and ``error`` are in the
-    z-normalised model space, sample by sample, for plots and for locating the
-    abnormal part of the beat."""
+    """One beat's result. ``score`` and ``threshold`` in the score's units (see the module
+    docstring), ``confidence`` in [0, 1]. ``beat``, ``reconstruction`` and ``error`` (the
+    squared difference of the two) are ``(length,)`` float32 arrays in z-normalised beat
+    units, sample by sample, for plots and for locating the abnormal part of the beat."""
 
     index: int
     score: float
@@ -133,7 +134,8 @@ class Verdict:
 
 
 def choose_threshold(scores: np.ndarray, is_anomaly: np.ndarray, normal_share: float | None = None) -> float:
-    """The cut between sorted scores that maximises (class-weighted) accuracy.
+    """The cut between sorted scores that maximises (class-weighted) accuracy, in the
+    scores' units; ``scores`` and ``is_anomaly`` are ``(n,)`` each.
 
     ``normal_share`` re-weights the classes as if normals made up that share of
     the data (for validation sets whose mix differs from what is expected);
@@ -164,7 +166,8 @@ def choose_threshold(scores: np.ndarray, is_anomaly: np.ndarray, normal_share: f
 
 
 class Detector:
-    """A beat anomaly detector around a reconstruction model.
+    """A beat anomaly detector around a reconstruction model, which it knows only through
+    the contract every architecture implements (``ecgad.nn.protocol.Autoencoder``).
 
     >>> det = Detector().fit(normal_beats, validation=(val_beats, val_is_anomaly))
     >>> det.score(beats)          # (n,) array, higher = more abnormal
@@ -203,7 +206,8 @@ class Detector:
     # ---------------------------------------------------------------- fitting
     def fit(self, normal_beats, validation=None, *, normal_share: float | None = None,
             protocol: str | None = None, seed: int | None = None, progress: bool = True) -> Detector:
-        """Learn to reconstruct ``normal_beats``.
+        """Learn to reconstruct ``normal_beats`` (``(n, samples)`` or a list of 1-D beats of any
+        lengths and scale; resampled to ``length`` and z-normalised). Returns ``self``.
 
         ``validation`` is either ``(beats, is_anomaly)`` (labelled: threshold at the best
         accuracy; early stopping as ``stop_on`` says) or normal beats only (early stopping
@@ -446,7 +450,7 @@ class Detector:
     # ---------------------------------------------------------------- data fit
     def calibrate_data_fit(self, beats, is_anomaly, **settings) -> Detector:
         """Set up the data-fit check from the validation beats (never trained on) and their
-        labels, as ``fit`` does; for a model fitted before the check existed. ``settings``
+        labels, ``(n,)`` booleans, as ``fit`` does; for a model fitted before the check existed. ``settings``
         override ``ecgad.datafit``'s constants (quantile, share, alpha, min_beats)."""
         self._require_fitted()
         if not self.latent_neighbours:
@@ -507,9 +511,12 @@ class Detector:
 
     @property
     def has_data_fit(self) -> bool:
+        """Whether ``data_fit`` can warn (the model has the check; see ``ecgad.datafit``)."""
         return self.fit_check is not None
 
     def model_info(self) -> dict:
+        """The model's metadata (``meta``: model_id, arch, seed, ...), its ``threshold`` (score
+        units) and ``length`` (samples per beat)."""
         return {**self.meta, "threshold": self.threshold, "length": self.length}
 
     # ---------------------------------------------------------------- files
