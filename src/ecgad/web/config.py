@@ -119,14 +119,13 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
     EnvVar("ECGAD_LOGIN_LIMIT_PER_ACCOUNT", "failed sign-ins per account", DEFAULTS["LOGIN_LIMIT_PER_ACCOUNT"],
            _as("LOGIN_LIMIT_PER_ACCOUNT", parse=_rate_limit)),
     EnvVar("ECGAD_SESSION_IDLE_MINUTES", "a session ends after this long without a request",
-           str(DEFAULTS["SESSION_IDLE_MINUTES"]),
-           _as("SESSION_IDLE_MINUTES", parse=_positive_number)),
+           str(DEFAULTS["SESSION_IDLE_MINUTES"]), _as("SESSION_IDLE_MINUTES", parse=_positive_number)),
     EnvVar("ECGAD_SESSION_LIFETIME_HOURS", "a session ends this long after signing in, however busy",
-           str(DEFAULTS["SESSION_LIFETIME_HOURS"]),
-           _as("SESSION_LIFETIME_HOURS", parse=_positive_number)),
+           str(DEFAULTS["SESSION_LIFETIME_HOURS"]), _as("SESSION_LIFETIME_HOURS", parse=_positive_number)),
     EnvVar("ECGAD_PROXY_COUNT", "trusted reverse proxies in front (X-Forwarded-For / -Proto)",
            str(DEFAULTS["PROXY_COUNT"]), _as("PROXY_COUNT", parse=lambda name, value: int(value))),
-    EnvVar("ECGAD_AUTO_MIGRATE", "0: do not run the database migrations at start-up", "1", _as("AUTO_MIGRATE", parse=_flag)),
+    EnvVar("ECGAD_AUTO_MIGRATE", "0: do not run the database migrations at start-up", "1",
+           _as("AUTO_MIGRATE", parse=_flag)),
 )
 
 
