@@ -8,6 +8,10 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from ecgad.nn import ARCHITECTURES
+
+ARCH_CHOICE = click.Choice(tuple(ARCHITECTURES))  # ``--arch``: the registered autoencoders
+
 
 def fail(message: str) -> None:
     """Exit with code 2 and one line on stderr."""
@@ -73,12 +77,3 @@ def many_values_option(name: str, convert: Callable[[list[str]], tuple], **kwarg
         return click.option(name, multiple=True, callback=given, **kwargs)(command)
 
     return decorate
-
-
-def _architectures() -> click.Choice:
-    from ecgad.nn import ARCHITECTURES
-
-    return click.Choice(tuple(ARCHITECTURES))
-
-
-ARCH_CHOICE = _architectures()  # the names of ecgad.nn's registry of autoencoders
