@@ -369,3 +369,40 @@ def test_login_limits_from_the_environment():
     assert from_environment(LIMITS) == {"LOGIN_LIMIT_PER_IP": "8 per hour", "LOGIN_LIMIT_PER_ACCOUNT": "3 per hour"}
     with pytest.raises(ConfigError, match="ECGAD_LOGIN_LIMIT_PER_IP must be a rate limit like '20 per minute'"):
         from_environment({"ECGAD_LOGIN_LIMIT_PER_IP": "lots"})
+
+
+def test_serve_help_lists_every_variable_the_app_reads():
+    """One table, ``config.ENVIRONMENT``: what the web code reads, ``serve --help`` and the README agree."""
+    from pathlib import Path
+
+    import ecgad.web
+    from ecgad.web.config import ENVIRONMENT
+
+    names = [var.name for var in ENVIRONMENT]
+    sources = "".join(p.read_text() for p in Path(ecgad.web.__file__).parent.rglob("*.py"))
+    assert set(re.findall(r"ECGAD_[A-Z_]+", sources)) == set(names)
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    environment = result.output.split("\nEnvironment:\n")[1]
+    assert re.findall(r"^  (ECGAD_[A-Z_]+)", environment, re.MULTILINE) == names
+    assert "ECGAD_SESSION_IDLE_MINUTES     a session ends after this long without a" in environment
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert re.findall(r"^\| `(ECGAD_[A-Z_]+)", readme, re.MULTILINE) == names
+
+
+SAMPLES = {"ECGAD_LOGIN_LIMIT_PER_IP": "8 per hour", "ECGAD_LOGIN_LIMIT_PER_ACCOUNT": "3 per hour",
+           "ECGAD_SESSION_IDLE_MINUTES": "5", "ECGAD_SESSION_LIFETIME_HOURS": "2", "ECGAD_PROXY_COUNT": "1",
+           "ECGAD_SECURE_COOKIES": "1", "ECGAD_AUTO_MIGRATE": "0"}
+
+
+def test_every_listed_variable_sets_the_app_config():
+    from ecgad.web.config import DEFAULTS, ENVIRONMENT, from_environment
+
+    for var in ENVIRONMENT:
+        got = from_environment({var.name: SAMPLES.get(var.name, "x")})
+        if var.read is None:  # create_app reads ECGAD_INSTANCE_PATH itself
+            assert var.name == "ECGAD_INSTANCE_PATH" and got == {}
+            continue
+        assert got and set(got) <= set(DEFAULTS), var.name
+        assert all(value != DEFAULTS[key] for key, value in got.items()), var.name
+    assert from_environment({name: "" for name in SAMPLES}) == {}

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 TRUE = {"1", "true", "yes", "on"}
@@ -54,38 +55,6 @@ DEFAULTS: dict = {
 }
 
 
-def from_environment(environ: Mapping[str, str] | None = None) -> dict:
-    env = os.environ if environ is None else environ
-    out: dict = {}
-    if env.get("ECGAD_SECRET_KEY"):
-        out["SECRET_KEY"] = env["ECGAD_SECRET_KEY"]
-    if env.get("ECGAD_DATABASE_URL"):
-        out["SQLALCHEMY_DATABASE_URI"] = env["ECGAD_DATABASE_URL"]
-    if env.get("ECGAD_MODEL_PATH"):
-        out["MODEL_PATH"] = env["ECGAD_MODEL_PATH"]
-    if env.get("ECGAD_RECORDING_MODEL_PATH"):
-        out["RECORDING_MODEL_PATH"] = env["ECGAD_RECORDING_MODEL_PATH"]
-    if env.get("ECGAD_SECURE_COOKIES"):
-        secure = env["ECGAD_SECURE_COOKIES"].strip().lower() in TRUE
-        out["SESSION_COOKIE_SECURE"] = out["REMEMBER_COOKIE_SECURE"] = secure
-    if env.get("ECGAD_RATELIMIT_STORAGE_URL"):
-        out["RATELIMIT_STORAGE_URI"] = env["ECGAD_RATELIMIT_STORAGE_URL"]
-    for key in ("LOGIN_LIMIT_PER_IP", "LOGIN_LIMIT_PER_ACCOUNT"):
-        if env.get(f"ECGAD_{key}"):
-            out[key] = _rate_limit(f"ECGAD_{key}", env[f"ECGAD_{key}"])
-    if env.get("ECGAD_RATELIMIT_KEY_PREFIX"):
-        out["RATELIMIT_KEY_PREFIX"] = env["ECGAD_RATELIMIT_KEY_PREFIX"]
-    for key, name in (("SESSION_IDLE_MINUTES", "ECGAD_SESSION_IDLE_MINUTES"),
-                      ("SESSION_LIFETIME_HOURS", "ECGAD_SESSION_LIFETIME_HOURS")):
-        if env.get(name):
-            out[key] = _positive_number(name, env[name])
-    if env.get("ECGAD_AUTO_MIGRATE"):
-        out["AUTO_MIGRATE"] = env["ECGAD_AUTO_MIGRATE"].strip().lower() in TRUE
-    if env.get("ECGAD_PROXY_COUNT"):
-        out["PROXY_COUNT"] = int(env["ECGAD_PROXY_COUNT"])
-    return out
-
-
 class ConfigError(ValueError):
     """A setting in the environment that cannot be used, for people."""
 
@@ -109,6 +78,65 @@ def _rate_limit(name: str, value: str) -> str:
         raise ConfigError(f"{name} must be a rate limit like '20 per minute' or '5 per 5 minutes', "
                           f"not {value!r}") from None
     return value
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One ``ECGAD_*`` variable: what it sets, for ``from_environment``, the README and ``ecgad serve --help``."""
+
+    name: str
+    meaning: str
+    default: str
+    read: Callable[[str, str], dict] | None  # (name, value) -> config entries; None: create_app reads it
+
+
+def _as(*keys: str, parse: Callable[[str, str], object] = lambda name, value: value) -> Callable[[str, str], dict]:
+    return lambda name, value: dict.fromkeys(keys, parse(name, value))
+
+
+def _flag(name: str, value: str) -> bool:
+    return value.strip().lower() in TRUE
+
+
+# The one list of the variables the app reads, in the README's order.
+ENVIRONMENT: tuple[EnvVar, ...] = (
+    EnvVar("ECGAD_INSTANCE_PATH", "instance folder: SQLite database, generated secret key (mode 600)",
+           "Flask's instance folder", None),
+    EnvVar("ECGAD_DATABASE_URL", "e.g. postgresql://user@host/db", "SQLite in the instance folder",
+           _as("SQLALCHEMY_DATABASE_URI")),
+    EnvVar("ECGAD_SECRET_KEY", "overrides the generated key", "", _as("SECRET_KEY")),
+    EnvVar("ECGAD_MODEL_PATH", "the beat model to analyse beat files with", "the shipped model", _as("MODEL_PATH")),
+    EnvVar("ECGAD_RECORDING_MODEL_PATH", "the recording model to analyse recordings with",
+           "the shipped recording model", _as("RECORDING_MODEL_PATH")),
+    EnvVar("ECGAD_SECURE_COOKIES", "1: Secure cookies (behind HTTPS)", "off",
+           _as("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", parse=_flag)),
+    EnvVar("ECGAD_RATELIMIT_STORAGE_URL", "e.g. redis://127.0.0.1:6379: sign-in counts shared by several worker "
+           "processes", "memory://, one process", _as("RATELIMIT_STORAGE_URI")),
+    EnvVar("ECGAD_RATELIMIT_KEY_PREFIX", "prefix of the rate-limit keys (several instances on one Redis)", "ecgad",
+           _as("RATELIMIT_KEY_PREFIX")),
+    EnvVar("ECGAD_LOGIN_LIMIT_PER_IP", "sign-in attempts per address", DEFAULTS["LOGIN_LIMIT_PER_IP"],
+           _as("LOGIN_LIMIT_PER_IP", parse=_rate_limit)),
+    EnvVar("ECGAD_LOGIN_LIMIT_PER_ACCOUNT", "failed sign-ins per account", DEFAULTS["LOGIN_LIMIT_PER_ACCOUNT"],
+           _as("LOGIN_LIMIT_PER_ACCOUNT", parse=_rate_limit)),
+    EnvVar("ECGAD_SESSION_IDLE_MINUTES", "a session ends after this long without a request",
+           str(DEFAULTS["SESSION_IDLE_MINUTES"]), _as("SESSION_IDLE_MINUTES", parse=_positive_number)),
+    EnvVar("ECGAD_SESSION_LIFETIME_HOURS", "a session ends this long after signing in, however busy",
+           str(DEFAULTS["SESSION_LIFETIME_HOURS"]), _as("SESSION_LIFETIME_HOURS", parse=_positive_number)),
+    EnvVar("ECGAD_PROXY_COUNT", "trusted reverse proxies in front (X-Forwarded-For / -Proto)",
+           str(DEFAULTS["PROXY_COUNT"]), _as("PROXY_COUNT", parse=lambda name, value: int(value))),
+    EnvVar("ECGAD_AUTO_MIGRATE", "0: do not run the database migrations at start-up", "1",
+           _as("AUTO_MIGRATE", parse=_flag)),
+)
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict:
+    """The settings that ``ENVIRONMENT``'s variables give (those set and not empty)."""
+    env = os.environ if environ is None else environ
+    out: dict = {}
+    for var in ENVIRONMENT:
+        if var.read is not None and env.get(var.name):
+            out.update(var.read(var.name, env[var.name]))
+    return out
 
 
 def database_url(url: str) -> str:

@@ -1,0 +1,28 @@
+"""The ``ecgad`` command: data, train, score, evaluate, analyze, serve, users.
+
+Errors in what the user gave (a bad file, a bad option) exit with code 2 and
+one line on stderr (``common.fail``).
+"""
+from __future__ import annotations
+
+import click
+
+from .analyze import analyze
+from .data import data
+from .evaluate import evaluate_command
+from .score import score
+from .serve import serve
+from .train import train
+from .users import users
+
+
+@click.group()
+@click.version_option(package_name="ecgad")
+def main() -> None:
+    """Find abnormal heartbeats in ECG signals."""
+
+
+for _command in (data, train, score, evaluate_command, analyze, serve, users):
+    main.add_command(_command)
+
+__all__ = ["evaluate_command", "main"]

@@ -1,0 +1,4 @@
+"""``python -m ecgad.cli``, as the ``ecgad`` script."""
+from . import main
+
+main()
