@@ -114,7 +114,9 @@ def _beat_file(tmp_path: Path) -> Path:
 
 
 def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_path: Path) -> None:
-    """The first two minutes of MIT-BIH 119 (ventricular bigeminy), written as a WFDB record."""
+    """The first two minutes of MIT-BIH 119 (ventricular bigeminy), written as a WFDB record. 119 is one of
+    the shipped model's 22 training records: this checks the file path end to end and the fit, not how it
+    does on a new patient (tests/test_recording_rules.py: a PTB record and synthetic signals)."""
     import wfdb
 
     from ecgad.data.readers import read_annotations, read_recording
