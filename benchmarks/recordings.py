@@ -101,14 +101,21 @@ def detection(record: rec.AnnotatedRecord) -> tuple[int, int, int]:
     return match_peaks(found, record.reference, record.fs, 0.150)
 
 
+def record_folds(names: list[str], folds: int) -> list[tuple[list[str], list[str]]]:
+    """``(train, test)`` record names of each fold: record i (in the order given; ``find_records``
+    sorts them) is tested in fold i mod ``folds`` and trained on in every other, so no patient is on
+    both sides of a fold."""
+    if not 2 <= folds <= len(names):
+        raise ValueError(f"{folds} folds over {len(names)} records: give 2 to {len(names)}")
+    return [([n for i, n in enumerate(names) if i % folds != f], names[f::folds]) for f in range(folds)]
+
+
 def cross_validate(records: list[rec.AnnotatedRecord], signals: dict, folds: int, train_config: TrainConfig,
                    max_beats: int, seed: int, crossfit: int) -> tuple[dict, list[dict]]:
     """Scores of every method for every record, each from the fold that held the record out."""
     scores = {m: {} for m in METHODS}
     fold_info = []
-    names = [r.name for r in records]
-    for f in range(folds):
-        test = set(names[f::folds])
+    for f, (_, test) in enumerate(record_folds([r.name for r in records], folds)):
         train = [r for r in records if r.name not in test]
         started = time.perf_counter()
         beat = rec.training_tables([(signals[r.name], r) for r in train], crossfit=crossfit,
