@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from heartbeats import heartbeats
 from sklearn.metrics import roc_auc_score
 
 from ecgad.data import ecg5000
+from ecgad.data.beatfile import read_beats
 from ecgad.data.ecg5000 import Beats, Split
 from ecgad.detector import Detector, fit_split, load_detector
 from ecgad.train import TrainConfig
@@ -95,3 +97,16 @@ def test_shipped_model_reaches_its_figure_on_the_resplit_seed_0_test_part(data_d
     scores = shipped.score(test.values)
     assert roc_auc_score(test.is_anomaly, scores) >= 0.99
     assert ((scores > shipped.threshold) == test.is_anomaly).mean() >= 0.97
+
+
+def test_example_files_hold_only_beats_the_shipped_model_never_saw(data_dir: Path) -> None:
+    """The web app's examples (and the README's analysis screenshot) come from the test part of the
+    shipped model's split: neither trained on nor used for its threshold."""
+    shipped = load_detector()
+    parts = ecg5000.split(data_dir, shipped.meta["protocol"], shipped.meta["seed"])
+    seen = {row.tobytes() for part in (parts.train, parts.validation) for row in part.values}
+    held_out = {row.tobytes() for row in parts.test.values}
+    for name in ("normal", "abnormal"):
+        rows = np.asarray(read_beats(files("ecgad") / "assets" / "examples" / f"{name}_beats.csv"), dtype=np.float32)
+        assert len(rows) == 5
+        assert all(row.tobytes() in held_out and row.tobytes() not in seen for row in rows), name
