@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 sys.path.insert(0, str(HERE))  # for baselines, when imported rather than run as a script
 
 from baselines import IsolationForest, KNNDistance, PCAReconstruction  # noqa: E402
@@ -165,13 +166,23 @@ def replace_section(path: Path, text: str) -> None:
     path.write_text(new, encoding="utf-8")
 
 
-def _command() -> str:
-    script = Path(sys.argv[0]).resolve()
+def _repo_relative(arg: str) -> str:
+    """A path beside the repository (the shared data) as seen from its root, ``../shared/data``: the
+    commands in RESULTS.md are run from the root and show no one machine's absolute paths."""
+    flag, sep, value = arg.partition("=") if arg.startswith("--") and "=" in arg else ("", "", arg)
+    if os.path.isabs(value) and Path(value).resolve().is_relative_to(REPO.parent):
+        value = os.path.relpath(Path(value).resolve(), REPO)
+    return flag + sep + value
+
+
+def _command(argv: list[str] | None = None, script: str | None = None) -> str:
+    """The command line that ran this benchmark, for RESULTS.md (paths as from the repository root)."""
+    path = Path(script or sys.argv[0]).resolve()
     try:
-        script = script.relative_to(Path.cwd())
+        path = path.relative_to(REPO)
     except ValueError:
         pass
-    return shlex.join(["python", str(script), *sys.argv[1:]])
+    return shlex.join(["python", str(path), *map(_repo_relative, sys.argv[1:] if argv is None else argv)])
 
 
 def main(argv: list[str] | None = None) -> None:

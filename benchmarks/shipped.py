@@ -28,29 +28,47 @@ from baselines import IsolationForest, KNNDistance, PCAReconstruction  # noqa: E
 from quality import _command, replace_section  # noqa: E402
 
 from ecgad.data.ecg5000 import read_file  # noqa: E402
+from ecgad.detector import load_detector  # noqa: E402
 from ecgad.evaluate import metrics  # noqa: E402
 
 START, END = "<!-- shipped:start -->", "<!-- shipped:end -->"
+PROTOCOL = "resplit"  # the shipped model's protocol; its seed is read from the model
 
 
 def ecgad(*args: str) -> str:
     return subprocess.run([sys.executable, "-m", "ecgad.cli", *args], check=True, capture_output=True, text=True).stdout
 
 
+def check_model(meta: dict, seed: int | None) -> int:
+    """The seed to split with: the shipped model's own. Its test part is then the one part it never
+    saw; any other seed's test part holds beats it was trained or thresholded on, so it is refused."""
+    if meta.get("protocol") != PROTOCOL or not isinstance(meta.get("seed"), int):
+        raise ValueError(f"the shipped model {meta.get('model_id')} was trained on protocol {meta.get('protocol')!r} "
+                         f"seed {meta.get('seed')!r}; this benchmark needs a {PROTOCOL} model with a known seed")
+    if seed is not None and seed != meta["seed"]:
+        raise ValueError(f"--seed {seed}: the shipped model {meta.get('model_id')} was trained on {PROTOCOL} seed "
+                         f"{meta['seed']}; another seed's test part holds beats it trained on")
+    return meta["seed"]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=os.environ.get("ECGAD_DATA_DIR"))
-    parser.add_argument("--seed", type=int, default=0, help="must be the seed the shipped model was trained on")
+    parser.add_argument("--seed", type=int, help="the shipped model's seed (default); any other is refused")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
     if args.data is None:
         parser.error("give --data or set ECGAD_DATA_DIR")
+    try:
+        args.seed = check_model(load_detector().meta, args.seed)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     with tempfile.TemporaryDirectory() as tmp:
         parts = {}
         for part in ("train", "validation", "test"):
             path = Path(tmp) / f"{part}.tsv"
-            ecgad("data", "split", "--data", str(args.data), "--protocol", "resplit", "--seed", str(args.seed),
+            ecgad("data", "split", "--data", str(args.data), "--protocol", PROTOCOL, "--seed", str(args.seed),
                   "--part", part, "--out", str(path))
             parts[part] = read_file(path)
         scored = json.loads(ecgad("score", str(Path(tmp) / "test.tsv"), "--labelled", "--json"))
@@ -59,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     labels = np.array([b["label"] for b in scored["beats"]])
     assert (labels == test.labels).all(), "scored beats out of file order"
     model = scored["model"]
+    check_model(model, args.seed)  # the model `ecgad score` used is the one checked above
     rows = {f"shipped hybrid ({model['model_id']})": metrics([b["score"] for b in scored["beats"]],
                                                              test.is_anomaly, model["threshold"])}
     for baseline in (PCAReconstruction(), KNNDistance(k=5), IsolationForest(seed=args.seed)):

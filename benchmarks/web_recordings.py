@@ -19,7 +19,6 @@ import argparse
 import io
 import platform
 import re
-import shlex
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from quality import replace_section  # noqa: E402
+from quality import _command, replace_section  # noqa: E402
 from recordings import synthetic_day  # noqa: E402
 
 START, END = "<!-- web-recordings:start -->", "<!-- web-recordings:end -->"
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         db_mb = (tmp / "instance" / "ecgad.sqlite3").stat().st_size / 1e6
         with app.app_context():
             db.engine.dispose()
-    command = "python benchmarks/web_recordings.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    command = _command(argv, __file__)
     text = section(rows, command, db_mb)
     replace_section(args.results, text)
     print(text)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner, Result
 from heartbeats import heartbeats, labelled_file
 
@@ -37,13 +36,8 @@ def assert_one_line_error(result: Result) -> None:
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Detector]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        det = Detector(train_config=TrainConfig(epochs=3, batch_size=32)).fit(
-            heartbeats(150, seed=1), protocol="synthetic", seed=0, progress=False)
-    finally:
-        torch.set_num_threads(before)
+    det = Detector(train_config=TrainConfig(epochs=3, batch_size=32)).fit(
+        heartbeats(150, seed=1), protocol="synthetic", seed=0, progress=False)
     return det.save(tmp_path_factory.mktemp("model") / "tiny.safetensors"), det
 
 
@@ -193,13 +187,8 @@ def test_score_with_a_bad_model_file_exits_2(kind: str, beats, tmp_path: Path) -
 # ------------------------------------------------------------------ train (real data)
 def test_train_writes_a_loadable_model(data_dir: Path, tmp_path: Path, beats) -> None:
     out = tmp_path / "m.safetensors"
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        result = invoke("train", "--data", data_dir, "--protocol", "resplit", "--seed", "0",
-                        "--epochs", "2", "--out", out)
-    finally:
-        torch.set_num_threads(before)
+    result = invoke("train", "--data", data_dir, "--protocol", "resplit", "--seed", "0",
+                    "--epochs", "2", "--out", out)
     assert result.exit_code == 0, result.stderr
     det = Detector.load(out)
     assert det.arch == "hybrid"
@@ -217,13 +206,8 @@ def test_train_without_the_data_set_exits_2(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ train on one's own labelled beats
 def _train_file(tmp_path: Path, file: Path, *extra: str) -> Result:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return invoke("train", "--data", file, "--normal-label", "N", "--seed", "0", "--epochs", "3",
-                      "--out", tmp_path / "own.safetensors", *extra)
-    finally:
-        torch.set_num_threads(before)
+    return invoke("train", "--data", file, "--normal-label", "N", "--seed", "0", "--epochs", "3",
+                  "--out", tmp_path / "own.safetensors", *extra)
 
 
 def test_train_on_a_labelled_file_keeps_its_labels_and_score_shows_them(tmp_path: Path) -> None:

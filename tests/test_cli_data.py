@@ -1,12 +1,8 @@
 """`ecgad data fetch ecg5000` and `ecgad data split`."""
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
-import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -108,33 +104,15 @@ def test_split_needs_a_data_folder(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ fetch
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:  # the runner captures stderr: keep it to our output
-        pass
-
-
 @pytest.fixture
-def served_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+def served_zip(local_server: tuple[str, Path], tmp_path: Path) -> tuple[str, str]:
     """(URL of a small ECG5000-shaped zip on a local server, its SHA-256)."""
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    root = tmp_path / "served"
-    root.mkdir()
+    url, root = local_server
     with zipfile.ZipFile(root / "ECG5000.zip", "w") as zf:
         for name, beats in (("ECG5000_TRAIN.tsv", TRAIN), ("ECG5000_TEST.tsv", TEST)):
             ecg5000.write_ucr_tsv(beats, tmp_path / name)
             zf.write(tmp_path / name, name)
-    digest = hashlib.sha256((root / "ECG5000.zip").read_bytes()).hexdigest()
-    handler = functools.partial(_Quiet, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/ECG5000.zip", digest
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    return f"{url}/ECG5000.zip", hashlib.sha256((root / "ECG5000.zip").read_bytes()).hexdigest()
 
 
 def test_fetch_with_the_right_hash(served_zip: tuple[str, str], tmp_path: Path) -> None:

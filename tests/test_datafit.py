@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from heartbeats import heartbeats
 from safetensors.torch import load_file, safe_open, save_file
 
@@ -21,14 +20,6 @@ from ecgad.train import TrainConfig
 
 TINY = TrainConfig(epochs=3, batch_size=32)
 T = np.linspace(0.0, 1.0, 140)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -22,14 +22,6 @@ from ecgad.train import TrainConfig
 TINY = TrainConfig(epochs=4, batch_size=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def normal() -> np.ndarray:
     return heartbeats(30, seed=2)

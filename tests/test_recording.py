@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from heartbeats import synthetic_ecg
 
 from ecgad.detector import Detector
@@ -59,12 +58,7 @@ def beat_model() -> Detector:
 
     x, peaks = synthetic_ecg("N" * 160, seed=3)
     windows, _ = beat_windows(bandpass(x, FS), peaks, FS)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return Detector("hybrid", TINY, TrainConfig(epochs=3, batch_size=32)).fit(windows, progress=False)
-    finally:
-        torch.set_num_threads(before)
+    return Detector("hybrid", TINY, TrainConfig(epochs=3, batch_size=32)).fit(windows, progress=False)
 
 
 def unit_combination(threshold: float = 3.0) -> Combination:

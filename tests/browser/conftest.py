@@ -45,7 +45,6 @@ def browser_model_path(tmp_path_factory) -> Path:
     For the README's screenshot (ECGAD_UPDATE_DOCS_SCREENSHOT=1): the model shipped with ecgad when there
     is one, else one trained for longer on ECG5000's normal beats, so that its reconstructions look right.
     """
-    import torch
 
     from ecgad.detector import SHIPPED_MODEL, Detector
     from ecgad.train import TrainConfig
@@ -59,12 +58,7 @@ def browser_model_path(tmp_path_factory) -> Path:
             pytest.fail("ECGAD_UPDATE_DOCS_SCREENSHOT=1 needs the shipped model or ECGAD_DATA_DIR (ECG5000), "
                         "or the screenshot would show a model trained on synthetic beats")
         epochs = 200
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        detector = Detector(train_config=TrainConfig(epochs=epochs)).fit(normal_beats(), progress=False)
-    finally:
-        torch.set_num_threads(threads)
+    detector = Detector(train_config=TrainConfig(epochs=epochs)).fit(normal_beats(), progress=False)
     return detector.save(tmp_path_factory.mktemp("browser-model") / "test-model.safetensors")
 
 

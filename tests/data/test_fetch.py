@@ -1,12 +1,8 @@
 """ecg5000.fetch against a local HTTP server serving small zips made here."""
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
-import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -49,31 +45,8 @@ GOOD = {
 }
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:  # keep test output clean
-        pass
-
-
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
-    """(base URL, folder it serves)."""
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)  # a CI proxy must not intercept 127.0.0.1
-    root = tmp_path / "served"
-    root.mkdir()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", root
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-def test_good_hash_unpacks_only_the_data_files(server: tuple[str, Path], tmp_path: Path) -> None:
-    url, root = server
+def test_good_hash_unpacks_only_the_data_files(local_server: tuple[str, Path], tmp_path: Path) -> None:
+    url, root = local_server
     digest = make_zip(root / "ECG5000.zip", GOOD)
     dest = tmp_path / "data"
     folder = ecg5000.fetch(dest, url=f"{url}/ECG5000.zip", sha256=digest.upper(), progress=False)
@@ -85,17 +58,17 @@ def test_good_hash_unpacks_only_the_data_files(server: tuple[str, Path], tmp_pat
     np.testing.assert_array_equal(test.labels, TEST.labels)
 
 
-def test_progress_bar_goes_to_stderr(server: tuple[str, Path], tmp_path: Path,
+def test_progress_bar_goes_to_stderr(local_server: tuple[str, Path], tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    url, root = server
+    url, root = local_server
     digest = make_zip(root / "ECG5000.zip", GOOD)
     ecg5000.fetch(tmp_path / "d", url=f"{url}/ECG5000.zip", sha256=digest, progress=True)
     captured = capsys.readouterr()
     assert "ECG5000.zip" in captured.err and captured.out == ""
 
 
-def test_wrong_hash_leaves_nothing(server: tuple[str, Path], tmp_path: Path) -> None:
-    url, root = server
+def test_wrong_hash_leaves_nothing(local_server: tuple[str, Path], tmp_path: Path) -> None:
+    url, root = local_server
     digest = make_zip(root / "ECG5000.zip", GOOD)
     wrong = "0" * 64
     fresh, existing = tmp_path / "fresh", tmp_path / "existing"
@@ -108,15 +81,15 @@ def test_wrong_hash_leaves_nothing(server: tuple[str, Path], tmp_path: Path) -> 
     assert list(existing.iterdir()) == []
 
 
-def test_http_404_is_a_clear_error(server: tuple[str, Path], tmp_path: Path) -> None:
-    url, _ = server
+def test_http_404_is_a_clear_error(local_server: tuple[str, Path], tmp_path: Path) -> None:
+    url, _ = local_server
     with pytest.raises(ecg5000.DownloadError, match=r"download of .*/missing.zip failed: HTTP 404"):
         ecg5000.fetch(tmp_path / "d", url=f"{url}/missing.zip", sha256=None, progress=False)
     assert not (tmp_path / "d").exists()
 
 
-def test_without_a_hash_the_content_fingerprint_is_checked(server: tuple[str, Path], tmp_path: Path) -> None:
-    url, root = server
+def test_without_a_hash_the_content_fingerprint_is_checked(local_server: tuple[str, Path], tmp_path: Path) -> None:
+    url, root = local_server
     make_zip(root / "ECG5000.zip", GOOD)
     right = ecg5000.fingerprint(TRAIN, TEST)
     folder = ecg5000.fetch(tmp_path / "ok", url=f"{url}/ECG5000.zip", sha256=None,
@@ -135,9 +108,9 @@ def test_without_a_hash_the_content_fingerprint_is_checked(server: tuple[str, Pa
     ({"ECG5000_TRAIN.txt": txt(TRAIN), "ECG5000_TEST.txt": txt(TEST) + "  1.0 2.0\n"},
      f"ECG5000_TEST.txt line {len(TEST) + 1}: expected {N} values, found 1"),
 ])
-def test_bad_archives_leave_nothing(server: tuple[str, Path], tmp_path: Path,
+def test_bad_archives_leave_nothing(local_server: tuple[str, Path], tmp_path: Path,
                                     members: dict[str, str], message: str) -> None:
-    url, root = server
+    url, root = local_server
     digest = make_zip(root / "ECG5000.zip", members)
     dest = tmp_path / "deep" / "data"
     with pytest.raises(ValueError, match=message.replace(".", r"\.")):
@@ -146,8 +119,8 @@ def test_bad_archives_leave_nothing(server: tuple[str, Path], tmp_path: Path,
     assert not (tmp_path / "deep" / "ECG5000_TRAIN.txt").exists()
 
 
-def test_not_a_zip(server: tuple[str, Path], tmp_path: Path) -> None:
-    url, root = server
+def test_not_a_zip(local_server: tuple[str, Path], tmp_path: Path) -> None:
+    url, root = local_server
     (root / "page.html").write_text("<html>moved</html>")
     with pytest.raises(ValueError, match="not a zip archive"):
         ecg5000.fetch(tmp_path / "d", url=f"{url}/page.html", sha256=None, progress=False)

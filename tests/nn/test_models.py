@@ -11,14 +11,6 @@ from ecgad.nn.flops import count_flops, count_parameters
 ARCHS = sorted(ARCHITECTURES)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("batch", [1, 7])
 def test_output_has_the_input_shape(arch: str, batch: int) -> None:

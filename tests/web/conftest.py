@@ -43,17 +43,6 @@ class _SharedBytecodeCache(BytecodeCache):
 _BYTECODE = _SharedBytecodeCache()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _one_torch_thread():
-    """Tiny batches on a small shared machine: one thread is fastest and most predictable."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory, model_path) -> Path:
     """A SQLite database at the newest migration, copied for each test (migrations have their own tests)."""

@@ -277,7 +277,9 @@ def test_wfdb_upload_with_annotations(app, client_for, world, ecg, tmp_path):
 
 
 def test_real_mitdb_record(app, client_for, world, data_dir, tmp_path):
-    """MIT-BIH record 119 (30 minutes, 2 leads, many premature ventricular beats), as it is."""
+    """MIT-BIH record 119 (30 minutes, 2 leads, many premature ventricular beats), as it is. 119 is one of
+    the shipped recording model's 22 training records: the verdicts check the upload path and the fit, not
+    generalisation (tests/test_recording_rules.py tests records the model never saw)."""
     files = [data_dir / "mitdb" / f"119.{ext}" for ext in ("hea", "dat", "atr")]
     client = client_for("doctor")
     response = upload_recording(client, world.p, files)
