@@ -11,14 +11,6 @@ ARCHS = sorted(ARCHITECTURES)
 N = 6
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("arch", ARCHS)
 def test_every_architecture_implements_the_contract(arch: str) -> None:
     model = build(arch)
