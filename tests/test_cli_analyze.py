@@ -123,8 +123,8 @@ def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_pa
     """The first two minutes of MIT-BIH 119 (ventricular bigeminy), written as a WFDB record."""
     import wfdb
 
-    from ecgad.data.readers import read_annotations, read_recording
-    from ecgad.recording import label_peaks
+    from ecgad.data.annotations import label_peaks, read_annotations
+    from ecgad.data.readers import read_recording
 
     source = data_dir / "mitdb" / "119"
     signal = read_recording(source)

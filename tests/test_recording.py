@@ -8,6 +8,7 @@ import pytest
 import torch
 from heartbeats import synthetic_ecg
 
+from ecgad.data.annotations import label_peaks
 from ecgad.detector import Detector
 from ecgad.recording import (
     DEFAULT_FEATURES,
@@ -21,7 +22,6 @@ from ecgad.recording import (
     beat_table,
     clock,
     fit_on_records,
-    label_peaks,
     read_annotated,
     rhythm_features,
     write_report,

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from ecgad.data.readers import read_annotations, read_recording
-from ecgad.data.rpeaks import BEAT_SYMBOLS, bandpass, detect_r_peaks, detect_r_peaks_chunked, match_peaks
+from ecgad.data.annotations import BEAT_SYMBOLS, match_peaks, read_annotations
+from ecgad.data.readers import read_recording
+from ecgad.data.rpeaks import bandpass, detect_r_peaks, detect_r_peaks_chunked
 
 
 def excerpt(data_dir: Path, record: str, seconds: float) -> tuple[np.ndarray, float, np.ndarray]:

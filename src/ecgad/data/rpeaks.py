@@ -24,7 +24,7 @@ Detector: our own, Pan-Tompkins style
    a biphasic QRS does not jump between R and S from beat to beat.
 
 Why ours: measured on the 22 MIT-BIH DS1 records (lead MLII) against the
-``.atr`` beat annotations (symbols ``BEAT_SYMBOLS``, 150 ms tolerance,
+``.atr`` beat annotations (symbols ``ecgad.data.annotations.BEAT_SYMBOLS``, 150 ms tolerance,
 detections inside ventricular flutter episodes not counted, as in ANSI/AAMI
 EC57), ``python benchmarks/rpeaks.py --data ../shared/data/mitdb``:
 
@@ -384,34 +384,3 @@ def detect_r_peaks_chunked(samples: np.ndarray | Iterable[np.ndarray], fs: float
     signal. Memory stays at a few float64 copies of one chunk.
     """
     return _run(samples, fs, chunk_s, overlap_s)
-
-
-# ------------------------------------------------------------------ evaluation
-
-#: MIT-BIH annotation symbols that mark a beat (the rest mark rhythm, noise, comments...)
-BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ")
-
-
-def match_peaks(detected: np.ndarray, reference: np.ndarray, fs: float, tolerance_s: float = 0.150
-                ) -> tuple[int, int, int]:
-    """(true positives, false positives, false negatives) pairing each reference
-    beat with at most one detection no further than ``tolerance_s`` away
-    (closest pairs first)."""
-    det = np.sort(np.asarray(detected, dtype=np.int64))
-    ref = np.sort(np.asarray(reference, dtype=np.int64))
-    tol = tolerance_s * float(fs)
-    if det.size == 0 or ref.size == 0:
-        return 0, int(det.size), int(ref.size)
-    # every (reference, detection) pair within the tolerance, closest first
-    lo = np.searchsorted(det, ref - tol, side="left")
-    hi = np.searchsorted(det, ref + tol, side="right")
-    pairs = [(abs(int(det[j]) - int(r)), i, j) for i, r in enumerate(ref) for j in range(lo[i], hi[i])]
-    pairs.sort()
-    used_ref = np.zeros(ref.size, bool)
-    used_det = np.zeros(det.size, bool)
-    tp = 0
-    for _, i, j in pairs:
-        if not used_ref[i] and not used_det[j]:
-            used_ref[i] = used_det[j] = True
-            tp += 1
-    return tp, int(det.size - tp), int(ref.size - tp)
