@@ -76,6 +76,26 @@ beat Detector's weights and its ``ecgad`` JSON metadata, readable by
 metadata key: features, weights, threshold, calibration, settings, provenance.
 No pickle.
 
+Fed in pieces (a live stream), what this analysis would need, and when each
+value is final (exactly as on the whole signal):
+
+* R peaks: :class:`ecgad.data.rpeaks.RPeakStream`, exact, each at most
+  ``chunk_s + overlap_s`` of its chunking after it (search-back can add ~1.7 RR).
+* Rhythm: ``premature_local`` of beat *i* depends on beats *i-33* to *i+32* at most (the
+  local RR median of each of its 33 neighbours), ``pause`` on the next beat: final
+  by 32 beats (about 25 s at 75 bpm) after the beat; the last 32 beats only at the end.
+* Template and autoencoder: the dominant beat, QRS and width and the median latent
+  code come from all beats of the beat's ``chunk_s`` (10-minute) chunk, later ones
+  included, and a last chunk under half that joins the one before: final when the
+  chunk ends (up to 15 minutes later), plus ``margin_s`` for the band-pass filter.
+* Quality: the ``saturated`` test compares each window with the whole recording's
+  extremes, so no window's verdict is final before the end.
+
+So a live stream needs running definitions instead (the dominant beat, median
+code and extremes of the beats and samples so far); they change the features the
+shipped combination was fitted on, so they come with a retrained model and rerun
+benchmarks, not as a silent change here.
+
 The package, one module per job: :mod:`.settings` (settings, feature names),
 :mod:`.rhythm`, :mod:`.morphology` and :mod:`.autoencoder` (the three parts'
 features), :mod:`.table` (all features of one recording, chunk by chunk),
