@@ -50,8 +50,14 @@ import quality  # noqa: E402
 from rpeaks import _vf_mask  # noqa: E402
 
 from ecgad import recording as rec  # noqa: E402
-from ecgad.data.readers import read_annotations  # noqa: E402
-from ecgad.data.rpeaks import match_peaks  # noqa: E402
+from ecgad.data.annotations import (  # noqa: E402
+    ABNORMAL_SYMBOLS,
+    NORMAL_SYMBOLS,
+    SUPRAVENTRICULAR_SYMBOLS,
+    VENTRICULAR_SYMBOLS,
+    match_peaks,
+    read_annotations,
+)
 from ecgad.train import TrainConfig  # noqa: E402
 
 START, END = "<!-- recordings:start -->", "<!-- recordings:end -->"
@@ -74,8 +80,8 @@ METHODS = {
     "baseline: template distance + RR": ("template", "premature", "pause"),
 }
 OURS = next(iter(METHODS))
-CONTRASTS = {"abnormal vs normal": rec.ABNORMAL_SYMBOLS, "V vs N": rec.VENTRICULAR_SYMBOLS,
-             "S vs N": rec.SUPRAVENTRICULAR_SYMBOLS}
+CONTRASTS = {"abnormal vs normal": ABNORMAL_SYMBOLS, "V vs N": VENTRICULAR_SYMBOLS,
+             "S vs N": SUPRAVENTRICULAR_SYMBOLS}
 
 
 def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
@@ -83,7 +89,7 @@ def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
 
 
 def contrasts(symbols: np.ndarray, scores: np.ndarray) -> dict:
-    normal = np.isin(symbols, list(rec.NORMAL_SYMBOLS))
+    normal = np.isin(symbols, list(NORMAL_SYMBOLS))
     out = {}
     for name, positive in CONTRASTS.items():
         pos = np.isin(symbols, list(positive))

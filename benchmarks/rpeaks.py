@@ -29,8 +29,9 @@ sys.path.insert(0, str(HERE))
 
 import quality  # noqa: E402
 
-from ecgad.data.readers import read_annotations, read_recording  # noqa: E402
-from ecgad.data.rpeaks import BEAT_SYMBOLS, detect_r_peaks, detect_r_peaks_chunked, match_peaks  # noqa: E402
+from ecgad.data.annotations import BEAT_SYMBOLS, match_peaks, read_annotations  # noqa: E402
+from ecgad.data.readers import read_recording  # noqa: E402
+from ecgad.data.rpeaks import detect_r_peaks, detect_r_peaks_chunked  # noqa: E402
 
 START, END = "<!-- rpeaks:start -->", "<!-- rpeaks:end -->"
 TOLERANCE_S = 0.150

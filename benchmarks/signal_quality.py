@@ -55,9 +55,10 @@ sys.path.insert(0, str(HERE))
 
 import quality as bench_tools  # noqa: E402  (replace_section, _command)
 
+from ecgad.data.annotations import BEAT_SYMBOLS, match_peaks, read_annotations  # noqa: E402
 from ecgad.data.quality import THRESHOLDS, Quality, Thresholds, judge, window_features  # noqa: E402
-from ecgad.data.readers import read_annotations, read_recording  # noqa: E402
-from ecgad.data.rpeaks import BEAT_SYMBOLS, detect_r_peaks_chunked, match_peaks  # noqa: E402
+from ecgad.data.readers import read_recording  # noqa: E402
+from ecgad.data.rpeaks import detect_r_peaks_chunked  # noqa: E402
 
 START, END = "<!-- signal_quality:start -->", "<!-- signal_quality:end -->"
 SNRS = (24, 18, 12, 6, 0, -6)

@@ -38,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import KNNDistance, PCAReconstruction  # noqa: E402
 
 from ecgad import own_beats  # noqa: E402
+from ecgad.data.annotations import label_peaks, read_annotations  # noqa: E402
 from ecgad.data.beats import beat_windows, prepare  # noqa: E402
-from ecgad.data.readers import read_annotations, read_recording  # noqa: E402
+from ecgad.data.readers import read_recording  # noqa: E402
 from ecgad.data.rpeaks import bandpass, detect_r_peaks_chunked  # noqa: E402
-from ecgad.recording import label_peaks  # noqa: E402
 
 AAMI = {**dict.fromkeys("NLRej", "N"), **dict.fromkeys("AaJS", "S"), **dict.fromkeys("VE", "V"), "F": "F"}
 HALF_S = 15 * 60

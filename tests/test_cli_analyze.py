@@ -119,8 +119,8 @@ def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_pa
     does on a new patient (tests/test_recording_rules.py: a PTB record and synthetic signals)."""
     import wfdb
 
-    from ecgad.data.readers import read_annotations, read_recording
-    from ecgad.recording import label_peaks
+    from ecgad.data.annotations import label_peaks, read_annotations
+    from ecgad.data.readers import read_recording
 
     source = data_dir / "mitdb" / "119"
     signal = read_recording(source)

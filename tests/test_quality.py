@@ -157,7 +157,8 @@ def test_clean_mitdb_record_is_fully_readable(data_dir: Path, detector) -> None:
 def test_mitdb_record_with_a_noisy_stretch(data_dir: Path, detector) -> None:
     """Record 101 is one of the shipped model's training records; the test is about the quality check
     and the R-peak detector, not the model's verdicts."""
-    from ecgad.data.readers import read_annotations, read_recording
+    from ecgad.data.annotations import read_annotations
+    from ecgad.data.readers import read_recording
 
     signal = read_recording(data_dir / "mitdb" / "101")
     fs = signal.fs

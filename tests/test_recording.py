@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from heartbeats import synthetic_ecg
 
+from ecgad.data.annotations import label_peaks
 from ecgad.detector import Detector
 from ecgad.recording import (
     DEFAULT_FEATURES,
@@ -20,7 +21,6 @@ from ecgad.recording import (
     beat_table,
     clock,
     fit_on_records,
-    label_peaks,
     read_annotated,
     rhythm_features,
     write_report,

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecgad.data.readers import RecordingError, Signal, read_annotations, read_recording
+from ecgad.data.annotations import read_annotations
+from ecgad.data.readers import RecordingError, Signal, read_recording
 
 FS = 250.0
 

@@ -1,14 +1,16 @@
-"""Band-pass filtering and R-peak detection: real excerpts against their annotations, chunking."""
+"""Band-pass filtering and R-peak detection: real excerpts against their annotations, chunking, streams."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 import pytest
+from heartbeats import synthetic_ecg as synthetic_recording
 from scipy.signal import resample_poly
 
-from ecgad.data.readers import read_annotations, read_recording
-from ecgad.data.rpeaks import BEAT_SYMBOLS, bandpass, detect_r_peaks, detect_r_peaks_chunked, match_peaks
+from ecgad.data.annotations import BEAT_SYMBOLS, match_peaks, read_annotations
+from ecgad.data.readers import read_recording
+from ecgad.data.rpeaks import RPeakStream, bandpass, detect_r_peaks, detect_r_peaks_chunked
 
 
 def excerpt(data_dir: Path, record: str, seconds: float) -> tuple[np.ndarray, float, np.ndarray]:
@@ -73,6 +75,44 @@ def test_chunked_gives_the_whole_signal_peaks(data_dir: Path) -> None:
     cuts = np.sort(rng.choice(np.arange(1, x.size), size=300, replace=False))
     blocks = (block for block in np.split(x, cuts))
     np.testing.assert_array_equal(detect_r_peaks_chunked(blocks, fs, chunk_s=45), whole)
+
+
+def stream_in_pieces(x: np.ndarray, fs: float, seed: int, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """Feed ``x`` to an RPeakStream in random pieces, a third of them one sample long:
+    (the peaks, and for each how many samples had been fed before the piece that returned it)."""
+    rng = np.random.default_rng(seed)
+    stream, peaks, fed_before, start = RPeakStream(fs, **kwargs), [], [], 0
+    while start < x.size:
+        size = 1 if rng.random() < 1 / 3 else int(rng.integers(2, int(2 * fs)))
+        new = stream.feed(x[start:start + size])
+        peaks.append(new)
+        fed_before.append(np.full(new.size, start))
+        start += size
+    peaks.append(stream.finish())
+    fed_before.append(np.full(peaks[-1].size, x.size))
+    with pytest.raises(ValueError, match="finished"):
+        stream.feed(x[:10])
+    return np.concatenate(peaks), np.concatenate(fed_before)
+
+
+def test_stream_in_random_pieces_gives_the_whole_signal_peaks(data_dir: Path) -> None:
+    chunk_s, overlap_s = 5.0, 2.0
+    recordings = [synthetic_recording("NNANNVNNWNNNVNAN" * 5, fs=250.0)[0], synthetic_ecg(360.0, 50.0)[0]]
+    rates = [250.0, 360.0]
+    if (data_dir / "mitdb" / "208.hea").is_file():
+        x, fs, _ = excerpt(data_dir, "208", 150)  # many PVCs
+        recordings.append(x)
+        rates.append(fs)
+    for seed, (x, fs) in enumerate(zip(recordings, rates, strict=True)):
+        whole = detect_r_peaks(x, fs)
+        assert whole.size > 50
+        # as analyze finds them (60 s chunks), and in short chunks: the whole signal's peaks, each once
+        np.testing.assert_array_equal(stream_in_pieces(x, fs, seed)[0], whole)
+        peaks, fed_before = stream_in_pieces(x, fs, seed, chunk_s=chunk_s, overlap_s=overlap_s)
+        np.testing.assert_array_equal(peaks, whole)
+        # how late: a peak comes once the chunk after it and the filter margin have arrived
+        late_s = (fed_before - peaks)[fed_before < x.size] / fs
+        assert late_s.max() < chunk_s + overlap_s, late_s.max()
 
 
 # ------------------------------------------------------------------ synthetic

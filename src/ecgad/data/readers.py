@@ -315,33 +315,6 @@ def _read_wfdb(path: Path, lead, fs, max_duration_s: float) -> Signal:
     return _finish(samples, rate, names[index], names, source, max_duration_s)
 
 
-def find_annotations(record_path: str | os.PathLike[str], extension: str = "atr") -> Path | None:
-    """The annotation file of a WFDB record (``RECORD.atr``), or None when there is none."""
-    base = _record_base(Path(record_path))
-    target = base.with_name(f"{base.name}.{extension}")
-    return target if target.is_file() else None
-
-
-def read_annotations(record_path: str | os.PathLike[str], extension: str = "atr"
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """(sample indices int64, symbols str) of a WFDB record's annotations (``RECORD.atr``).
-
-    Every annotation is returned (beats, rhythm changes, noise marks...);
-    ``ecgad.data.rpeaks.BEAT_SYMBOLS`` tells the beats.
-    """
-    import wfdb
-
-    base = _record_base(Path(record_path))
-    target = base.with_name(f"{base.name}.{extension}")
-    if not target.is_file():
-        raise RecordingError(f"annotation file {target} not found")
-    try:
-        ann = wfdb.rdann(str(base), extension)
-    except Exception as e:
-        raise RecordingError(f"{target}: not a readable WFDB annotation file ({e})") from None
-    return np.asarray(ann.sample, dtype=np.int64), np.asarray(ann.symbol, dtype=str)
-
-
 # ------------------------------------------------------------------ EDF
 
 

@@ -1,4 +1,5 @@
-"""Band-pass filtering and R-peak detection, whole-signal or in chunks.
+"""Band-pass filtering and R-peak detection: whole-signal, in chunks, or fed in pieces
+(:class:`RPeakStream`, the one engine behind all three).
 
 Detector: our own, Pan-Tompkins style
 -------------------------------------
@@ -16,7 +17,9 @@ Detector: our own, Pan-Tompkins style
    the floor halves again for each further such interval, at most 4 times, so
    beats are found again after the signal shrinks). This state is all that
    passes from one chunk to the next, so chunked processing finds exactly the
-   peaks of whole-signal processing.
+   peaks of whole-signal processing, and a stream fed in pieces of any size
+   (one sample or more) finds them too, each at most ``chunk_s + overlap_s``
+   seconds after it in the usual case (see :class:`RPeakStream`).
 4. Each QRS is placed on the extreme of the 40 Hz low-passed signal, less its
    median over +-0.5 s, within +-50 ms: the largest deflection of the polarity
    most of the last 8 QRS had, unless the other is more than twice as large
@@ -24,7 +27,7 @@ Detector: our own, Pan-Tompkins style
    a biphasic QRS does not jump between R and S from beat to beat.
 
 Why ours: measured on the 22 MIT-BIH DS1 records (lead MLII) against the
-``.atr`` beat annotations (symbols ``BEAT_SYMBOLS``, 150 ms tolerance,
+``.atr`` beat annotations (symbols ``ecgad.data.annotations.BEAT_SYMBOLS``, 150 ms tolerance,
 detections inside ventricular flutter episodes not counted, as in ANSI/AAMI
 EC57), ``python benchmarks/rpeaks.py --data ../shared/data/mitdb``:
 
@@ -43,8 +46,8 @@ from __future__ import annotations
 
 import functools
 import statistics
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -293,67 +296,119 @@ def _check(fs: float) -> float:
     return fs
 
 
-def _segments(source: np.ndarray | Iterable[np.ndarray], chunk: int, overlap: int
-              ) -> Iterator[tuple[np.ndarray, int, int, int]]:
-    """(segment, its first global index, core start, core end) for each chunk.
+class RPeakStream:
+    """R peaks of a signal fed in blocks of any size, one sample or more: the peaks of
+    :func:`detect_r_peaks_chunked` (same ``chunk_s`` and ``overlap_s``) on the whole signal.
 
-    The cores tile the signal; each segment is its core plus up to ``overlap``
-    samples either side. An iterable is buffered one chunk (plus margins) at a time.
+    >>> stream = RPeakStream(360.0)
+    >>> peaks = [stream.feed(block) for block in blocks] + [stream.finish()]
+
+    ``feed`` returns the peaks that became final (sorted sample indices from the
+    stream's start, each once). The signal is processed ``chunk_s`` seconds at a
+    time, each chunk once ``overlap_s`` seconds after it have arrived (the
+    filters' margin), so a peak comes at most ``chunk_s + overlap_s`` seconds
+    after it; later only when search-back takes it back (at the next candidate
+    1.66 mean RR after the last QRS) or at the start, where the first QRS level is
+    learnt from the first 2.5 s of candidates. The adaptive thresholds run on from
+    chunk to chunk. Memory: one chunk plus the margins.
     """
-    if isinstance(source, np.ndarray):
-        x = source.reshape(-1)
-        n = x.size
-        for start in range(0, max(n, 1), chunk):
-            end = min(n, start + chunk)
-            a, b = max(0, start - overlap), min(n, end + overlap)
-            yield x[a:b], a, start, end
-        return
-    buf = np.zeros(0, dtype=np.float32)
-    buf_start = 0   # global index of buf[0]
-    core = 0        # global start of the next core
-    done = False
-    blocks = iter(source)
-    while True:
-        pieces, have = [buf], buf.size
-        while not done and buf_start + have < core + chunk + overlap:
-            block = next(blocks, None)
-            if block is None:
-                done = True
-            else:
-                block = np.asarray(block, dtype=np.float32).reshape(-1)
-                pieces.append(block)
-                have += block.size
-        buf = np.concatenate(pieces) if len(pieces) > 1 else buf
-        total = buf_start + buf.size
-        if core >= total:
-            return
-        end = min(total, core + chunk)
-        yield buf, buf_start, core, end
-        core = end
-        cut = max(0, core - overlap - buf_start)
-        buf, buf_start = buf[cut:], buf_start + cut
+
+    def __init__(self, fs: float, chunk_s: float = 60.0, overlap_s: float = 2.0):
+        self.fs = _check(fs)
+        if overlap_s < MIN_OVERLAP_S:
+            raise ValueError(f"overlap_s must be at least {MIN_OVERLAP_S} s (filters and windows need the margin)")
+        if chunk_s <= 0:
+            raise ValueError(f"chunk_s must be positive, got {chunk_s}")
+        self.chunk = max(1, int(round(chunk_s * self.fs)))
+        self.overlap = int(round(overlap_s * self.fs))
+        self._buf = np.zeros(0)       # float64 samples from global index _buf_start on
+        self._buf_start = 0
+        self._blocks: list[np.ndarray] = []  # fed since, joined to _buf only when a chunk is due
+        self._blocks_n = 0
+        self._core = 0                # global start of the next chunk to process
+        self._state = _State(self.fs)
+        self._warmup: list[_Candidates] = []  # candidates held until the first level can be learnt
+        self._emitted = 0             # how many of the state's peaks were returned
+        self._last = -1               # the last peak returned
+        self._finished = False
+
+    @property
+    def n_samples(self) -> int:
+        """Samples fed so far."""
+        return self._buf_start + self._buf.size + self._blocks_n
+
+    def feed(self, block: np.ndarray) -> np.ndarray:
+        """Add samples; returns the R peaks that became final (int64, possibly empty)."""
+        if self._finished:
+            raise ValueError("the stream is finished; start a new RPeakStream")
+        block = np.asarray(block, dtype=np.float64).reshape(-1)
+        if block.size:
+            self._blocks.append(block)
+            self._blocks_n += block.size
+        while self.n_samples >= self._core + self.chunk + self.overlap:
+            self._process(self._core + self.chunk)
+        return self._new_peaks()
+
+    def finish(self) -> np.ndarray:
+        """The signal has ended: the remaining R peaks."""
+        if not self._finished:
+            while self._core < self.n_samples:
+                self._process(min(self.n_samples, self._core + self.chunk))
+            self._take(None, final=True)
+            self._state.finish(self.n_samples)
+            self._finished = True
+        return self._new_peaks()
+
+    def _process(self, end: int) -> None:
+        """Find the candidates of the chunk ``[_core, end)`` (filtered with the margins either side)."""
+        if self._blocks:
+            self._buf = np.concatenate([self._buf, *self._blocks])
+            self._blocks, self._blocks_n = [], 0
+        lo = self._core
+        a, b = max(0, lo - self.overlap), min(self.n_samples, end + self.overlap)
+        segment = self._buf[a - self._buf_start:b - self._buf_start]
+        cands = _candidates(segment, self.fs, a, lo, end) if end > lo and segment.size >= 2 else None
+        self._core = end
+        if cands is not None:
+            self._take(cands, final=False)
+        cut = max(0, end - self.overlap - self._buf_start)
+        self._buf, self._buf_start = self._buf[cut:], self._buf_start + cut
+
+    def _take(self, cands: _Candidates | None, final: bool) -> None:
+        state = self._state
+        if not state.levels:
+            if cands is not None and cands.pos.size:
+                self._warmup.append(cands)
+            if not self._warmup:
+                return
+            # the first level is learnt from the candidates of the first 2.5 s: wait until all are seen
+            if not final and self._core < self._warmup[0].pos[0] + int(2.5 * self.fs):
+                return
+            cands = _Candidates(*(np.concatenate([getattr(c, f.name) for c in self._warmup])
+                                  for f in fields(_Candidates)))
+            self._warmup = []
+            _learn(state, cands, self.fs)
+        if cands is not None:
+            state.feed(cands)
+
+    def _new_peaks(self) -> np.ndarray:
+        # QRS are accepted in time order, more than the refractory period apart: new peaks follow old ones
+        new = np.unique(np.asarray(self._state.peaks[self._emitted:], dtype=np.int64))
+        self._emitted = len(self._state.peaks)
+        new = new[new > self._last]
+        if new.size:
+            self._last = int(new[-1])
+        return new
 
 
 def _run(source, fs: float, chunk_s: float, overlap_s: float) -> np.ndarray:
-    fs = _check(fs)
-    chunk = max(1, int(round(chunk_s * fs)))
-    overlap = int(round(overlap_s * fs))
-    if overlap_s < MIN_OVERLAP_S:
-        raise ValueError(f"overlap_s must be at least {MIN_OVERLAP_S} s (filters and windows need the margin)")
-    if chunk_s <= 0:
-        raise ValueError(f"chunk_s must be positive, got {chunk_s}")
-    state = _State(fs)
-    end = 0
-    for segment, offset, lo, hi in _segments(source, chunk, overlap):
-        end = hi
-        if hi <= lo or segment.size < 2:
-            continue
-        cands = _candidates(np.asarray(segment, dtype=np.float64), fs, offset, lo, hi)
-        if not state.levels and cands.pos.size:
-            _learn(state, cands, fs)
-        state.feed(cands)
-    state.finish(end)
-    return np.asarray(sorted(set(state.peaks)), dtype=np.int64)
+    stream = RPeakStream(fs, chunk_s, overlap_s)
+    if isinstance(source, np.ndarray):  # a chunk at a time: a memory-mapped array is never read whole
+        x = source.reshape(-1)
+        source = (x[i:i + stream.chunk] for i in range(0, x.size, stream.chunk))
+    found = [stream.feed(block) for block in source]
+    found.append(stream.finish())
+    return np.concatenate(found)
 
 
 def detect_r_peaks(x: np.ndarray, fs: float) -> np.ndarray:
@@ -384,34 +439,3 @@ def detect_r_peaks_chunked(samples: np.ndarray | Iterable[np.ndarray], fs: float
     signal. Memory stays at a few float64 copies of one chunk.
     """
     return _run(samples, fs, chunk_s, overlap_s)
-
-
-# ------------------------------------------------------------------ evaluation
-
-#: MIT-BIH annotation symbols that mark a beat (the rest mark rhythm, noise, comments...)
-BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ")
-
-
-def match_peaks(detected: np.ndarray, reference: np.ndarray, fs: float, tolerance_s: float = 0.150
-                ) -> tuple[int, int, int]:
-    """(true positives, false positives, false negatives) pairing each reference
-    beat with at most one detection no further than ``tolerance_s`` away
-    (closest pairs first)."""
-    det = np.sort(np.asarray(detected, dtype=np.int64))
-    ref = np.sort(np.asarray(reference, dtype=np.int64))
-    tol = tolerance_s * float(fs)
-    if det.size == 0 or ref.size == 0:
-        return 0, int(det.size), int(ref.size)
-    # every (reference, detection) pair within the tolerance, closest first
-    lo = np.searchsorted(det, ref - tol, side="left")
-    hi = np.searchsorted(det, ref + tol, side="right")
-    pairs = [(abs(int(det[j]) - int(r)), i, j) for i, r in enumerate(ref) for j in range(lo[i], hi[i])]
-    pairs.sort()
-    used_ref = np.zeros(ref.size, bool)
-    used_det = np.zeros(det.size, bool)
-    tp = 0
-    for _, i, j in pairs:
-        if not used_ref[i] and not used_det[j]:
-            used_ref[i] = used_det[j] = True
-            tp += 1
-    return tp, int(det.size - tp), int(ref.size - tp)

@@ -69,7 +69,8 @@ def _check_named(names: Sequence[str], header: str, folder: Path) -> None:
 def read_upload(files, folder: Path, fs: float | None, lead: str | None):
     """Save ``files`` (Werkzeug FileStorage) into ``folder`` and read the recording and its annotations:
     ``(signal, annotations or None, format)``."""
-    from ecgad.data.readers import RecordingError, read_annotations, read_recording
+    from ecgad.data.annotations import read_annotations
+    from ecgad.data.readers import RecordingError, read_recording
 
     names = [clean_filename(f.filename) for f in files]
     target, annotations = _plan(names)
@@ -112,8 +113,8 @@ def _check_duration(signal) -> None:
 def analyse_recording(patient: Patient, user: User, files, *, fs: float | None = None,
                       lead: str | None = None) -> Analysis:
     """Read, score and store one uploaded recording; raises AnalysisError and stores nothing."""
-    from ecgad.data.rpeaks import match_peaks
-    from ecgad.recording import UnreadableRecording, label_peaks
+    from ecgad.data.annotations import label_peaks, match_peaks
+    from ecgad.recording import UnreadableRecording
 
     detector = get_recording_detector()  # first: a missing model is reported before any work
     with upload_folder(current_app.instance_path) as folder:
@@ -134,7 +135,7 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
     if reference is not None:
         ref_samples, ref_symbols = reference
         annotation = label_peaks(result.sample, ref_samples, ref_symbols, signal.fs)
-        from ecgad.data.rpeaks import BEAT_SYMBOLS
+        from ecgad.data.annotations import BEAT_SYMBOLS
 
         beats = ref_samples[np.isin(ref_symbols, list(BEAT_SYMBOLS))]
         beats = beats[result.quality.readable_beats(beats)]  # found beats come from the readable parts only

@@ -1,0 +1,136 @@
+"""The recording detector: analysis of a whole signal, and its model file."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+
+from ..data.quality import UnreadableRecording, assess_quality
+from ..data.rpeaks import bandpass, detect_r_peaks_chunked
+from ..detector import Detector
+from .combination import Combination
+from .morphology import beat_shapes
+from .result import RecordingResult
+from .settings import AUTOENCODER_FEATURES, FEATURE_PARTS, MIN_DURATION_S, PARTS, Settings
+from .table import BeatTable, beat_table
+
+FORMAT = "ecgad-recording/1"
+METADATA_KEY = "ecgad_recording"
+SHIPPED_RECORDING_MODEL = "mitdb-recording.safetensors"
+
+
+class RecordingDetector:
+    """Scores every beat of a recording (see the docstring of :mod:`ecgad.recording` for how).
+
+    >>> detector = train_recording_detector([Path("mitdb/101"), ...])
+    >>> result = detector.analyze(read_recording("mitdb/100"))
+    """
+
+    def __init__(self, beat: Detector, combination: Combination, settings: Settings = Settings(),
+                 meta: dict | None = None):
+        self.beat = beat
+        self.combination = combination
+        self.settings = settings
+        self.meta = meta or {}
+
+    @property
+    def threshold(self) -> float:
+        return self.combination.threshold
+
+    def model_info(self) -> dict:
+        return {**self.meta, "threshold": self.threshold, "features": list(self.combination.features)}
+
+    def table(self, samples: np.ndarray, fs: float, *, peaks: np.ndarray | None = None,
+              progress: bool = False) -> BeatTable:
+        uses_ae = any(f in AUTOENCODER_FEATURES for f in self.combination.features)
+        return beat_table(samples, fs, self.beat if uses_ae else None, settings=self.settings,
+                          peaks=peaks, progress=progress)
+
+    def analyze(self, signal, *, progress: bool = False) -> RecordingResult:
+        """Find, score and explain every beat of ``signal`` (an ``ecgad.data.readers.Signal``) in its
+        readable windows (see :mod:`ecgad.data.quality`); raises ``UnreadableRecording`` (a
+        ``ValueError``) when too little of it is readable ECG."""
+        if signal.duration_s < MIN_DURATION_S:
+            raise ValueError(f"{signal.source or 'the recording'}: {signal.duration_s:.2f} s of signal; at least "
+                             f"{MIN_DURATION_S:g} s are needed to find heartbeats")
+        peaks = detect_r_peaks_chunked(signal.samples, signal.fs, chunk_s=self.settings.peak_chunk_s)
+        quality = assess_quality(signal.samples, signal.fs, peaks)
+        refusal = quality.refusal()
+        if refusal is not None:
+            raise UnreadableRecording(refusal)
+        table = self.table(signal.samples, signal.fs, peaks=peaks, progress=progress)
+        return self.result(table, lead=signal.lead, source=signal.source).readable_only(quality)
+
+    def result(self, table: BeatTable, *, lead: str = "", source: str = "") -> RecordingResult:
+        c = self.combination
+        score = c.score(table.features) if table.peaks.size else np.zeros(0)
+        parts = c.parts(table.features) if table.peaks.size else {p: np.zeros(0) for p in self.parts}
+        return RecordingResult(
+            fs=table.fs, lead=lead, duration_s=table.n_samples / table.fs, source=source, sample=table.peaks,
+            rr_s=table.rr_s, score=score, threshold=c.threshold, is_anomaly=score > c.threshold,
+            confidence=c.confidence(score), parts=parts, features=table.features, model=self.model_info())
+
+    def beat_verdict(self, samples: np.ndarray, fs: float, peak: int):
+        """The beat at R peak ``peak`` as the beat autoencoder sees it: its ``Verdict`` (the
+        z-normalised template window, its reconstruction and per-sample error; the score and
+        verdict are the autoencoder's alone), or None when the window runs off the signal."""
+        margin = int(round(self.settings.margin_s * fs))
+        lo, hi = max(0, int(peak) - margin), min(samples.size, int(peak) + margin)
+        z, kept = beat_shapes(bandpass(samples[lo:hi], fs), fs, np.array([int(peak) - lo]), self.settings)
+        return self.beat.predict(z)[0] if kept.size else None
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(p for p in PARTS if any(FEATURE_PARTS[f] == p for f in self.combination.features))
+
+    # ---------------------------------------------------------------- files
+    def save(self, path: str | Path) -> Path:
+        """One .safetensors file: the beat model (as ``Detector.save`` writes it) plus our JSON metadata."""
+        from safetensors.torch import load_file, safe_open, save_file
+
+        path = Path(path)
+        self.beat.save(path)
+        with safe_open(str(path), framework="pt") as f:
+            metadata = dict(f.metadata() or {})
+        tensors = load_file(str(path))
+        header = {"format": FORMAT, "combination": self.combination.as_dict(), "settings": asdict(self.settings),
+                  "meta": self.meta}
+        save_file(tensors, str(path), metadata={**metadata, METADATA_KEY: json.dumps(header)})
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> RecordingDetector:
+        """Read a file written by :meth:`save` (safetensors only: no code is executed)."""
+        from safetensors.torch import safe_open
+
+        path = Path(path)
+        beat = Detector.load(path)  # checks the file and names it in its errors
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get(METADATA_KEY)
+        if raw is None:
+            raise ValueError(f"{path}: a beat model, not a recording model (score beats with `ecgad score`)")
+        try:
+            header = json.loads(raw)
+            if header.get("format") != FORMAT:
+                raise ValueError(f"recording model format {header.get('format')!r} is not {FORMAT!r}")
+            known = {f.name for f in fields(Settings)}
+            settings = Settings(**{k: v for k, v in header.get("settings", {}).items() if k in known})
+            combination = Combination.from_dict(header["combination"])
+        except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{path}: not an ecgad recording model ({exc.__class__.__name__}: {exc})") from None
+        return cls(beat, combination, settings, header.get("meta", {}))
+
+
+def load_recording_detector(path: str | Path | None = None) -> RecordingDetector:
+    """Load a saved recording detector; with no path, the one shipped with ecgad (MIT-BIH DS1)."""
+    if path is None:
+        path = files("ecgad") / "assets" / SHIPPED_RECORDING_MODEL
+    return RecordingDetector.load(path)
+
+
+def analyze(signal, detector: RecordingDetector | None = None, *, progress: bool = False) -> RecordingResult:
+    """Find, score and explain every beat of ``signal`` (default detector: the shipped one)."""
+    return (detector or load_recording_detector()).analyze(signal, progress=progress)

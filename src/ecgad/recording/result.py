@@ -1,0 +1,84 @@
+"""What analysing a recording gives: every readable beat, its score, verdict and parts."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..data.quality import Quality
+
+
+@dataclass
+class RecordingResult:
+    """Every beat of a recording: where it is, its score and verdict, and the parts of its score."""
+
+    fs: float
+    lead: str
+    duration_s: float
+    source: str
+    sample: np.ndarray        # R-peak index at the original sampling rate (int64)
+    rr_s: np.ndarray          # RR interval before the beat, s (NaN for the first)
+    score: np.ndarray
+    threshold: float
+    is_anomaly: np.ndarray
+    confidence: np.ndarray
+    parts: dict[str, np.ndarray]
+    features: dict[str, np.ndarray]
+    model: dict = field(default_factory=dict)
+    quality: Quality | None = None  # the readable windows (None: not assessed, every beat kept)
+
+    def __len__(self) -> int:
+        return int(self.sample.size)
+
+    def readable_only(self, quality: Quality) -> RecordingResult:
+        """Only the beats in readable windows, with ``quality`` attached. A beat whose previous
+        beat was left out gets no RR interval: it would span the unreadable stretch."""
+        keep = np.flatnonzero(quality.readable_beats(self.sample))
+        follows = np.r_[True, np.diff(keep) == 1] if keep.size else np.zeros(0, bool)
+        follows &= keep > 0
+        rr = np.where(follows, self.rr_s[keep], np.nan)
+        return replace(self, sample=self.sample[keep], rr_s=rr, score=self.score[keep],
+                       is_anomaly=self.is_anomaly[keep], confidence=self.confidence[keep],
+                       parts={k: v[keep] for k, v in self.parts.items()},
+                       features={k: v[keep] for k, v in self.features.items()}, quality=quality)
+
+    @property
+    def warnings(self) -> list[dict]:
+        """``[{"code", "message"}]`` about the recording's quality (empty when it is all readable ECG)."""
+        return self.quality.warnings() if self.quality is not None else []
+
+    @property
+    def time_s(self) -> np.ndarray:
+        return self.sample / self.fs
+
+    @property
+    def heart_rate_bpm(self) -> np.ndarray:
+        """Instantaneous heart rate from the previous RR (NaN for the first beat)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 60.0 / self.rr_s
+
+    @property
+    def summary(self) -> dict:
+        rr = self.rr_s[np.isfinite(self.rr_s)]
+        return {"beats": len(self), "anomalies": int(self.is_anomaly.sum()),
+                "mean_hr_bpm": round(60.0 / float(rr.mean()), 2) if rr.size else None}
+
+    def beats(self, parts: bool = False) -> list[dict]:
+        """One JSON-ready dict per beat (``parts=True`` adds each part of the score)."""
+        rows = []
+        for i in range(len(self)):
+            rr = float(self.rr_s[i])
+            row = {"sample": int(self.sample[i]), "time_s": round(float(self.sample[i] / self.fs), 4),
+                   "rr_s": round(rr, 4) if math.isfinite(rr) else None, "score": round(float(self.score[i]), 4),
+                   "threshold": round(self.threshold, 4), "is_anomaly": bool(self.is_anomaly[i]),
+                   "confidence": round(float(self.confidence[i]), 4)}
+            if parts:
+                row["parts"] = {k: round(float(v[i]), 4) for k, v in self.parts.items()}
+            rows.append(row)
+        return rows
+
+    def as_dict(self, parts: bool = False) -> dict:
+        quality = self.quality.as_dict() if self.quality is not None else {}
+        return {"fs": self.fs, "lead": self.lead, "duration_s": round(self.duration_s, 3), "model": self.model,
+                "warnings": self.warnings, **quality, "summary": self.summary, "beats": self.beats(parts)}
