@@ -75,9 +75,13 @@ def stored_beats(live_server, analysis_id: int) -> tuple[np.ndarray, np.ndarray,
     return np.array(sample), np.array(score), np.array(flag, dtype=bool)
 
 
+# The axis's values as milliseconds: numbers as first drawn, date strings once the page has moved the view.
+AS_MS = "(v => typeof v === 'number' ? v : Date.parse(String(v).replace(' ', 'T') + 'Z'))"
+
+
 def plot_data(page, trace: int) -> dict:
     return page.evaluate(f"(() => {{ const t = document.getElementById('timeline-plot').data[{trace}];"
-                         " return {x: Array.from(t.x),"
+                         f" return {{x: Array.from(t.x).map({AS_MS}),"
                          " customdata: t.customdata ? Array.from(t.customdata) : null}; })()")
 
 
@@ -145,6 +149,9 @@ def test_a_recording(page, live_server, tmp_path):
     assert len(normal["x"]) + len(abnormal["x"]) == in_view.size
     marked = sorted(int(c[0]) for c in abnormal["customdata"])
     assert marked == [i + 1 for i in in_view if flagged[i]] and marked, "anomalous beats in view"
+    page.locator("#timeline-plot .scatterlayer .trace:nth-child(3) .point").first.hover(force=True)
+    expect(page.locator("#timeline-plot .hoverlayer")).to_contain_text(
+        re.compile(r"beat \d+ at 00:00:[345]\d\.\d\d\d"))  # the clock, not raw milliseconds, once moved
     expect(page.locator("#timeline-note")).to_have_text("")
     page.log.check("after moving the view")
 
@@ -210,7 +217,7 @@ def test_a_recording(page, live_server, tmp_path):
 def unreadable_bands(page) -> list[list[float]]:
     """The grey bands' ends, in seconds from the recording's start."""
     ms = page.evaluate("(document.getElementById('timeline-plot').layout.shapes || [])"
-                       ".filter(s => s.name === 'unreadable').map(s => [Number(s.x0), Number(s.x1)])")
+                       f".filter(s => s.name === 'unreadable').map(s => [{AS_MS}(s.x0), {AS_MS}(s.x1)])")
     return [[(a - TIME_ORIGIN_MS) / 1000, (b - TIME_ORIGIN_MS) / 1000] for a, b in ms]
 
 

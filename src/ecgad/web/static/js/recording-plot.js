@@ -86,8 +86,12 @@
     return (Date.parse(text + "Z") - origin) / 1000;
   }
 
-  function toMs(seconds, origin) {
-    return seconds.map(function (s) { return origin + Math.round(s * 10000) / 10; });
+  /* Seconds as date strings of the axis ("2000-01-01 00:10:00.422"): after a restyle plotly.js
+     shows numbers given to a date axis raw in hover texts, but formats dates. */
+  function toAxis(seconds, origin) {
+    return seconds.map(function (s) {
+      return new Date(origin + Math.round(s * 1000)).toISOString().replace("T", " ").replace("Z", "");
+    });
   }
 
   /* Grey bands over the window's unreadable stretches (timeline.py's unreadable_shapes, same look);
@@ -95,7 +99,7 @@
   function showUnreadable(timeline, stretches, origin) {
     var others = (timeline.layout.shapes || []).filter(function (s) { return s.name !== "unreadable"; });
     var bands = (stretches || []).map(function (u) {
-      var x = toMs([u[0], u[1]], origin);
+      var x = toAxis([u[0], u[1]], origin);
       return { type: "rect", name: "unreadable", xref: "x", yref: "paper", x0: x[0], x1: x[1], y0: 0, y1: 1,
                fillcolor: "#999999", opacity: 0.3, line: { width: 0 }, layer: "below",
                label: { text: String(u[2]), textposition: "top left", font: { size: 11 } } };
@@ -130,7 +134,7 @@
           if (ticket !== asked) { return; }  // the view moved on meanwhile
           shown = key;
           return window.Plotly.restyle(timeline, {
-            x: [toMs(w.signal.x, origin), toMs(w.normal.x, origin), toMs(w.abnormal.x, origin)],
+            x: [toAxis(w.signal.x, origin), toAxis(w.normal.x, origin), toAxis(w.abnormal.x, origin)],
             y: [w.signal.y, w.normal.y, w.abnormal.y],
             customdata: [null, w.normal.customdata, w.abnormal.customdata]
           }, [0, 1, 2]).then(function () {
