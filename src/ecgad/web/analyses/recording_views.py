@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..access import own_patient, visible_analysis
 from ..detection import ModelMismatch, ModelUnavailable, recording_detector_of
 from ..models import Analysis, RecordingBeat
-from ..patients.views import own_patient, render_patient
+from ..patients.views import render_patient
 from ..util import script_json
 from . import bp, listing, timeline
 from .forms import RecordingForm
@@ -107,11 +108,7 @@ def show(analysis: Analysis, can_change: bool):
 def timeline_window(analysis_id: int):
     """The signal and beats of one window of a recording (``start`` and ``end`` in seconds; NaN is refused,
     the rest clamped to the recording and to a window's largest span)."""
-    from .views import visible_analysis
-
-    analysis = visible_analysis(analysis_id)
-    if not analysis.is_recording:
-        abort(404)
+    analysis = visible_analysis(analysis_id, kind="recording")
     start, end = request.args.get("start", type=float), request.args.get("end", type=float)
     if start is None or end is None or not end > start:
         return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",

@@ -7,24 +7,19 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import audit
+from ..access import can_change as may_change
+from ..access import own_patient, visible_analysis
 from ..detection import ModelUnavailable
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..models import Analysis, AnalysisBeat, RecordingBeat
-from ..patients.views import own_patient, render_patient
+from ..patients.views import render_patient
 from ..util import script_json
 from . import bp, listing, recording_views, service
 from .forms import UploadForm
 
 MODEL_MISSING = ("The anomaly model is not available on this server, so nothing could be analysed. "
                  "Tell your administrator.")
-
-
-def visible_analysis(analysis_id: int) -> Analysis:
-    analysis = db.session.get(Analysis, analysis_id)
-    if analysis is None or (not current_user.is_admin and analysis.patient.doctor_id != current_user.id):
-        abort(404)
-    return analysis
 
 
 def _run(patient, data: bytes, filename: str, labelled: bool, source: str, form):
@@ -84,7 +79,7 @@ def show(analysis_id: int):
     from ecgad.plots import class_name
 
     analysis = visible_analysis(analysis_id)
-    can_change = analysis.patient.doctor_id == current_user.id
+    can_change = may_change(analysis.patient)
     if analysis.is_recording:
         return recording_views.show(analysis, can_change)
     selected = listing.selected_beat(AnalysisBeat, analysis)
