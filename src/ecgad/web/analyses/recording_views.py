@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 
 from ..access import own_patient, visible_analysis
 from ..detection import ModelMismatch, ModelUnavailable, recording_detector_of
+from ..forms import RecordingForm
 from ..models import Analysis, RecordingBeat
 from ..patients.views import render_patient
 from ..util import script_json
 from . import bp, listing, timeline
-from .forms import RecordingForm
 from .recordings import analyse_recording
 from .service import AnalysisError
 
@@ -90,8 +90,8 @@ def beat_figure(analysis: Analysis, beat: RecordingBeat | None) -> tuple[str | N
     return script_json(draw(verdict, title=title).to_json()), None
 
 
-def show(analysis: Analysis, can_change: bool):
-    """The page of a recording analysis (called by ``views.show``): anomalous beats listed by default."""
+def page(analysis: Analysis, can_change: bool):
+    """The page of a recording analysis (``views.show`` dispatches here): anomalous beats listed by default."""
     selected = listing.selected_beat(RecordingBeat, analysis)
     figure_json, figure_note = beat_figure(analysis, selected)
     table = listing.list_beats(RecordingBeat, analysis, selected, current_app.config["RECORDING_BEATS_PER_PAGE"],
@@ -116,8 +116,9 @@ def timeline_window(analysis_id: int):
     return timeline.window_data(analysis, start, end)
 
 
-def beat_json(analysis: Analysis, beat: RecordingBeat) -> dict:
-    """One recorded beat as JSON (called by ``views.beat_json``)."""
+def beat_data(analysis: Analysis, number: int) -> dict:
+    """Recorded beat ``number`` as JSON (``views.beat_json`` dispatches here)."""
+    beat = listing.beat_at(RecordingBeat, analysis, number)
     figure, note = beat_figure(analysis, beat)
     recording = analysis.recording
     return {"analysis": analysis.id, "beat": beat.number, "sample": beat.sample,

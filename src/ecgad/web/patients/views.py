@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..access import can_change, own_patient, visible_patient, visible_patients
 from ..extensions import db
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, RecordingForm, UploadForm
 from ..models import Analysis, Patient
 from ..security import doctor_required
 from ..util import Page, page_arg
@@ -83,8 +83,6 @@ def show(patient_id: int):
 def render_patient(patient: Patient, upload_form=None, upload_error: str | None = None, status: int = 200, *,
                    recording_form=None, recording_error: str | None = None):
     """The patient's page; an upload that failed comes back with its form and error."""
-    from ..analyses.forms import RecordingForm, UploadForm
-
     analyses = db.session.scalars(select(Analysis).where(Analysis.patient_id == patient.id)
                                   .order_by(Analysis.created_at.desc(), Analysis.id.desc())).all()
     return render_template("patients/show.html", patient=patient, analyses=analyses,
