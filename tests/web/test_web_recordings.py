@@ -249,6 +249,21 @@ def test_edf_upload_chooses_the_lead(app, client_for, world, ecg, tmp_path):
         assert s.analysis.n_beats >= len(KINDS) - 2, lead
 
 
+def test_every_format_of_the_table_is_accepted_as_the_readers_read_it(app, client_for, world, ecg, tmp_path):
+    """The upload form takes every extension of ``ecgad.data.formats`` (BDF and .rec EDF files, .txt
+    read as TSV) and stores the format the readers read it as."""
+    from ecgad.data import formats
+
+    edf = write_edf(tmp_path / "holter.edf", {"II": ecg.x}).read_bytes()
+    tsv = csv_with_time(ecg.x).replace(b",", b"\t")
+    client = client_for("doctor")
+    for data, name, kind in ((edf, "holter.rec", "edf"), (tsv, "holter.txt", "tsv"), (tsv, "holter.tsv", "tsv")):
+        assert formats.format_of(name).name == kind
+        s = stored(app, _analysis_id(upload_recording(client, world.p, [(data, name)])))
+        assert s.recording.format == kind and s.analysis.n_beats >= len(KINDS) - 2, name
+    assert set(formats.SINGLE_FILE_EXTENSIONS) == {".edf", ".bdf", ".rec", ".csv", ".tsv", ".txt"}
+
+
 def test_wfdb_upload_with_annotations(app, client_for, world, ecg, tmp_path):
     symbols = [SYMBOLS[k] for k in KINDS]
     paths = write_wfdb(tmp_path / "record", ecg.x, ecg.peaks, symbols)

@@ -6,6 +6,8 @@ from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import BooleanField, FloatField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
+from ecgad.data.formats import ACCEPTED
+
 from .security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
@@ -52,9 +54,7 @@ class UploadForm(FlaskForm):
 class RecordingForm(FlaskForm):
     files = MultipleFileField(
         "Recording files", validators=[FileRequired(message="Choose the recording's files to upload.")],
-        description="EDF; CSV or TSV with a time column (or give the sampling rate); or a WFDB record's "
-                    ".hea with the signal files it names (.dat), and its .atr annotations if you have them. "
-                    "Up to 24 hours and 256 MB.")
+        description=f"{ACCEPTED} Up to 24 hours and 256 MB.")
     fs = FloatField("Sampling rate (Hz)", validators=[Optional(), NumberRange(min=100, max=20000,
                     message="The sampling rate must be between 100 and 20,000 Hz.")],
                     description="Only for CSV or TSV files without a time column.")
