@@ -1,6 +1,6 @@
 """The recording formats ecgad reads, in one table: their extensions, how each is read, and which
 files a record needs. ``readers`` dispatches on it; the web upload form checks and describes
-uploads with it."""
+uploads with it. Beat files (``beatfile``: one beat per row) take ``BEAT_FILE_EXTENSIONS``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ BY_NAME = {f.name: f for f in FORMATS}
 BY_EXTENSION = {ext: f for f in FORMATS for ext in f.extensions}
 SINGLE_FILE_EXTENSIONS = tuple(ext for f in FORMATS if f.single_file for ext in f.extensions)
 ANNOTATION_EXTENSIONS = tuple(ext for f in FORMATS for ext in f.annotations)
+BEAT_FILE_EXTENSIONS = (".csv", ".tsv", ".txt", ".json")  # beatfile reads them by content, not by name
 ACCEPTED = ("Upload one EDF file, one CSV or TSV file (with a time column or the sampling rate), "
             "or a WFDB record: its .hea and .dat files together, with its .atr annotations if you have them.")
 
