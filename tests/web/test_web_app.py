@@ -35,6 +35,30 @@ def test_private_pages_are_not_cached(client_for, world):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_main_routes_are_a_blueprint_and_only_public_files_are_cached(app, client_for, world):
+    """/, /healthz and /vendor/... come from the ``main`` blueprint; only files alike for everyone
+    (static, Plotly's) may be kept by browsers (static revalidated: Flask's default), every page is no-store."""
+    from ecgad.web.vendor import plotly_injected_styles
+
+    urls = app.url_map.bind("localhost")
+    style = next(iter(plotly_injected_styles()))
+    cached = {"/static/css/ecgad.css": "static", "/vendor/plotly.min.js": "main.vendor_plotly",
+              "/vendor/plotly.css": "main.vendor_plotly_css",
+              f"/vendor/plotly-style/{style}.css": "main.vendor_plotly_injected_css"}
+    assert urls.match("/")[0] == "main.index" and urls.match("/healthz")[0] == "main.healthz"
+    client = client_for("doctor")
+    for path, endpoint in cached.items():
+        response = client.get(path)
+        assert response.status_code == 200 and urls.match(path)[0] == endpoint, path
+        assert "no-store" not in response.headers["Cache-Control"], path
+        assert path.startswith("/static/") or "max-age" in response.headers["Cache-Control"], path
+        response.close()
+    assert client.get("/").location == "/patients" and app.test_client().get("/").location.startswith("/login")
+    assert client.get("/healthz").headers["Cache-Control"] == "no-store"
+    page = client.get(f"/analyses/{world.a}").text  # templates link to main's endpoints
+    assert 'src="/vendor/plotly.min.js"' in page and 'href="/vendor/plotly.css"' in page and 'href="/"' in page
+
+
 def test_plotly_served_locally(app):
     client = app.test_client()
     script = client.get("/vendor/plotly.min.js")

@@ -10,6 +10,7 @@ scores W above every N, though below its threshold: the tests assert no more tha
 """
 from __future__ import annotations
 
+import html
 import io
 import json
 import math
@@ -246,6 +247,21 @@ def test_edf_upload_chooses_the_lead(app, client_for, world, ecg, tmp_path):
         assert s.recording.lead == expected and s.recording.n_samples == n, lead
         np.testing.assert_allclose(s.samples, signal[:n], atol=2e-4)  # 16-bit EDF over +-5 mV
         assert s.analysis.n_beats >= len(KINDS) - 2, lead
+
+
+def test_every_format_of_the_table_is_accepted_as_the_readers_read_it(app, client_for, world, ecg, tmp_path):
+    """The upload form takes every extension of ``ecgad.data.formats`` (BDF and .rec EDF files, .txt
+    read as TSV) and stores the format the readers read it as."""
+    from ecgad.data import formats
+
+    edf = write_edf(tmp_path / "holter.edf", {"II": ecg.x}).read_bytes()
+    tsv = csv_with_time(ecg.x).replace(b",", b"\t")
+    client = client_for("doctor")
+    for data, name, kind in ((edf, "holter.rec", "edf"), (tsv, "holter.txt", "tsv"), (tsv, "holter.tsv", "tsv")):
+        assert formats.format_of(name).name == kind
+        s = stored(app, _analysis_id(upload_recording(client, world.p, [(data, name)])))
+        assert s.recording.format == kind and s.analysis.n_beats >= len(KINDS) - 2, name
+    assert set(formats.SINGLE_FILE_EXTENSIONS) == {".edf", ".bdf", ".rec", ".csv", ".tsv", ".txt"}
 
 
 def test_wfdb_upload_with_annotations(app, client_for, world, ecg, tmp_path):
@@ -536,8 +552,36 @@ def test_model_missing_is_a_clear_503(app, client_for, world, ecg, recording, tm
     page = client.get(f"/analyses/{recording}")
     assert page.status_code == 200 and 'id="timeline-figure-data"' in page.text
     assert 'id="beat-figure-data"' not in page.text
+    note = html.unescape(text_of(page.text, "beat-figure-note"))
+    assert note == "The recording model is not available on this server, so this beat's shape is not drawn."
     beat = client.get(f"/analyses/{recording}/beats/3.json").get_json()
-    assert beat["beat"] == 3 and beat["figure"] is None
+    assert beat["beat"] == 3 and beat["figure"] is None and beat["figure_note"] == note
+
+
+def test_another_recording_model_does_not_redraw_a_stored_analysis(app, client_for, recording, tmp_path):
+    """A beat's figure is the reconstruction of the model that made the analysis, never another's."""
+    from ecgad.recording import load_recording_detector
+
+    other = load_recording_detector()
+    other.meta = {**other.meta, "model_id": "recording-another0001"}
+    app.config["RECORDING_MODEL_PATH"] = str(other.save(tmp_path / "another.safetensors"))
+    client = client_for("doctor")
+    s = stored(app, recording)
+    top = int(np.argmax(s.score)) + 1
+    page = client.get(f"/analyses/{recording}")
+    assert page.status_code == 200 and 'id="beat-figure-data"' not in page.text
+    note = html.unescape(text_of(page.text, "beat-figure-note"))
+    assert note.startswith("The recording model on this server (recording-another0001) is not the one that "
+                           f"analysed this recording ({s.analysis.model_id})")
+    assert f'<h2 id="beat-heading">Beat {top} at' in page.text and text_of(page.text, "beat-verdict").startswith(
+        "anomalous")  # the verdict stored at analysis time
+    beat = client.get(f"/analyses/{recording}/beats/{top}.json").get_json()
+    assert beat["figure"] is None and beat["figure_note"] == note
+    assert beat["score"] == pytest.approx(s.score[top - 1]) and beat["is_anomaly"]
+    # the model that made it draws it again
+    app.config["RECORDING_MODEL_PATH"] = None
+    beat = client.get(f"/analyses/{recording}/beats/{top}.json").get_json()
+    assert beat["figure"]["data"] and beat["figure_note"] is None
 
 
 # ------------------------------------------------------------------ who may see what

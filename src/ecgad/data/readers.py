@@ -32,16 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
+from . import formats as _formats
+
 MIN_FS, MAX_FS = 100.0, 20_000.0  # Hz: QRS complexes need 100; the web form accepts the same range
 MAX_DURATION_S = 24 * 3600.0        # a day-long Holter recording
 MAX_LEADS = 256                     # leads of one recording (CSV columns besides time, WFDB or EDF signals)
 MAX_LINE = 64 * 1024                # characters in one CSV/TSV line
 MAX_HEADER_BYTES = 256 * 1024       # a WFDB header (a 15-lead PTB header is 1.5 kB)
 _CHUNK = 1 << 20                    # bytes read at a time when checking a text file
-FORMATS = ("wfdb", "edf", "csv", "tsv")
-WFDB_EXTENSIONS = (".hea", ".dat")
-EDF_EXTENSIONS = (".edf", ".bdf", ".rec")
-TEXT_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv"}
+# from the one table of formats (formats.py)
+FORMATS = tuple(f.name for f in _formats.FORMATS)
+WFDB_EXTENSIONS = _formats.WFDB.extensions
+EDF_EXTENSIONS = _formats.EDF.extensions
+TEXT_EXTENSIONS = {ext: f.name for f in (_formats.CSV, _formats.TSV) for ext in f.extensions}
 
 # physical units accepted for a lead, as a factor to millivolts
 _TO_MV = {"mv": 1.0, "millivolt": 1.0, "millivolts": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3,
@@ -240,6 +243,12 @@ def _wfdb_header(base: Path):
         return wfdb.rdheader(str(base))
     except Exception as e:  # wfdb raises assorted types for a malformed header
         raise RecordingError(f"{header}: not a readable WFDB header ({shown(e, 100)})") from None
+
+
+def wfdb_signal_files(path: str | os.PathLike[str]) -> list[str]:
+    """The signal file names (``["101.dat"]``) that a WFDB record's header names; ``path`` as for
+    ``read_recording``. Raises ``RecordingError`` for a missing or unreadable header."""
+    return list(_wfdb_header(_record_base(Path(path).expanduser())).file_name or [])
 
 
 def _check_wfdb_files(base: Path, hdr) -> None:

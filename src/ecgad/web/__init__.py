@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, abort, redirect, request, send_file, url_for
+from flask import Flask, abort, redirect, request
 from flask_login import current_user
 
 from . import config as _config
@@ -68,47 +68,6 @@ def create_app(config: Mapping | None = None) -> Flask:
                 if "\x00" in value:
                     abort(400)
 
-    @app.get("/")
-    def index():
-        if current_user.is_authenticated:
-            return redirect(url_for("patients.index"))
-        return redirect(url_for("auth.login"))
-
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
-
-    @app.get("/vendor/plotly.min.js", endpoint="vendor_plotly")
-    def vendor_plotly():
-        """Plotly.js from the plotly package: no CDN, works offline."""
-        from .vendor import plotly_js_path
-
-        return send_file(plotly_js_path(), mimetype="text/javascript", max_age=7 * 24 * 3600)
-
-    @app.get("/vendor/plotly.css", endpoint="vendor_plotly_css")
-    def vendor_plotly_css():
-        """Plotly.js's own style rules as a stylesheet, so that the CSP needs no inline styles."""
-        from .vendor import plotly_css
-
-        response = app.response_class(plotly_css(), mimetype="text/css")
-        response.cache_control.public = True
-        response.cache_control.max_age = 7 * 24 * 3600
-        return response
-
-    @app.get("/vendor/plotly-style/<style_id>.css", endpoint="vendor_plotly_injected_css")
-    def vendor_plotly_injected_css(style_id: str):
-        """A stylesheet plotly.js would add as a <style> element (which the CSP blocks); linked under its
-        id, plotly.js finds it there and adds nothing."""
-        from .vendor import plotly_injected_styles
-
-        css = plotly_injected_styles().get(style_id)
-        if css is None:
-            abort(404)
-        response = app.response_class(css, mimetype="text/css")
-        response.cache_control.public = True
-        response.cache_control.max_age = 7 * 24 * 3600
-        return response
-
     from .database import configure_engine, upgrade
 
     with app.app_context():
@@ -120,6 +79,9 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from .models import User
+    from .security import CACHED_ENDPOINTS
+
+    no_user_endpoints = (None, "main.healthz", *CACHED_ENDPOINTS)  # nothing private: no user to load
 
     db.init_app(app)
     csrf.init_app(app)
@@ -159,19 +121,19 @@ def _init_extensions(app: Flask) -> None:
     def load_user_first():
         """Load the signed-in user before the view runs, so that the session check's own commit
         (``last_seen_at``) never carries a view's half-done changes with it."""
-        if request.endpoint not in _NO_USER_ENDPOINTS:
+        if request.endpoint not in no_user_endpoints:
             current_user.is_authenticated  # noqa: B018 (loads the user)
 
-
-_NO_USER_ENDPOINTS = (None, "static", "vendor_plotly", "vendor_plotly_css", "healthz")
 
 
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .analyses import bp as analyses_bp
     from .auth import bp as auth_bp
+    from .main import bp as main_bp
     from .patients import bp as patients_bp
 
+    app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(analyses_bp)

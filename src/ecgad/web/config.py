@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecgad.data.formats import BEAT_FILE_EXTENSIONS
+
 TRUE = {"1", "true", "yes", "on"}
 
 DEFAULTS: dict = {
@@ -20,7 +22,7 @@ DEFAULTS: dict = {
     "MAX_BEATS": 10_000,  # per upload
     "MAX_RECORDING_BYTES": 256 * 1024 * 1024,  # per recording upload, all its files together
     "MAX_RECORDING_HOURS": 24.0,
-    "UPLOAD_EXTENSIONS": (".csv", ".tsv", ".txt", ".json"),
+    "UPLOAD_EXTENSIONS": BEAT_FILE_EXTENSIONS,  # beat files
     "BEATS_PER_PAGE": 200,
     "RECORDING_BEATS_PER_PAGE": 50,
     "PATIENTS_PER_PAGE": 50,

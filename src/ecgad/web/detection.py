@@ -13,6 +13,10 @@ class ModelUnavailable(RuntimeError):
     """The model file is missing or unreadable."""
 
 
+class ModelMismatch(RuntimeError):
+    """The model on this server is not the one that made a stored analysis, so it cannot redraw it."""
+
+
 def _get(setting: str, load):
     """The model at config ``setting`` (None: the one shipped with ecgad), loaded once by ``load``."""
     path = current_app.config.get(setting)
@@ -43,6 +47,18 @@ def get_recording_detector():
     from ecgad.recording import load_recording_detector
 
     return _get("RECORDING_MODEL_PATH", load_recording_detector)
+
+
+def recording_detector_of(model_id: str):
+    """The recording detector, only if it is the model ``model_id`` (as stored with an analysis);
+    else ``ModelMismatch``: what another model made of a beat is not what this analysis found."""
+    detector = get_recording_detector()
+    loaded = str(detector.model_info().get("model_id") or "")[:64]  # as stored: see service.new_analysis
+    if not model_id or loaded != model_id:
+        raise ModelMismatch(f"The recording model on this server ({loaded or 'unknown'}) is not the one that "
+                            f"analysed this recording ({model_id or 'unknown'}), so this beat's shape is not "
+                            f"drawn. Its verdict and scores are the ones stored at analysis time.")
+    return detector
 
 
 def forget_detectors() -> None:

@@ -87,6 +87,8 @@ def burn_time(password: str) -> None:
 
 
 # ---------------------------------------------------------------- headers
+# Served alike to everyone and changed only with the package: browsers may keep them (see main.views).
+CACHED_ENDPOINTS = ("static", "main.vendor_plotly", "main.vendor_plotly_css", "main.vendor_plotly_injected_css")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
@@ -103,7 +105,7 @@ def set_security_headers(response):
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Patient data must not linger in shared caches or the browser's history cache.
-    if request.endpoint not in ("static", "vendor_plotly", "vendor_plotly_css"):
+    if request.endpoint not in CACHED_ENDPOINTS:
         headers.setdefault("Cache-Control", "no-store")
     return response
 

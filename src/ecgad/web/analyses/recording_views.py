@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..detection import ModelUnavailable, get_recording_detector
+from ..access import own_patient, visible_analysis
+from ..detection import ModelMismatch, ModelUnavailable, recording_detector_of
+from ..forms import RecordingForm
 from ..models import Analysis, RecordingBeat
-from ..patients.views import own_patient, render_patient
+from ..patients.views import render_patient
 from ..util import script_json
 from . import bp, listing, timeline
-from .forms import RecordingForm
 from .recordings import analyse_recording
 from .service import AnalysisError
 
@@ -57,45 +58,48 @@ def timeline_json(analysis: Analysis) -> str:
     return script_json(timeline.figure(analysis).to_json())
 
 
-def beat_figure_json(analysis: Analysis, beat: RecordingBeat) -> str | None:
-    """The beat-vs-reconstruction figure of one recorded beat, with the recording's verdict; None
-    when its window runs off the recording."""
+EDGE_NOTE = "This beat lies too close to the start or end of the recording to be drawn."
+FIGURE_MODEL_MISSING = "The recording model is not available on this server, so this beat's shape is not drawn."
+
+
+def beat_figure(analysis: Analysis, beat: RecordingBeat | None) -> tuple[str | None, str | None]:
+    """``(figure JSON, None)``: the beat-vs-reconstruction figure of one recorded beat with its stored
+    verdict, drawn by the model that made the analysis; or ``(None, why it is not drawn)``."""
     from dataclasses import replace
 
-    from ecgad.plots import beat_figure
+    from ecgad.plots import beat_figure as draw
 
+    if beat is None:
+        return None, None
+    try:
+        detector = recording_detector_of(analysis.model_id)
+    except ModelUnavailable:
+        return None, FIGURE_MODEL_MISSING
+    except ModelMismatch as exc:
+        return None, str(exc)
     recording = analysis.recording
-    detector = get_recording_detector()
     margin = int(round(detector.settings.margin_s * recording.fs))  # as much as the detector itself reads
     lo = max(0, beat.sample - margin)
     excerpt = recording.samples(lo, beat.sample + margin)
     verdict = detector.beat_verdict(excerpt, recording.fs, beat.sample - lo)
     if verdict is None:
-        return None
+        return None, EDGE_NOTE
     verdict = replace(verdict, index=beat.position, score=beat.score, threshold=analysis.threshold,
                       is_anomaly=beat.is_anomaly, confidence=beat.confidence, meta=analysis.model)
     title = f"Beat {beat.number} at {clock(beat.sample / recording.fs)}"
-    return script_json(beat_figure(verdict, title=title).to_json())
+    return script_json(draw(verdict, title=title).to_json()), None
 
 
-def _figure_or_none(analysis: Analysis, beat: RecordingBeat | None) -> str | None:
-    if beat is None:
-        return None
-    try:
-        return beat_figure_json(analysis, beat)
-    except ModelUnavailable:
-        return None
-
-
-def show(analysis: Analysis, can_change: bool):
-    """The page of a recording analysis (called by ``views.show``): anomalous beats listed by default."""
+def page(analysis: Analysis, can_change: bool):
+    """The page of a recording analysis (``views.show`` dispatches here): anomalous beats listed by default."""
     selected = listing.selected_beat(RecordingBeat, analysis)
+    figure_json, figure_note = beat_figure(analysis, selected)
     table = listing.list_beats(RecordingBeat, analysis, selected, current_app.config["RECORDING_BEATS_PER_PAGE"],
                                default_only="anomalies")
     return render_template(
         "analyses/recording.html", analysis=analysis, recording=analysis.recording, patient=analysis.patient,
         beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
-        clock=clock, timeline_json=timeline_json(analysis), figure_json=_figure_or_none(analysis, selected),
+        clock=clock, timeline_json=timeline_json(analysis), figure_json=figure_json, figure_note=figure_note,
         can_change=can_change)
 
 
@@ -104,11 +108,7 @@ def show(analysis: Analysis, can_change: bool):
 def timeline_window(analysis_id: int):
     """The signal and beats of one window of a recording (``start`` and ``end`` in seconds; NaN is refused,
     the rest clamped to the recording and to a window's largest span)."""
-    from .views import visible_analysis
-
-    analysis = visible_analysis(analysis_id)
-    if not analysis.is_recording:
-        abort(404)
+    analysis = visible_analysis(analysis_id, kind="recording")
     start, end = request.args.get("start", type=float), request.args.get("end", type=float)
     if start is None or end is None or not end > start:
         return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",
@@ -116,9 +116,10 @@ def timeline_window(analysis_id: int):
     return timeline.window_data(analysis, start, end)
 
 
-def beat_json(analysis: Analysis, beat: RecordingBeat) -> dict:
-    """One recorded beat as JSON (called by ``views.beat_json``)."""
-    figure = _figure_or_none(analysis, beat)
+def beat_data(analysis: Analysis, number: int) -> dict:
+    """Recorded beat ``number`` as JSON (``views.beat_json`` dispatches here)."""
+    beat = listing.beat_at(RecordingBeat, analysis, number)
+    figure, note = beat_figure(analysis, beat)
     recording = analysis.recording
     return {"analysis": analysis.id, "beat": beat.number, "sample": beat.sample,
             "time_s": round(beat.sample / recording.fs, 4), "time": clock(beat.sample / recording.fs),
@@ -126,5 +127,5 @@ def beat_json(analysis: Analysis, beat: RecordingBeat) -> dict:
             "threshold": analysis.threshold, "is_anomaly": beat.is_anomaly, "confidence": beat.confidence,
             "verdict": beat.verdict_text, "annotation": beat.annotation,
             "parts": {p: beat.part(p) for p in recording.part_names},
-            "figure": json.loads(figure) if figure else None}
+            "figure": json.loads(figure) if figure else None, "figure_note": note}
 

@@ -15,6 +15,9 @@ from pathlib import Path, PurePath
 import numpy as np
 from flask import current_app
 
+from ecgad.data.formats import ACCEPTED as WHAT_IS_ACCEPTED
+from ecgad.data.formats import ANNOTATION_EXTENSIONS, SINGLE_FILE_EXTENSIONS, WFDB, format_of
+
 from .. import audit
 from ..detection import get_recording_detector
 from ..extensions import db
@@ -22,9 +25,7 @@ from ..models import Analysis, Patient, Recording, RecordingBeat, RecordingChunk
 from ..uploads import upload_folder
 from .service import NOTHING_STORED, AnalysisError, clean_filename, insert_all, new_analysis, transaction
 
-SINGLE_FILE_EXTENSIONS = (".edf", ".bdf", ".csv", ".tsv", ".txt")
-WHAT_IS_ACCEPTED = ("Upload one EDF file, one CSV or TSV file (with a time column or the sampling rate), "
-                    "or a WFDB record: its .hea and .dat files together, with its .atr annotations if you have them.")
+HEADER, ANNOTATIONS = WFDB.extensions[0], WFDB.annotations[0]  # 101.hea opens record 101; 101.atr annotates it
 
 
 def _fail(message: str) -> AnalysisError:
@@ -36,17 +37,17 @@ def _plan(names: Sequence[str]) -> tuple[str, str | None]:
     suffixes = [PurePath(n).suffix.lower() for n in names]
     if len(set(names)) != len(names):
         raise _fail(f"two uploaded files have the same name. {WHAT_IS_ACCEPTED}")
-    headers = [n for n, s in zip(names, suffixes, strict=True) if s == ".hea"]
+    headers = [n for n, s in zip(names, suffixes, strict=True) if s == HEADER]
     if headers:
         if len(headers) > 1:
             raise _fail(f"{len(headers)} WFDB headers ({', '.join(headers)}); upload one record at a time")
         stem = PurePath(headers[0]).stem
-        atr = [n for n, s in zip(names, suffixes, strict=True) if s == ".atr"]
-        if atr and atr != [f"{stem}.atr"]:
-            raise _fail(f"the annotations must be named {stem}.atr, after the header {headers[0]}")
-        return headers[0], "atr" if atr else None
-    if any(s in (".dat", ".atr") for s in suffixes):
-        raise _fail(f"WFDB files without their header (.hea). {WHAT_IS_ACCEPTED}")
+        atr = [n for n, s in zip(names, suffixes, strict=True) if s == ANNOTATIONS]
+        if atr and atr != [f"{stem}{ANNOTATIONS}"]:
+            raise _fail(f"the annotations must be named {stem}{ANNOTATIONS}, after the header {headers[0]}")
+        return headers[0], ANNOTATIONS[1:] if atr else None
+    if any(s in WFDB.extensions + ANNOTATION_EXTENSIONS for s in suffixes):
+        raise _fail(f"WFDB files without their header ({HEADER}). {WHAT_IS_ACCEPTED}")
     if len(names) != 1:
         raise _fail(f"{len(names)} files. {WHAT_IS_ACCEPTED}")
     if suffixes[0] not in SINGLE_FILE_EXTENSIONS:
@@ -57,10 +58,10 @@ def _plan(names: Sequence[str]) -> tuple[str, str | None]:
 
 def _check_named(names: Sequence[str], header: str, folder: Path) -> None:
     """Every uploaded file of a WFDB record is its header, its annotations or a signal file the header names."""
-    import wfdb
+    from ecgad.data.readers import wfdb_signal_files
 
-    named = set(wfdb.rdheader(str(folder / PurePath(header).stem)).file_name or [])
-    stray = [n for n in names if n not in named and PurePath(n).suffix.lower() not in (".hea", ".atr")]
+    named = set(wfdb_signal_files(folder / header))
+    stray = [n for n in names if n not in named and PurePath(n).suffix.lower() not in (HEADER, *ANNOTATION_EXTENSIONS)]
     if stray:
         raise _fail(f"{', '.join(stray)}: not named by {header} as a signal file. Upload a WFDB record's .hea "
                     f"with the signal files it names (and its .atr annotations if you have them)")
@@ -84,7 +85,7 @@ def read_upload(files, folder: Path, fs: float | None, lead: str | None):
     hours = current_app.config["MAX_RECORDING_HOURS"]
     try:
         signal = read_recording(folder / target, lead=lead_arg, fs=fs, max_duration_s=hours * 3600)
-        if target.lower().endswith(".hea"):
+        if format_of(target) is WFDB:
             _check_named(names, target, folder)
         reference = read_annotations(folder / target, annotations) if annotations else None
     except RecordingError as exc:
@@ -93,21 +94,17 @@ def read_upload(files, folder: Path, fs: float | None, lead: str | None):
         raise
     except Exception as exc:  # noqa: BLE001 - wfdb / pyedflib raise assorted types on malformed files
         raise readable(RecordingError(f"{target}: the file could not be read ({type(exc).__name__})")) from None
-    kind = "wfdb" if target.lower().endswith(".hea") else (
-        "edf" if PurePath(target).suffix.lower() in (".edf", ".bdf") else PurePath(target).suffix.lower()[1:])
-    return signal, reference, kind
+    return signal, reference, format_of(target).name
 
 
 def _check_duration(signal) -> None:
+    """Too short to find beats (``analyze`` refuses it too, naming the temporary file; the longest
+    recordings the readers refuse before reading them)."""
     from ecgad.recording import MIN_DURATION_S
 
     if signal.duration_s < MIN_DURATION_S:
         raise _fail(f"the recording lasts {signal.duration_s:.2f} s; at least {MIN_DURATION_S:g} s are needed "
                     f"to find heartbeats")
-    hours = current_app.config["MAX_RECORDING_HOURS"]
-    if signal.duration_s > hours * 3600:
-        raise _fail(f"the recording lasts {signal.duration_s / 3600:.1f} hours; at most {hours:g} hours are "
-                    f"accepted per upload: split it")
 
 
 def analyse_recording(patient: Patient, user: User, files, *, fs: float | None = None,
@@ -129,7 +126,7 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
                     f"Choose another lead by name or number")
     # the record's name: a WFDB header's stem ("208" for 208.hea, .dat and .atr), else the one file's name
     names = [clean_filename(f.filename) for f in files]
-    filename = next((PurePath(n).stem for n in names if PurePath(n).suffix.lower() == ".hea"), names[0])[:255]
+    filename = next((PurePath(n).stem for n in names if PurePath(n).suffix.lower() == HEADER), names[0])[:255]
     annotation = None
     stats: dict = {}
     if reference is not None:

@@ -1,112 +1,39 @@
-"""Analyses: upload (or an example) on a patient's page, the analysis page, deletion."""
+"""What every analysis has, whatever its kind: its page and beats (dispatched once, by kind, to
+``beat_views`` or ``recording_views``) and its deletion."""
 from __future__ import annotations
 
-import json
-
-from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import login_required
 
 from .. import audit
-from ..detection import ModelUnavailable
+from ..access import can_change, own_patient, visible_analysis
 from ..extensions import db
 from ..forms import ConfirmForm
-from ..models import Analysis, AnalysisBeat, RecordingBeat
-from ..patients.views import own_patient, render_patient
-from ..util import script_json
-from . import bp, listing, recording_views, service
-from .forms import UploadForm
+from ..models import Analysis
+from . import beat_views, bp, recording_views
 
-MODEL_MISSING = ("The anomaly model is not available on this server, so nothing could be analysed. "
-                 "Tell your administrator.")
+KINDS = {"beats": beat_views, "recording": recording_views}  # Analysis.kind -> its page(...) and beat_data(...)
 
 
-def visible_analysis(analysis_id: int) -> Analysis:
-    analysis = db.session.get(Analysis, analysis_id)
-    if analysis is None or (not current_user.is_admin and analysis.patient.doctor_id != current_user.id):
+def _views(analysis: Analysis):
+    views = KINDS.get(analysis.kind)
+    if views is None:  # a kind this version does not know (a newer server wrote it)
         abort(404)
-    return analysis
-
-
-def _run(patient, data: bytes, filename: str, labelled: bool, source: str, form):
-    try:
-        if source == "upload":
-            service.check_extension(filename)
-        beats, labels = service.parse(data, filename, labelled)
-        analysis = service.analyse(patient, current_user._get_current_object(), beats, labels, filename, source)
-    except service.AnalysisError as exc:
-        return render_patient(patient, form, str(exc), 400)
-    except ModelUnavailable:
-        return render_patient(patient, form, MODEL_MISSING, 503)
-    flash(f"{analysis.filename}: {analysis.n_beats} beats analysed, {analysis.n_anomalies} anomalous.", "success")
-    return redirect(url_for("analyses.show", analysis_id=analysis.id))
-
-
-@bp.post("/patients/<int:patient_id>/analyses")
-@login_required
-def upload(patient_id: int):
-    patient = own_patient(patient_id)
-    form = UploadForm()
-    if not form.validate_on_submit():
-        message = next((e for errors in form.errors.values() for e in errors), "The upload could not be read.")
-        return render_patient(patient, form, message, 400)
-    storage = form.file.data
-    filename = service.clean_filename(storage.filename)
-    data = storage.read()
-    return _run(patient, data, filename, bool(form.labelled.data), "upload", form)
-
-
-@bp.post("/patients/<int:patient_id>/analyses/example/<name>")
-@login_required
-def example(patient_id: int, name: str):
-    patient = own_patient(patient_id)
-    if name not in service.EXAMPLES:
-        abort(404)
-    data, filename = service.example_file(name)
-    return _run(patient, data, filename, False, "example", UploadForm(formdata=None))
-
-
-def _figure(analysis: Analysis, beat: AnalysisBeat) -> str:
-    """The Plotly figure of one beat, as JSON safe to place inside a <script> data block."""
-    from ecgad.detector import Verdict
-    from ecgad.plots import beat_figure
-
-    samples, recon, error = beat.curve_arrays()
-    verdict = Verdict(index=beat.position, score=beat.score, threshold=analysis.threshold,
-                      is_anomaly=beat.is_anomaly, confidence=beat.confidence, beat=samples,
-                      reconstruction=recon, error=error, meta=analysis.model)
-    return script_json(beat_figure(verdict, title=f"Beat {beat.number}").to_json())
+    return views
 
 
 @bp.get("/analyses/<int:analysis_id>")
 @login_required
 def show(analysis_id: int):
-    from ecgad.own_beats import label_info
-    from ecgad.plots import class_name
-
     analysis = visible_analysis(analysis_id)
-    can_change = analysis.patient.doctor_id == current_user.id
-    if analysis.is_recording:
-        return recording_views.show(analysis, can_change)
-    selected = listing.selected_beat(AnalysisBeat, analysis)
-    table = listing.list_beats(AnalysisBeat, analysis, selected, current_app.config["BEATS_PER_PAGE"])
-    return render_template(
-        "analyses/show.html", analysis=analysis, patient=analysis.patient, beats=table.beats, page=table.page,
-        only=table.only, sort=table.sort, link=table.link, selected=selected,
-        figure_json=_figure(analysis, selected) if selected else None, can_change=can_change,
-        # ECG5000's class names only for its models: a model trained on one's own file has labels of its own
-        class_name=class_name if label_info(analysis.model) is None else None)
+    return _views(analysis).page(analysis, can_change(analysis.patient))
 
 
 @bp.get("/analyses/<int:analysis_id>/beats/<int:number>.json")
 @login_required
 def beat_json(analysis_id: int, number: int):
     analysis = visible_analysis(analysis_id)
-    if analysis.is_recording:
-        return recording_views.beat_json(analysis, listing.beat_at(RecordingBeat, analysis, number))
-    beat = listing.beat_at(AnalysisBeat, analysis, number)
-    return {"analysis": analysis.id, "beat": beat.number, "score": beat.score, "threshold": analysis.threshold,
-            "is_anomaly": beat.is_anomaly, "confidence": beat.confidence, "verdict": beat.verdict_text,
-            "label": beat.label, "figure": json.loads(_figure(analysis, beat))}
+    return _views(analysis).beat_data(analysis, number)
 
 
 @bp.route("/analyses/<int:analysis_id>/delete", methods=["GET", "POST"])

@@ -35,7 +35,7 @@ def _failed(response) -> bool:
                deduct_when=_failed)
 def login():
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(url_for("index"))
+        return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
         email, password = form.email.data, form.password.data
@@ -66,7 +66,7 @@ def login():
         sessions.start(user, client_ip())
         audit.record("login.success", "user", user.id, actor=user)
         db.session.commit()
-        return redirect(safe_next(request.args.get("next")) or url_for("index"))
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
 

@@ -1,37 +1,22 @@
 """Patients: list with search, create, show (with analyses), edit, delete."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..access import can_change, own_patient, visible_patient, visible_patients
 from ..extensions import db
-from ..forms import ConfirmForm
-from ..models import Analysis, Patient, User
+from ..forms import ConfirmForm, RecordingForm, UploadForm
+from ..models import Analysis, Patient
 from ..security import doctor_required
 from ..util import Page, page_arg
 from . import bp
 from .forms import PatientForm
 
 FIELDS = ("name", "identifier", "birth_date", "sex", "notes")
-
-
-def visible_patient(patient_id: int) -> Patient:
-    """The patient if the current user may see it: admins all, doctors their own; else 404."""
-    patient = db.session.get(Patient, patient_id)
-    if patient is None or (not current_user.is_admin and patient.doctor_id != current_user.id):
-        abort(404)
-    return patient
-
-
-def own_patient(patient_id: int) -> Patient:
-    """The patient if the current user may change it: only its doctor; else 404 (403 for admins)."""
-    patient = visible_patient(patient_id)
-    if patient.doctor_id != current_user.id:
-        abort(403)
-    return patient
 
 
 def _identifier_taken(identifier: str, exclude_id: int | None = None) -> bool:
@@ -45,9 +30,7 @@ def _identifier_taken(identifier: str, exclude_id: int | None = None) -> bool:
 @login_required
 def index():
     q = (request.args.get("q") or "").strip()[:200]
-    query = select(Patient)
-    if not current_user.is_admin:
-        query = query.where(Patient.doctor_id == current_user.id)
+    query = visible_patients()
     if q:
         needle = q.lower()
         query = query.where(or_(func.lower(Patient.name).contains(needle, autoescape=True),
@@ -100,15 +83,13 @@ def show(patient_id: int):
 def render_patient(patient: Patient, upload_form=None, upload_error: str | None = None, status: int = 200, *,
                    recording_form=None, recording_error: str | None = None):
     """The patient's page; an upload that failed comes back with its form and error."""
-    from ..analyses.forms import RecordingForm, UploadForm
-
     analyses = db.session.scalars(select(Analysis).where(Analysis.patient_id == patient.id)
                                   .order_by(Analysis.created_at.desc(), Analysis.id.desc())).all()
     return render_template("patients/show.html", patient=patient, analyses=analyses,
                            form=upload_form or UploadForm(formdata=None), upload_error=upload_error,
                            recording_form=recording_form or RecordingForm(formdata=None, prefix="recording"),
                            recording_error=recording_error, example_form=ConfirmForm(),
-                           can_change=patient.doctor_id == current_user.id), status
+                           can_change=can_change(patient)), status
 
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
@@ -155,4 +136,4 @@ def delete(patient_id: int):
     return render_template("patients/delete.html", patient=patient, form=form, n_analyses=n)
 
 
-__all__ = ["visible_patient", "own_patient", "render_patient", "User"]
+__all__ = ["render_patient"]

@@ -40,14 +40,15 @@
       });
     }
     var target = document.getElementById("beat-plot");
+    setText("beat-figure-note", beat.figure ? "" : beat.figure_note || "");
     if (beat.figure) {
       window.Plotly.react(target, beat.figure.data, beat.figure.layout, window.ecgadPlotConfig).then(function () {
         target.setAttribute("data-rendered", "true");
         target.setAttribute("data-beat", String(beat.beat));
       });
     } else {
-      window.Plotly.purge(target);
-      target.textContent = "This beat lies too close to the start or end of the recording to be drawn.";
+      window.Plotly.purge(target);  // the server's note (#beat-figure-note) says why
+      target.removeAttribute("data-rendered");
       target.setAttribute("data-beat", String(beat.beat));
     }
     // the table row of this beat, when it is on the page, is now the selected one
