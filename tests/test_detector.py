@@ -17,6 +17,7 @@ from safetensors.torch import safe_open, save_file
 from ecgad import Detector, Verdict, load_detector
 from ecgad.data.beats import prepare
 from ecgad.detector import FORMAT, FORMATS, SHIPPED_MODEL, choose_threshold
+from ecgad.provenance import code_commit
 from ecgad.train import TrainConfig
 
 TINY = TrainConfig(epochs=4, batch_size=32)
@@ -207,6 +208,26 @@ def test_same_seed_same_model_other_seed_other_model(normal) -> None:
     assert a.threshold == b.threshold and a.meta["model_id"] == b.meta["model_id"]
     assert not np.array_equal(a.score(normal), c.score(normal))
     assert a.meta["model_id"] != c.meta["model_id"]
+
+
+def test_fit_records_torch_version_threads_and_code_commit(tmp_path: Path) -> None:
+    det = fit_small()
+    assert det.meta["torch_version"] == torch.__version__
+    assert det.meta["torch_threads"] == torch.get_num_threads() >= 1
+    commit = det.meta["code_commit"]  # this test runs from a git checkout
+    assert isinstance(commit, str) and len(commit) == 40 and int(commit, 16) >= 0
+    assert Detector.load(det.save(tmp_path / "m.safetensors")).meta == det.meta
+
+
+def test_code_commit_is_none_without_git(monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "")  # no git to run: training must still work
+    assert code_commit() is None
+
+
+def test_the_shipped_model_keeps_its_id_and_loads_without_the_new_fields() -> None:
+    shipped = load_detector()
+    assert shipped.meta["model_id"] == "hybrid-ec8f5785c44b"
+    assert "code_commit" not in shipped.meta  # trained before the fields existed
 
 
 # ------------------------------------------------------------------ files

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from heartbeats import synthetic_ecg
 
 from ecgad.data.annotations import label_peaks
 from ecgad.detector import Detector
+from ecgad.provenance import code_commit
 from ecgad.recording import (
     DEFAULT_FEATURES,
     PARTS,
@@ -159,6 +161,9 @@ def test_fit_on_records_then_save_and_load_round_trip(recording, beat_model, tmp
     detector = fit_on_records([record], beat_model)
     assert (detector.combination.weights >= 0).all()
     assert detector.meta["model_id"].startswith("recording-")
+    assert detector.meta["torch_version"] == torch.__version__
+    assert detector.meta["torch_threads"] == torch.get_num_threads()
+    assert detector.meta["code_commit"] == code_commit()
     before = detector.analyze(Signal(x, FS))
     assert before.is_anomaly[symbols != "N"].mean() > 0.5
 

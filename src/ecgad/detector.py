@@ -70,6 +70,7 @@ from .datafit import DataFit
 from .datafit import warnings as datafit_warnings
 from .detector_file import FORMAT, FORMATS  # noqa: F401 (the formats, importable from here as before)
 from .nn import build, config_dict
+from .provenance import training_environment
 from .train import TrainConfig, seed_everything, train
 
 SHIPPED_MODEL = "ecg5000-hybrid.safetensors"
@@ -283,6 +284,7 @@ class Detector:
             "protocol": protocol,
             "seed": seed,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **training_environment(),
         }
         return self
 

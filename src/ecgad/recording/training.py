@@ -14,6 +14,7 @@ from .. import __version__
 from ..data.annotations import ABNORMAL_SYMBOLS, BEAT_SYMBOLS, NORMAL_SYMBOLS, label_peaks, read_annotations
 from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
+from ..provenance import training_environment
 from ..train import TrainConfig
 from .combination import Combination
 from .detector import RecordingDetector
@@ -196,5 +197,5 @@ def fit_on_records(records: Sequence[AnnotatedRecord], beat: Detector, *,
     digest.update(str(beat.meta.get("model_id")).encode())
     meta = {"model_id": f"recording-{digest.hexdigest()[:12]}", "version": __version__,
             "beat_model_id": beat.meta.get("model_id"), "beats_fitted": int(y.size),
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), **training_environment()}
     return RecordingDetector(beat, combination, settings, meta)
