@@ -1,0 +1,53 @@
+"""EDF/EDF+ (and BDF) files, read with pyedflib."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .signal import (
+    MAX_LEADS,
+    RecordingError,
+    Signal,
+    _check_fs,
+    _check_length,
+    _check_rate,
+    _clean_name,
+    _finish,
+    _units_to_mv,
+    choose_lead,
+    shown,
+)
+
+
+def _read_edf(path: Path, lead, fs, max_duration_s: float) -> Signal:
+    import pyedflib
+
+    source = str(path)
+    try:
+        reader = pyedflib.EdfReader(source)
+    except Exception as e:  # pyedflib says OSError for anything from a bad header to a short file
+        if "filesize" in str(e).lower():
+            raise RecordingError(f"{source}: the header does not match its data (the file is not as long "
+                                 f"as the header says: truncated?)") from None
+        raise RecordingError(f"{source}: not a readable EDF/EDF+ file ({shown(e, 100)})") from None
+    try:
+        labels = reader.getSignalLabels()
+        if len(labels) > MAX_LEADS:
+            raise RecordingError(f"{source} holds {len(labels)} signals; at most {MAX_LEADS} are accepted")
+        names = [_clean_name(label, i) for i, label in enumerate(labels)]
+        index = choose_lead(names, lead, source)
+        rate = float(reader.getSampleFrequency(index))
+        _check_fs(fs, rate, source)
+        _check_rate(rate, source)
+        factor = _units_to_mv(reader.getPhysicalDimension(index), f"{source} lead {shown(names[index])}")
+        n_samples = int(reader.getNSamples()[index])
+        if n_samples == 0:
+            raise RecordingError(f"{source}: lead {shown(names[index])} is empty (no samples)")
+        _check_length(n_samples, rate, max_duration_s, source)
+        samples = reader.readSignal(index).astype(np.float32)
+    finally:
+        reader.close()
+    if factor != 1.0:
+        samples = samples * np.float32(factor)
+    return _finish(samples, rate, names[index], names, source, max_duration_s)
