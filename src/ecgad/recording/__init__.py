@@ -49,7 +49,7 @@ normal beats)`` over the features of part ``p``: 0 for a typical normal beat, an
 how many log-odds each part adds for this beat. ``score = sum(parts) + constant``.
 
 Threshold: the cut of the training records' beat scores that maximises accuracy
-there (see :func:`ecgad.detector.choose_threshold`).
+there (see :func:`ecgad.thresholds.choose_threshold`).
 
 Confidence (in [0, 1]), as for the beat Detector: how far a beat's score lies
 from the threshold, in the spread of the training normal beats' scores:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..detector import choose_threshold
+from ..thresholds import choose_threshold
 from .settings import DEFAULT_FEATURES, FEATURE_PARTS
 
 
