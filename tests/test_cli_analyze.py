@@ -74,7 +74,7 @@ def test_analyze_csv_with_fs_and_table(model: Path, csv_file, tmp_path: Path) ->
     page = (tmp_path / "report" / "report.html").read_text()
     assert "rangeslider" in page
     # the timeline is drawn with the one plot config: no button that sends the chart to a cloud service
-    from ecgad.plots import PLOT_CONFIG
+    from ecgad.report.figures import PLOT_CONFIG
 
     assert page.count("Plotly.newPlot(") == 1 and page.count(json.dumps(PLOT_CONFIG)) == 1
 

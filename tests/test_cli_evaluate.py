@@ -70,7 +70,7 @@ def test_json_summary_on_real_data_with_a_report(data_dir, tmp_path):
     assert 0.5 < summary["roc_auc"] <= 1.0 and summary["roc_auc_std"] == 0.0
     assert (tmp_path / "report" / "report.html").is_file() and (tmp_path / "report" / "metrics.json").is_file()
     # every figure is drawn with the one plot config: no button that sends the chart to a cloud service
-    from ecgad.plots import PLOT_CONFIG
+    from ecgad.report.figures import PLOT_CONFIG
 
     page = (tmp_path / "report" / "report.html").read_text()
     assert page.count("Plotly.newPlot(") == 4 and page.count(json.dumps(PLOT_CONFIG)) == 4

@@ -21,7 +21,6 @@ from ecgad.recording import (
     UnreadableRecording,
     analyze,
     beat_table,
-    clock,
     fit_on_records,
     read_annotated,
     rhythm_features,
@@ -219,8 +218,3 @@ def test_real_record_labels(data_dir: Path) -> None:
     labelled = record.is_normal | record.is_abnormal
     assert labelled.mean() > 0.99
     assert abs(int((record.symbols == "V").sum()) - 444) <= 5
-
-
-def test_clock_rounds_before_it_carries() -> None:
-    assert clock(3725.4567) == "01:02:05.457" and clock(3725.4567, 1) == "01:02:05.5"
-    assert clock(59.96, 1) == "00:01:00.0" and clock(0) == "00:00:00.000"

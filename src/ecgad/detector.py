@@ -64,7 +64,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__, detector_file
+from . import __version__, calibration, detector_file
 from .data.beats import prepare
 from .datafit import DataFit
 from .datafit import warnings as datafit_warnings
@@ -386,7 +386,7 @@ class Detector:
         (see the module docstring)."""
         self._require_fitted()
         z = (_log(scores) - math.log(max(self.threshold, LOG_FLOOR))) / self.log_scale
-        return np.abs(np.vectorize(math.erf)(z / math.sqrt(2))) if len(z) else z
+        return calibration.confidence(z)
 
     def predict(self, beats) -> list[Verdict]:
         """A Verdict per beat of ``n``, with its z-normalised beat, reconstruction and

@@ -19,7 +19,7 @@ if _reason:
 from heartbeats import synthetic_ecg  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
-from ecgad.plots import PLOT_CONFIG  # noqa: E402
+from ecgad.report.figures import PLOT_CONFIG  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 

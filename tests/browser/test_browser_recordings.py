@@ -27,7 +27,7 @@ if _reason:
 from heartbeats import synthetic_ecg  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
-from ecgad.plots import TIME_ORIGIN_MS  # noqa: E402
+from ecgad.report.figures import TIME_ORIGIN_MS  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -11,7 +11,7 @@ import pytest
 from heartbeats import synthetic_ecg
 from webtools import upload_recording
 
-from ecgad.plots import PLOT_CONFIG
+from ecgad.report.figures import PLOT_CONFIG
 
 FS = 250.0
 BIRTH = date(1961, 7, 15)

@@ -25,7 +25,7 @@ import pytest
 from heartbeats import synthetic_ecg
 from webtools import audit_actions, row_counts, upload_recording
 
-from ecgad.plots import ANOMALY_COLOUR, TIME_ORIGIN_MS, to_ms
+from ecgad.report.figures import ANOMALY_COLOUR, TIME_ORIGIN_MS, to_ms
 
 FS = 250.0
 KINDS = ("N" * 12 + "V" + "N" * 10 + "A" + "N" * 9 + "W") * 3  # 102 beats, about 83 s

@@ -11,7 +11,7 @@ from .common import fail
 
 def _echo_quality(result, max_segments: int = 20) -> None:
     """The readable share of a recording, its unreadable stretches and its quality warnings."""
-    from ecgad.recording import clock
+    from ecgad.report import clock
 
     quality = result.quality
     if quality is None:

@@ -26,7 +26,7 @@ def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) ->
     from ecgad.data.beatfile import read_beats, read_named
     from ecgad.detector import load_detector
     from ecgad.own_beats import label_info
-    from ecgad.plots import CLASS_NAMES
+    from ecgad.report.figures import CLASS_NAMES
 
     try:
         detector = load_detector(model_path)  # its messages name the model file

@@ -119,7 +119,7 @@ from .autoencoder import autoencoder_features
 from .combination import Combination
 from .detector import FORMAT, METADATA_KEY, SHIPPED_RECORDING_MODEL, RecordingDetector, analyze, load_recording_detector
 from .morphology import beat_shapes, morphology_features
-from .report import clock, write_report
+from .report import write_report
 from .result import RecordingResult
 from .rhythm import rhythm_features
 from .settings import AUTOENCODER_FEATURES, DEFAULT_FEATURES, FEATURE_PARTS, MIN_DURATION_S, PARTS, Settings
@@ -142,7 +142,7 @@ __all__ = [
     "SHIPPED_RECORDING_MODEL", "SUPRAVENTRICULAR_SYMBOLS", "VENTRICULAR_SYMBOLS",
     "AnnotatedRecord", "BeatTable", "Combination", "RecordingDetector", "RecordingResult", "Settings",
     "UnreadableRecording",
-    "analyze", "autoencoder_features", "beat_shapes", "beat_table", "clock", "find_records", "fit_beat_model",
+    "analyze", "autoencoder_features", "beat_shapes", "beat_table", "find_records", "fit_beat_model",
     "fit_on_records", "label_peaks", "load_recording_detector", "morphology_features", "read_annotated",
     "rhythm_features", "train_recording_detector", "training_tables", "write_report",
 ]

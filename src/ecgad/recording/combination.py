@@ -1,12 +1,12 @@
 """The combination of the features into one score, its threshold and its calibration."""
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import calibration
 from ..thresholds import choose_threshold
 from .settings import DEFAULT_FEATURES, FEATURE_PARTS
 
@@ -79,9 +79,7 @@ class Combination:
         return out
 
     def confidence(self, scores: np.ndarray) -> np.ndarray:
-        from scipy.special import erf
-
-        return np.abs(erf((np.asarray(scores, dtype=np.float64) - self.threshold) / self.sigma / math.sqrt(2)))
+        return calibration.confidence((np.asarray(scores, dtype=np.float64) - self.threshold) / self.sigma)
 
     def as_dict(self) -> dict:
         return {"features": list(self.features), "weights": [float(v) for v in self.weights], "bias": self.bias,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..report import clock, report_page
 from .result import RecordingResult
 
 _BODY = """<section><h2>Timeline</h2>
@@ -16,18 +17,11 @@ the part each of autoencoder, template (the patient's dominant beat) and rhythm 
 </section>"""
 
 
-def clock(seconds: float, decimals: int = 3) -> str:
-    """``hh:mm:ss.sss`` (``decimals`` digits of the seconds)."""
-    h, rest = divmod(round(float(seconds), decimals), 3600)  # rounded first: 59.96 s is 00:01:00.0
-    m, s = divmod(rest, 60)
-    return f"{int(h):02d}:{int(m):02d}:{s:0{3 + decimals if decimals else 2}.{decimals}f}"
-
-
 def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows: int = 2000) -> Path:
     """Write ``report.html`` (one self-contained page, plotly.js inline) into ``out_dir``; returns its path."""
     import html
 
-    from ..plots import figure_html, recording_timeline
+    from ..report.figures import figure_html, recording_timeline
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,8 +53,6 @@ def write_report(result: RecordingResult, signal, out_dir: str | Path, max_rows:
                  *(f"{result.parts[p][i]:+.2f}" for p in parts)]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     title = f"ecgad recording analysis: {Path(result.source).name if result.source else 'recording'}"
-    from ..evaluate import report_page
-
     body = _BODY.format(figure=figure, head=head, rows="".join(rows),
                         shown=f" (first {max_rows} of {abnormal.size})" if abnormal.size > max_rows else "")
     page = report_page(title, header, body, notes=[f"Warning: {w['message']}" for w in result.warnings])

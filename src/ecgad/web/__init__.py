@@ -167,10 +167,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_global()
     def plot_config_json() -> str:
-        """``ecgad.plots.PLOT_CONFIG`` for the pages' scripts, as the reports use it."""
+        """``ecgad.report.figures.PLOT_CONFIG`` for the pages' scripts, as the reports use it."""
         import json
 
-        from ecgad.plots import PLOT_CONFIG
+        from ecgad.report.figures import PLOT_CONFIG
 
         from .util import script_json
 

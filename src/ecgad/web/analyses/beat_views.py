@@ -60,7 +60,7 @@ def _figure(analysis: Analysis, beat: AnalysisBeat) -> str:
     """The Plotly figure of one beat, from the curves stored at analysis time, as JSON safe to place
     inside a <script> data block."""
     from ecgad.detector import Verdict
-    from ecgad.plots import beat_figure
+    from ecgad.report.figures import beat_figure
 
     samples, recon, error = beat.curve_arrays()
     verdict = Verdict(index=beat.position, score=beat.score, threshold=analysis.threshold,
@@ -72,7 +72,7 @@ def _figure(analysis: Analysis, beat: AnalysisBeat) -> str:
 def page(analysis: Analysis, can_change: bool):
     """The page of a beat-file analysis (``views.show`` dispatches here)."""
     from ecgad.own_beats import label_info
-    from ecgad.plots import class_name
+    from ecgad.report.figures import class_name
 
     selected = listing.selected_beat(AnalysisBeat, analysis)
     table = listing.list_beats(AnalysisBeat, analysis, selected, current_app.config["BEATS_PER_PAGE"])

@@ -22,7 +22,7 @@ MODEL_MISSING = ("The recording model is not available on this server, so nothin
 
 def clock(seconds: float) -> str:
     """hh:mm:ss.s, as the recording page shows times."""
-    from ecgad.recording import clock as recording_clock
+    from ecgad.report import clock as recording_clock
 
     return recording_clock(seconds, 1)
 
@@ -67,7 +67,7 @@ def beat_figure(analysis: Analysis, beat: RecordingBeat | None) -> tuple[str | N
     verdict, drawn by the model that made the analysis; or ``(None, why it is not drawn)``."""
     from dataclasses import replace
 
-    from ecgad.plots import beat_figure as draw
+    from ecgad.report.figures import beat_figure as draw
 
     if beat is None:
         return None, None

@@ -14,7 +14,7 @@ clamped to the recording and to ``MAX_WINDOW_SAMPLES`` from its start, so that n
 request decompresses more than that (a whole day would take gigabytes).
 
 Windows give times in seconds; the figure's x values are milliseconds on a date axis
-(``ecgad.plots.clock_axis``: hh:mm:ss of the recording), and recording-plot.js converts.
+(``ecgad.report.figures.clock_axis``: hh:mm:ss of the recording), and recording-plot.js converts.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sqlalchemy import select
 
-from ecgad.plots import (
+from ecgad.report.figures import (
     ANOMALY_COLOUR,
     BEAT_COLOUR,
     HOVER_CLOCK,

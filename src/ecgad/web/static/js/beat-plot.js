@@ -5,7 +5,7 @@
 (function () {
   "use strict";
 
-  /* How every figure is drawn: ecgad.plots.PLOT_CONFIG, which the page holds in #plot-config (the same
+  /* How every figure is drawn: ecgad.report.figures.PLOT_CONFIG, which the page holds in #plot-config (the same
      settings as the reports: no button that sends the figure to a cloud service). Without it, no modebar. */
   function readConfig() {
     var holder = document.getElementById("plot-config");

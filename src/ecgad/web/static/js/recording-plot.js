@@ -79,7 +79,7 @@
   }
 
   /* The time axis counts milliseconds on a date axis from origin, the recording's start (see
-     ecgad.plots.clock_axis): its range comes back as numbers or as "2000-01-01 00:00:30.5" strings. */
+     ecgad.report.figures.clock_axis): its range comes back as numbers or as "2000-01-01 00:00:30.5" strings. */
   function axisSeconds(value, origin) {
     if (typeof value === "number") { return (value - origin) / 1000; }
     var text = String(value).trim().replace(" ", "T");

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from ecgad.detector import Verdict
-from ecgad.plots import (
+from ecgad.report.figures import (
     ANOMALY_COLOUR,
     PLOT_CONFIG,
     TIME_ORIGIN_MS,

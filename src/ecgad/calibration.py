@@ -1,0 +1,18 @@
+"""How sure a verdict is: one formula for the beat detector and the recording detector.
+
+Each detector turns a score into ``z``, its distance from the threshold in units of the spread
+of its calibration scores; the confidence is then the same for both.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def confidence(z) -> np.ndarray:
+    """``|erf(z / sqrt(2))|`` in ``[0, 1]``, ``(n,)`` -> ``(n,)``: 0 at the threshold, near 1 far on
+    either side (the share of a normal distribution within ``|z|`` of its centre)."""
+    from scipy.special import erf
+
+    return np.abs(erf(np.asarray(z, dtype=np.float64) / math.sqrt(2)))
