@@ -3,7 +3,7 @@ Linux) of a fresh process reading each file with ``read_recording``, as a web wo
 analyze`` does, and the CPU seconds it takes; with ``--web``, of a fresh web app handling the whole
 upload request (Flask test client, SQLite, shipped recording model loaded beforehand).
 
-    PYTHONPATH=src python benchmarks/upload_limits.py [--web] [--work /tmp/upload-limits]
+    PYTHONPATH=src python benchmarks/upload_limits.py [--web] [--work DIR]
 
 The files are built once into ``--work`` (about 100 MB) and reused. Run it with ``PYTHONPATH``
 pointing at another checkout's ``src`` to measure that code (e.g. the code before the limits).
@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -126,7 +127,7 @@ def _files(path: Path) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=Path("/tmp/upload-limits"))
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ecgad-upload-limits")
     parser.add_argument("--web", action="store_true", help="measure the whole upload request in a web app")
     parser.add_argument("--only", help="run only the cases whose label contains this text")
     args = parser.parse_args()
