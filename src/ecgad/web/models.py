@@ -30,6 +30,14 @@ ROLES = ("admin", "doctor")
 SEXES = (("unknown", "Not recorded"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
 
 
+def _loads(text: str | None, empty):
+    """A JSON column's value; ``empty`` when it is blank or unreadable (a page must still show)."""
+    try:
+        return json.loads(text) if text else empty
+    except ValueError:
+        return empty
+
+
 def utcnow() -> datetime:
     """Naive UTC: stored the same way on SQLite and PostgreSQL."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -124,17 +132,11 @@ class Analysis(db.Model):
 
     @property
     def model(self) -> dict:
-        try:
-            return json.loads(self.model_info or "{}")
-        except ValueError:
-            return {}
+        return _loads(self.model_info, {})
 
     @property
     def warnings(self) -> list[dict]:
-        try:
-            return json.loads(self.warnings_json or "[]")
-        except ValueError:
-            return []
+        return _loads(self.warnings_json, [])
 
     @warnings.setter
     def warnings(self, value: list[dict]) -> None:
@@ -216,10 +218,7 @@ class Recording(db.Model):
 
     @property
     def unreadable(self) -> list[list]:
-        try:
-            return json.loads(self.unreadable_json or "[]")
-        except ValueError:
-            return []
+        return _loads(self.unreadable_json, [])
 
     @unreadable.setter
     def unreadable(self, value) -> None:
