@@ -80,7 +80,7 @@ def test_rhythm_features_mark_the_premature_beat_and_its_pause() -> None:
 
 def test_analyze_fields_and_shapes(recording, beat_model) -> None:
     x, truth = recording
-    detector = RecordingDetector(beat_model, unit_combination(), Settings(chunk_s=30.0), {"model_id": "unit"})
+    detector = RecordingDetector(beat_model, unit_combination(), Settings(block_beats=16), {"model_id": "unit"})
     result = analyze(Signal(x, FS), detector)
     n = len(result)
     assert n == len(truth) and np.abs(result.sample - truth).max() <= 0.02 * FS
@@ -139,17 +139,31 @@ def test_wide_qrs_is_measured_against_the_patients_own(recording) -> None:
     assert np.median(beat_table(slow, FS, None, peaks=slow_peaks).features["qrs_width"]) == 0.0
 
 
-def test_chunked_scoring_matches_one_chunk(recording, beat_model) -> None:
+def test_a_beats_features_do_not_depend_on_later_beats(recording, beat_model) -> None:
+    """Causal features: change the signal from some beat on, and every beat whose segment and
+    next R peak lie before the change keeps its values (what lets a stream give them early)."""
+    x, peaks = recording
+    settings = Settings(block_beats=8, reference_beats=24, warmup_beats=8)
+    whole = beat_table(x, FS, beat_model, settings=settings, peaks=peaks)
+    cut = int(peaks[60])
+    changed = x.copy()
+    changed[cut:] = x[cut:] * 1.7 + 0.3 * np.sin(np.arange(x.size - cut) / 7)  # other beats from here on
+    other = beat_table(changed, FS, beat_model, settings=settings, peaks=peaks)
+    segment = int(settings.segment_s * FS) + 1
+    final = np.flatnonzero((peaks + segment < cut) & (np.r_[peaks[1:], x.size] < cut))
+    assert final.size > 50
+    for name, values in whole.features.items():
+        assert np.allclose(values[final], other.features[name][final], atol=1e-9, equal_nan=True), name
+    assert not np.allclose(whole.features["template"][70:], other.features["template"][70:])  # it did change
+
+
+def test_r_peak_chunking_does_not_change_the_features(recording, beat_model) -> None:
     x, _ = recording
-    whole = beat_table(x, FS, beat_model, settings=Settings(chunk_s=1e6))
-    chunked = beat_table(x, FS, beat_model, settings=Settings(chunk_s=12.0, peak_chunk_s=5.0))
-    assert np.array_equal(whole.peaks, chunked.peaks)
-    for name in ("premature", "premature_local", "pause"):
-        assert np.array_equal(whole.features[name], chunked.features[name]), name
-    # the same windows (the filter sees a few seconds either side of each chunk); dominant
-    # beats and median codes are the chunk's own, by design
-    assert np.allclose(whole.features["autoencoder"], chunked.features["autoencoder"], atol=1e-3)
-    assert np.isfinite(whole.features["autoencoder"]).all() and np.isfinite(chunked.features["latent"]).all()
+    one = beat_table(x, FS, beat_model, settings=Settings(peak_chunk_s=1e6))
+    chunked = beat_table(x, FS, beat_model, settings=Settings(peak_chunk_s=5.0))
+    assert np.array_equal(one.peaks, chunked.peaks)
+    for name, values in one.features.items():
+        assert np.array_equal(values, chunked.features[name], equal_nan=True), name
 
 
 def test_fit_on_records_then_save_and_load_round_trip(recording, beat_model, tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+MAD_TO_SD = 1.4826  # median absolute deviation -> standard deviation, for normally distributed values
+
 
 def confidence(z) -> np.ndarray:
     """``|erf(z / sqrt(2))|`` in ``[0, 1]``, ``(n,)`` -> ``(n,)``: 0 at the threshold, near 1 far on

@@ -5,14 +5,15 @@
     quality.readable_beats(peaks)                                # mask of beats to keep
     quality.warnings(), quality.refusal()                        # recording-level verdict
 
-The recording is cut into ``WINDOW_S``-second windows (a last piece shorter than
-half a window joins the one before). Each window is judged by the classic ECG
-signal-quality indices (Li, Clifford & Moody 2008; Orphanidou et al. 2015);
+The recording is cut into ``WINDOW_S``-second windows (a last, shorter piece is
+judged from the recording's last ``WINDOW_S`` seconds), one after another as the signal
+arrives (:class:`QualityStream`: a window is judged once ``MARGIN_S`` after it are in).
+Each window is judged by the classic ECG signal-quality indices (Li, Clifford & Moody 2008; Orphanidou et al. 2015);
 the first of these that fails names the reason:
 
 ``saturated``
-    more than ``clipped_share`` of the samples sit at the recording's own
-    extreme values (the amplifier's rails: a clipped signal, a square wave) for
+    more than ``clipped_share`` of the samples sit at the extreme values of the
+    recording so far (the amplifier's rails: a clipped signal, a square wave) for
     10 ms or more in a row.
 ``flat``
     the band-passed (0.5-40 Hz) signal's 1-99 % range is below ``flat_mv`` mV
@@ -45,17 +46,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import sosfiltfilt
 
-from .rpeaks import bandpass
+from .rpeaks import _sos
 
 WINDOW_S = 5.0
-CHUNK_S = 600.0      # signal band-passed this much at a time (long recordings)
-MARGIN_S = 2.0       # filter margin either side of a chunk
+GROUP = 120          # windows judged together (10 minutes): rows of one array
+MARGIN_S = 2.0       # filter margin either side of a window
 BEAT_PRE_S, BEAT_POST_S = 0.2, 0.3
 CLIPPED_S = 0.01     # a clipped stretch stays at a rail at least this long
 
 FLAT, SATURATED, NOISE, NOT_ECG = "flat", "saturated", "noise", "not ECG-like"
 REASONS = (FLAT, SATURATED, NOISE, NOT_ECG)
+FEATURES = ("range_mv", "clipped", "kurtosis", "psqi", "correlation", "beats", "hr_bpm")
+_NO_PEAKS = np.zeros(0, np.int64)
 
 
 @dataclass(frozen=True)
@@ -77,15 +81,6 @@ THRESHOLDS = Thresholds()
 
 class UnreadableRecording(ValueError):
     """Too little of the recording is readable ECG to analyse it; the message says why."""
-
-
-def _windows(n: int, fs: float, window_s: float) -> np.ndarray:
-    """Start samples of the windows, plus ``n`` at the end."""
-    w = max(1, int(round(window_s * fs)))
-    starts = list(range(0, n, w))
-    if len(starts) > 1 and n - starts[-1] < w / 2:
-        starts.pop()
-    return np.asarray(starts + [n], dtype=np.int64)
 
 
 def _runs_of(mask: np.ndarray, min_length: int) -> np.ndarray:
@@ -131,53 +126,137 @@ def _correlation(x: np.ndarray, local: np.ndarray, fs: float) -> float:
     return float(np.median(r.max(axis=1)))
 
 
+class QualityStream:
+    """Windows judged as the signal arrives, the same as on the whole signal.
+
+    Window *k* covers ``[k w, (k + 1) w)`` and is judged once ``MARGIN_S`` seconds after it
+    have arrived (its band-pass margin) and its R peaks are final; the last, shorter piece
+    at :meth:`finish`, from the last ``w`` samples. The ``saturated`` test compares a
+    window with the extremes of the signal up to the end of its margin, never later ones.
+    Memory: the samples of the windows not yet judged, and the R peaks.
+    """
+
+    def __init__(self, fs: float, window_s: float = WINDOW_S):
+        self.fs = float(fs)
+        self.w = max(1, int(round(window_s * self.fs)))
+        self.margin = int(round(MARGIN_S * self.fs))
+        self._buf, self._start = np.zeros(0), 0      # samples from global index _start on
+        self._peaks = np.zeros(0, np.int64)
+        self._top, self._bottom, self._seen = -np.inf, np.inf, 0  # extremes of samples[:_seen]
+        self.bounds = [0]                             # window starts, then the end of the last judged
+        self.features: dict[str, list[float]] = {k: [] for k in FEATURES}
+        self.ended = False
+
+    @property
+    def n_samples(self) -> int:
+        return self._start + self._buf.size
+
+    def feed(self, block: np.ndarray, peaks: np.ndarray = _NO_PEAKS, settled: int = 0) -> int:
+        """Add samples and the R peaks found since (sorted, after the earlier ones), all peaks
+        before sample ``settled`` being final; returns how many windows are now judged."""
+        self._add(block, peaks)
+        ready = min((self.n_samples - self.margin) // self.w, settled // self.w)
+        self._judge(ready)
+        return len(self.bounds) - 1
+
+    def finish(self, peaks: np.ndarray = _NO_PEAKS) -> int:
+        """The signal has ended (its last peaks with it): judge the windows left."""
+        self._add(np.zeros(0), peaks)
+        n = self.n_samples
+        self._judge(n // self.w)
+        if self.bounds[-1] < n:
+            self._rows([max(0, n - self.w)], n - max(0, n - self.w))
+            self.bounds.append(n)
+        self.ended = True
+        return len(self.bounds) - 1
+
+    def _add(self, block: np.ndarray, peaks: np.ndarray) -> None:
+        if self.ended:
+            raise ValueError("the stream is finished")
+        block = np.asarray(block, dtype=np.float64).reshape(-1)
+        self._buf = np.concatenate([self._buf, block]) if block.size else self._buf
+        self._peaks = np.concatenate([self._peaks, np.asarray(peaks, dtype=np.int64)])
+
+    def _judge(self, ready: int) -> None:
+        """Judge the full windows up to window ``ready`` (exclusive), ``GROUP`` at a time."""
+        done = len(self.bounds) - 1
+        for first in range(done, ready, GROUP):
+            count = min(GROUP, ready - first)
+            self._rows([(first + i) * self.w for i in range(count)], self.w)
+            self.bounds += [(first + i + 1) * self.w for i in range(count)]
+        keep = self.bounds[-1] - self.margin - self.w
+        if keep > self._start:  # samples no later window (nor the last piece) reads
+            self._buf, self._start = self._buf[keep - self._start:], keep
+
+    def _extremes(self, end: int) -> tuple[float, float]:
+        """Max and min of the signal's samples before ``end`` (advancing only)."""
+        if end > self._seen:
+            part = self._buf[self._seen - self._start:end - self._start]
+            if part.size:
+                self._top, self._bottom = max(self._top, float(part.max())), min(self._bottom, float(part.min()))
+            self._seen = end
+        return self._top, self._bottom
+
+    def _rows(self, starts: list[int], length: int) -> None:
+        """Features of the windows ``[a, a + length)`` for ``a`` in ``starts``, each band-passed with
+        ``MARGIN_S`` either side (less at the signal's ends)."""
+        n, m = self.n_samples, self.margin
+        spans = [(max(0, a - m), min(n, a + length + m)) for a in starts]
+        if len({h - q for q, h in spans}) > 1:  # margins cut short at an end: one row at a time
+            for a in starts:
+                self._rows([a], length)
+            return
+        raw = np.stack([self._buf[q - self._start:h - self._start] for q, h in spans])
+        self._store(starts, length, [q for q, _ in spans], raw, bandpass_rows(raw, self.fs))
+
+    def _store(self, starts: list[int], length: int, lo: list[int], raw: np.ndarray, x: np.ndarray) -> None:
+        with np.errstate(all="ignore"):  # a flat or constant window: its statistics are 0, not warnings
+            self._store_rows(starts, length, lo, raw, x)
+
+    def _store_rows(self, starts: list[int], length: int, lo: list[int], raw: np.ndarray, x: np.ndarray) -> None:
+        fs, f = self.fs, self.features
+        offsets = np.asarray(starts) - np.asarray(lo)
+        rows = x[np.arange(len(starts))[:, None], offsets[:, None] + np.arange(length)]
+        for row in rows:  # one at a time: numpy may sum a batch's rows in another order than one row's
+            for name, value in zip(("range_mv", "kurtosis", "psqi"), _shape_stats(row[None, :], fs), strict=True):
+                f[name].append(float(value[0]))
+        min_run = max(3, int(round(CLIPPED_S * fs)))
+        for i, a in enumerate(starts):
+            top, bottom = self._extremes(lo[i] + raw.shape[1])
+            tol = 1e-4 * (top - bottom)
+            # at a rail for CLIPPED_S or more in a row: a sampled sine repeats its extreme value too, but briefly
+            rails = _runs_of((raw[i] >= top - tol) | (raw[i] <= bottom + tol), min_run) if top > bottom \
+                else np.zeros(raw.shape[1], bool)  # a constant signal is flat, not clipped
+            f["clipped"].append(float(rails[offsets[i]:offsets[i] + length].mean()))
+            p0, p1 = np.searchsorted(self._peaks, [a, a + length])
+            inside = self._peaks[p0:p1]
+            f["beats"].append(float(inside.size))
+            rr = np.diff(self._peaks[max(p0 - 1, 0):p1]) / fs
+            f["hr_bpm"].append(60.0 / float(np.median(rr)) if rr.size else 0.0)
+            f["correlation"].append(_correlation(x[i], inside - lo[i], fs))
+
+
+def bandpass_rows(raw: np.ndarray, fs: float) -> np.ndarray:
+    """``bandpass`` of each row of ``raw`` (the same numbers as one row at a time)."""
+    if raw.shape[1] <= 12:
+        return raw - raw.mean(axis=1, keepdims=True)
+    sos = _sos(float(fs), 0.5, 40.0, 2)
+    return sosfiltfilt(sos, raw, axis=-1, padlen=min(3 * (2 * len(sos) + 1), raw.shape[1] - 1))
+
+
 def window_features(samples: np.ndarray, fs: float, peaks: np.ndarray, window_s: float = WINDOW_S
                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """``(bounds, features)``: window start samples (plus the end) and one value per window of
-    ``range_mv``, ``clipped``, ``kurtosis``, ``psqi``, ``correlation``, ``beats`` and ``hr_bpm``."""
+    ``range_mv``, ``clipped``, ``kurtosis``, ``psqi``, ``correlation``, ``beats`` and ``hr_bpm``
+    (the windows of a :class:`QualityStream` fed the whole signal)."""
+    stream = QualityStream(fs, window_s)
     samples = np.asarray(samples).reshape(-1)
-    fs = float(fs)
+    step = GROUP * stream.w
     peaks = np.asarray(peaks, dtype=np.int64)
-    n = samples.size
-    bounds = _windows(n, fs, window_s)
-    count = bounds.size - 1
-    names = ("range_mv", "clipped", "kurtosis", "psqi", "correlation", "beats", "hr_bpm")
-    out = {k: np.zeros(count) for k in names}
-    if n == 0:
-        return bounds, out
-    top, bottom = float(np.max(samples)), float(np.min(samples))
-    tol = 1e-4 * (top - bottom)
-    chunk = max(1, int(round(CHUNK_S * fs)))
-    margin = int(round(MARGIN_S * fs))
-    i = 0
-    while i < count:  # windows chunk by chunk: a band-passed copy of one chunk at a time
-        j = int(np.searchsorted(bounds, bounds[i] + chunk, side="right")) - 1
-        j = min(max(j, i + 1), count)
-        lo, hi = max(0, int(bounds[i]) - margin), min(n, int(bounds[j]) + margin)
-        raw = samples[lo:hi]
-        x = bandpass(raw, fs) if raw.size > 12 else np.asarray(raw, dtype=np.float64) - np.mean(raw)
-        # at a rail for CLIPPED_S or more in a row: a sampled sine repeats its extreme value too, but briefly
-        rails = _runs_of((raw >= top - tol) | (raw <= bottom + tol), max(3, int(round(CLIPPED_S * fs)))) \
-            if top > bottom else np.zeros(raw.size, bool)  # a constant signal is flat, not clipped
-        w = max(1, int(round(window_s * fs)))
-        groups = [(i, j)] if bounds[j] - bounds[i] == (j - i) * w else [(i, j - 1), (j - 1, j)]
-        for g0, g1 in groups:  # windows of one length at a time, as the rows of one array
-            if g1 <= g0:
-                continue
-            a = int(bounds[g0]) - lo
-            length = int(bounds[g0 + 1] - bounds[g0])
-            rows = x[a:a + (g1 - g0) * length].reshape(g1 - g0, length)
-            out["range_mv"][g0:g1], out["kurtosis"][g0:g1], out["psqi"][g0:g1] = _shape_stats(rows, fs)
-            out["clipped"][g0:g1] = rails[a:a + (g1 - g0) * length].reshape(g1 - g0, length).mean(axis=1)
-        for k in range(i, j):
-            p0, p1 = np.searchsorted(peaks, [bounds[k], bounds[k + 1]])
-            inside = peaks[p0:p1]
-            out["beats"][k] = inside.size
-            rr = np.diff(peaks[max(p0 - 1, 0):p1]) / fs
-            out["hr_bpm"][k] = 60.0 / float(np.median(rr)) if rr.size else 0.0
-            out["correlation"][k] = _correlation(x, inside - lo, fs)
-        i = j
-    return bounds, out
+    for a in range(0, samples.size, step):  # a few minutes at a time: a float64 copy of those only
+        stream.feed(samples[a:a + step], peaks[(peaks >= a) & (peaks < a + step)], settled=a + step)
+    stream.finish()
+    return np.asarray(stream.bounds, dtype=np.int64), {k: np.asarray(v) for k, v in stream.features.items()}
 
 
 def judge(features: dict[str, np.ndarray], t: Thresholds = THRESHOLDS) -> np.ndarray:

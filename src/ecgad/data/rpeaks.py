@@ -337,6 +337,23 @@ class RPeakStream:
         """Samples fed so far."""
         return self._buf_start + self._buf.size + self._blocks_n
 
+    @property
+    def settled(self) -> int:
+        """Every R peak before this sample has been returned (or will never be): the next chunk's
+        candidates lie at its start or later, and search-back takes back only candidates still
+        pending (those below its lowest floor never), each peak within ``REFINE_S`` of its candidate."""
+        if self._finished:
+            return self.n_samples
+        state = self._state
+        bound = self._core
+        if self._warmup:
+            bound = min(bound, int(self._warmup[0].pos[0]))
+        if state.levels and state.pending:
+            floor = 0.5 * state.threshold() * 0.5 ** MAX_DECAYS
+            alive = [c[0] for c in state.pending if c[1] >= floor]
+            bound = min([bound, *alive])
+        return max(0, bound - int(round(REFINE_S * self.fs)))
+
     def feed(self, block: np.ndarray) -> np.ndarray:
         """Add samples; returns the R peaks that became final (int64, possibly empty)."""
         if self._finished:

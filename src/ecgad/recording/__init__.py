@@ -10,32 +10,37 @@ normal for one patient (a bundle branch block, say) is unusual for another, and 
 premature beat can look normal but come early. So each beat is described by what
 a cardiologist looks at, in three parts, and the parts are combined:
 
+Every value of a beat comes from its own signal (``segment_s``, 1 s, either side of
+its R peak, band-passed on its own), from earlier beats and from the next R peak
+only, so a stream gives the values of the whole signal (see "Fed in pieces" below).
+
 ``autoencoder`` (the hybrid autoencoder, trained on AAMI-normal beats of other patients)
     ``latent``: log distance of the beat's latent code to the median latent code of
-    the beats around it (the patient's dominant beat in the autoencoder's learned
+    the reference beats (the patient's dominant beat in the autoencoder's learned
     terms). ``autoencoder``: the log reconstruction error itself; computed and shown,
     but not in the default combination: across patients it does not add to the
-    other features (see benchmarks/RESULTS.md, "recordings"). The beat window is the
+    other features (see benchmarks/RESULTS.md, "Recordings"). The beat window is the
     template window below, z-normalised.
 ``template`` (the patient's own dominant beat)
     ``template``: log RMS distance of the z-normalised beat (0.25 s before to
-    0.45 s after the R peak, 140 samples) to the recording's dominant beat, a
-    trimmed median: the median of all beats, then twice the median of the half
+    0.45 s after the R peak, 140 samples) to the dominant beat, a trimmed median
+    of the reference beats: the median of all, then twice the median of the half
     closest to it. ``qrs``: log RMS distance of the QRS complex (0.10 s before to
     0.15 s after the R peak, in mV, best of small shifts up to 30 ms) to the
     dominant QRS, relative to the dominant QRS's amplitude. ``qrs_width``: how much
     wider the QRS complex is than the dominant beats', ``max(0, log(width / dominant
     width))``, the width being the time the band-passed signal's slope stays above a
     fifth of its maximum within 0.12 s of the R peak (a wide QRS is the textbook sign
-    of a ventricular beat). Dominant beat and median
-    latent code are made anew every ``chunk_s`` seconds (10 minutes), so they follow
-    slow changes of the patient's morphology.
+    of a ventricular beat). The reference beats of a block of ``block_beats`` (32)
+    beats are the ``reference_beats`` (256, about 3.5 minutes) before it; the first
+    ``warmup_beats`` (32) beats of a recording are their own reference. So the
+    dominant beat follows slow changes of the patient's morphology.
 ``rhythm`` (prematurity)
     ``premature``: ``-log(RR_prev / RR_local)`` with ``RR_local`` the median
-    previous-RR of the 33 beats centred on this one; ``premature_local``: the same
-    divided by the local spread of that ratio (so the irregular rhythm of atrial
-    fibrillation counts less than one early beat in a regular rhythm); ``pause``:
-    ``log(RR_next / RR_prev)``, the compensatory pause.
+    previous-RR of the 16 beats before this one; ``premature_local``: the same
+    divided by the spread of that ratio over those 16 beats (so the irregular
+    rhythm of atrial fibrillation counts less than one early beat in a regular
+    rhythm); ``pause``: ``log(RR_next / RR_prev)``, the compensatory pause.
 
 Score: a logistic combination ``w . features + b`` (a log-odds of "abnormal"
 under balanced classes), fitted on the labelled beats of the TRAINING records
@@ -65,10 +70,9 @@ result carries the windows (``quality``) and its ``warnings``, and a recording
 with too little readable ECG is refused (``UnreadableRecording``).
 
 Long recordings: R peaks are found chunk by chunk
-(:func:`~ecgad.data.rpeaks.detect_r_peaks_chunked`); windows, dominant beats and
-autoencoder features are computed ``chunk_s`` seconds at a time, from a band-passed
-copy of that chunk only (plus a few seconds either side), so the memory beyond the
-signal itself stays at a few copies of one chunk and the per-beat results.
+(:func:`~ecgad.data.rpeaks.detect_r_peaks_chunked`), beats are cut and embedded a few
+thousand at a time and their dominant beats made block by block, so the memory beyond
+the signal itself stays at a few thousand beats' windows and the per-beat results.
 
 Model file: one ``.safetensors`` file that is also a valid beat-model file (the
 beat Detector's weights and its ``ecgad`` JSON metadata, readable by
@@ -76,29 +80,14 @@ beat Detector's weights and its ``ecgad`` JSON metadata, readable by
 metadata key: features, weights, threshold, calibration, settings, provenance.
 No pickle.
 
-Fed in pieces (a live stream), what this analysis would need, and when each
-value is final (exactly as on the whole signal):
-
-* R peaks: :class:`ecgad.data.rpeaks.RPeakStream`, exact, each at most
-  ``chunk_s + overlap_s`` of its chunking after it (search-back can add ~1.7 RR).
-* Rhythm: ``premature_local`` of beat *i* depends on beats *i-33* to *i+32* at most (the
-  local RR median of each of its 33 neighbours), ``pause`` on the next beat: final
-  by 32 beats (about 25 s at 75 bpm) after the beat; the last 32 beats only at the end.
-* Template and autoencoder: the dominant beat, QRS and width and the median latent
-  code come from all beats of the beat's ``chunk_s`` (10-minute) chunk, later ones
-  included, and a last chunk under half that joins the one before: final when the
-  chunk ends (up to 15 minutes later), plus ``margin_s`` for the band-pass filter.
-* Quality: the ``saturated`` test compares each window with the whole recording's
-  extremes, so no window's verdict is final before the end.
-
-So a live stream needs running definitions instead (the dominant beat, median
-code and extremes of the beats and samples so far); they change the features the
-shipped combination was fitted on, so they come with a retrained model and rerun
-benchmarks, not as a silent change here.
+Fed in pieces (a live stream): :class:`~ecgad.recording.stream.RecordingStream`
+(``detector.stream(fs)``) gives each beat's verdict once the evidence for it is in,
+equal to :meth:`RecordingDetector.analyze` on the whole signal (the tolerance, and
+how long after its R peak each verdict comes, are in its docstring).
 
 The package, one module per job: :mod:`.settings` (settings, feature names),
 :mod:`.rhythm`, :mod:`.morphology` and :mod:`.autoencoder` (the three parts'
-features), :mod:`.table` (all features of one recording, chunk by chunk),
+features), :mod:`.table` (all features of one recording, block by block), :mod:`.stream` (a recording fed in pieces),
 :mod:`.combination` (score, threshold, calibration), :mod:`.result`,
 :mod:`.detector` (analysis and the model file), :mod:`.training` (annotated
 records, the beat autoencoder, cross-fitting), :mod:`.report` (the HTML report).
@@ -115,15 +104,16 @@ from ..data.annotations import (
     label_peaks,
 )
 from ..data.quality import UnreadableRecording
-from .autoencoder import autoencoder_features
+from .autoencoder import embed_beats
 from .combination import Combination
 from .detector import FORMAT, METADATA_KEY, SHIPPED_RECORDING_MODEL, RecordingDetector, analyze, load_recording_detector
-from .morphology import beat_shapes, morphology_features
+from .morphology import BeatItems, beat_items, template_features
 from .report import write_report
 from .result import RecordingResult
 from .rhythm import rhythm_features
 from .settings import AUTOENCODER_FEATURES, DEFAULT_FEATURES, FEATURE_PARTS, MIN_DURATION_S, PARTS, Settings
-from .table import BeatTable, beat_table
+from .stream import RecordingStream
+from .table import BeatTable, BlockFeatures, beat_table
 from .training import (
     BEAT_CONFIG,
     BEAT_TRAIN_CONFIG,
@@ -140,9 +130,9 @@ __all__ = [
     "ABNORMAL_SYMBOLS", "AUTOENCODER_FEATURES", "BEAT_CONFIG", "BEAT_TRAIN_CONFIG", "DEFAULT_FEATURES",
     "FEATURE_PARTS", "FORMAT", "METADATA_KEY", "MIN_DURATION_S", "NORMAL_SYMBOLS", "PARTS",
     "SHIPPED_RECORDING_MODEL", "SUPRAVENTRICULAR_SYMBOLS", "VENTRICULAR_SYMBOLS",
-    "AnnotatedRecord", "BeatTable", "Combination", "RecordingDetector", "RecordingResult", "Settings",
-    "UnreadableRecording",
-    "analyze", "autoencoder_features", "beat_shapes", "beat_table", "find_records", "fit_beat_model",
-    "fit_on_records", "label_peaks", "load_recording_detector", "morphology_features", "read_annotated",
-    "rhythm_features", "train_recording_detector", "training_tables", "write_report",
+    "AnnotatedRecord", "BeatItems", "BeatTable", "BlockFeatures", "Combination", "RecordingDetector",
+    "RecordingResult", "RecordingStream", "Settings", "UnreadableRecording",
+    "analyze", "beat_items", "beat_table", "embed_beats", "find_records", "fit_beat_model",
+    "fit_on_records", "label_peaks", "load_recording_detector", "read_annotated",
+    "rhythm_features", "template_features", "train_recording_detector", "training_tables", "write_report",
 ]

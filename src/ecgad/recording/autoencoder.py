@@ -1,25 +1,39 @@
-"""The autoencoder part: reconstruction error and latent distance to the median code."""
+"""The autoencoder part: each beat's reconstruction error, and its latent code's distance to
+the median code of earlier beats (the dominant beat in the autoencoder's own terms)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..detector import LOG_FLOOR, Detector
+from ..detector import EMBED_BATCH, LOG_FLOOR, Detector
+from .morphology import MIN_DISTANCE
 
-MIN_DISTANCE = 1e-6  # floor of the latent distance before its log: the median beat itself stays finite
 
-
-def autoencoder_features(detector: Detector, z: np.ndarray, batch: int = 512) -> dict[str, np.ndarray]:
-    """``autoencoder`` (log reconstruction error) and ``latent`` (log distance of the latent code
-    to the median code of all of ``z``, the dominant beat in the autoencoder's own terms) of
-    z-normalised beats ``z`` (``(n, length)``) of the detector's length; each ``(n,)``.
+def embed_beats(detector: Detector, z: np.ndarray, batch: int = EMBED_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, errors)`` of z-normalised beats ``z`` ``(n, length)``: latent codes ``(n, c)`` and
+    log reconstruction errors ``(n,)``; NaN for NaN rows (no usable window).
 
     ``Detector.embed`` runs the beats ``batch`` at a time, the last batch padded: one input
     shape only, so the kernels torch caches per shape do not pile up over a long recording.
     Recording models have one member, whose code is the one used."""
-    if len(z) == 0:
-        return {"autoencoder": np.zeros(0), "latent": np.zeros(0)}
-    embedding = detector.embed(z, batch=batch)
-    code = embedding.codes[0].astype(np.float64)
-    distance = np.sqrt(((code - np.median(code, axis=0)) ** 2).sum(axis=1))
-    return {"autoencoder": np.log(np.maximum(embedding.errors, LOG_FLOOR)),
-            "latent": np.log(np.maximum(distance, MIN_DISTANCE))}
+    usable = ~np.isnan(z[:, 0]) if len(z) else np.zeros(0, bool)
+    size = detector.embed(np.empty((0, detector.length))).codes.shape[2]
+    codes, errors = np.full((len(z), size), np.nan), np.full(len(z), np.nan)
+    if usable.any():
+        # a few beats (a stream) go through a small padded batch: a power of two, so few shapes
+        embedding = detector.embed(z[usable], batch=min(batch, 1 << max(3, int(usable.sum() - 1).bit_length())))
+        codes[usable] = embedding.codes[0]
+        errors[usable] = np.log(np.maximum(embedding.errors, LOG_FLOOR))
+    return codes, errors
+
+
+def median_code(codes: np.ndarray) -> np.ndarray | None:
+    """The median latent code of the beats ``codes`` ``(n, c)`` with one (None if none has)."""
+    codes = codes[~np.isnan(codes[:, 0])]
+    return np.median(codes, axis=0) if len(codes) else None
+
+
+def latent_distance(codes: np.ndarray, median: np.ndarray | None) -> np.ndarray:
+    """``latent``: log distance of each code ``(n, c)`` to ``median`` ``(c,)``; ``(n,)``, NaN without one."""
+    if median is None:
+        return np.full(len(codes), np.nan)
+    return np.log(np.maximum(np.sqrt(((codes - median) ** 2).sum(axis=1)), MIN_DISTANCE))

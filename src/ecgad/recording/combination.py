@@ -58,9 +58,9 @@ class Combination:
         median = np.array([np.nanmedian(col[~y]) for col in x.T])
         x = np.where(np.isnan(x), median, x)
         w, b = _fit_logistic(x, y)
-        scores = x @ w + b
+        scores = (x * w).sum(axis=1) + b  # as score() computes them
         normal = scores[~y]
-        sigma = 1.4826 * float(np.median(np.abs(normal - np.median(normal))))
+        sigma = calibration.MAD_TO_SD * float(np.median(np.abs(normal - np.median(normal))))
         return cls(names, w, b, median, choose_threshold(scores, y), sigma if sigma > 1e-9 else 1.0)
 
     def _matrix(self, features: dict[str, np.ndarray]) -> np.ndarray:
@@ -68,7 +68,9 @@ class Combination:
         return np.where(np.isnan(x), self.normal_median, x)
 
     def score(self, features: dict[str, np.ndarray]) -> np.ndarray:
-        return self._matrix(features) @ self.weights + self.bias
+        # row by row (not a matrix product, whose rounding can depend on the number of rows):
+        # a beat scores the same in a stream as in the whole recording
+        return (self._matrix(features) * self.weights).sum(axis=1) + self.bias
 
     def parts(self, features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         contrib = (self._matrix(features) - self.normal_median) * self.weights

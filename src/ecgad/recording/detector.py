@@ -9,15 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from ..data.quality import UnreadableRecording, assess_quality
-from ..data.rpeaks import bandpass, detect_r_peaks_chunked
+from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
 from .combination import Combination
-from .morphology import beat_shapes
+from .morphology import beat_items
 from .result import RecordingResult
 from .settings import AUTOENCODER_FEATURES, FEATURE_PARTS, MIN_DURATION_S, PARTS, Settings
+from .stream import RecordingStream
 from .table import BeatTable, beat_table
 
-FORMAT = "ecgad-recording/1"
+FORMAT = "ecgad-recording/2"  # 2: causal features (a stream gives the values of the whole signal)
 METADATA_KEY = "ecgad_recording"
 SHIPPED_RECORDING_MODEL = "mitdb-recording.safetensors"
 
@@ -64,6 +65,11 @@ class RecordingDetector:
         table = self.table(signal.samples, signal.fs, peaks=peaks, progress=progress)
         return self.result(table, lead=signal.lead, source=signal.source).readable_only(quality)
 
+    def stream(self, fs: float, *, lead: str = "", source: str = "") -> RecordingStream:
+        """A :class:`~ecgad.recording.stream.RecordingStream`: samples fed in pieces, each beat's
+        verdict as soon as it is final; the beats and scores of :meth:`analyze` on the whole."""
+        return RecordingStream(self, fs, lead=lead, source=source)
+
     def result(self, table: BeatTable, *, lead: str = "", source: str = "") -> RecordingResult:
         c = self.combination
         score = c.score(table.features) if table.peaks.size else np.zeros(0)
@@ -77,10 +83,8 @@ class RecordingDetector:
         """The beat at R peak ``peak`` as the beat autoencoder sees it: its ``Verdict`` (the
         z-normalised template window, its reconstruction and per-sample error; the score and
         verdict are the autoencoder's alone), or None when the window runs off the signal."""
-        margin = int(round(self.settings.margin_s * fs))
-        lo, hi = max(0, int(peak) - margin), min(samples.size, int(peak) + margin)
-        z, kept = beat_shapes(bandpass(samples[lo:hi], fs), fs, np.array([int(peak) - lo]), self.settings)
-        return self.beat.predict(z)[0] if kept.size else None
+        items = beat_items(samples, 0, fs, np.array([int(peak)]), self.settings)
+        return self.beat.predict(items.z)[0] if items.usable[0] else None
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -115,7 +119,9 @@ class RecordingDetector:
         try:
             header = json.loads(raw)
             if header.get("format") != FORMAT:
-                raise ValueError(f"recording model format {header.get('format')!r} is not {FORMAT!r}")
+                raise ValueError(f"recording model format {header.get('format')!r} is not {FORMAT!r}; "
+                                 f"this version of ecgad reads {FORMAT!r} only: retrain it with "
+                                 f"`ecgad train --data-format wfdb`")
             known = {f.name for f in fields(Settings)}
             settings = Settings(**{k: v for k, v in header.get("settings", {}).items() if k in known})
             combination = Combination.from_dict(header["combination"])

@@ -66,19 +66,27 @@ class RecordingResult:
 
     def beats(self, parts: bool = False) -> list[dict]:
         """One JSON-ready dict per beat (``parts=True`` adds each part of the score)."""
-        rows = []
-        for i in range(len(self)):
-            rr = float(self.rr_s[i])
-            row = {"sample": int(self.sample[i]), "time_s": round(float(self.sample[i] / self.fs), 4),
-                   "rr_s": round(rr, 4) if math.isfinite(rr) else None, "score": round(float(self.score[i]), 4),
-                   "threshold": round(self.threshold, 4), "is_anomaly": bool(self.is_anomaly[i]),
-                   "confidence": round(float(self.confidence[i]), 4)}
-            if parts:
-                row["parts"] = {k: round(float(v[i]), 4) for k, v in self.parts.items()}
-            rows.append(row)
-        return rows
+        return beat_rows(self.fs, self.sample, self.rr_s, self.score, self.threshold, self.confidence,
+                         self.parts if parts else None)
 
     def as_dict(self, parts: bool = False) -> dict:
         quality = self.quality.as_dict() if self.quality is not None else {}
         return {"fs": self.fs, "lead": self.lead, "duration_s": round(self.duration_s, 3), "model": self.model,
                 "warnings": self.warnings, **quality, "summary": self.summary, "beats": self.beats(parts)}
+
+
+def beat_rows(fs: float, sample: np.ndarray, rr_s: np.ndarray, score: np.ndarray, threshold: float,
+              confidence: np.ndarray, parts: dict[str, np.ndarray] | None = None) -> list[dict]:
+    """One JSON-ready dict per beat: ``sample``, ``time_s``, ``rr_s`` (None when unknown), ``score``,
+    ``threshold``, ``is_anomaly``, ``confidence`` and, with ``parts``, each part of the score."""
+    rows = []
+    for i in range(len(sample)):
+        rr = float(rr_s[i])
+        row = {"sample": int(sample[i]), "time_s": round(float(sample[i] / fs), 4),
+               "rr_s": round(rr, 4) if math.isfinite(rr) else None, "score": round(float(score[i]), 4),
+               "threshold": round(threshold, 4), "is_anomaly": bool(score[i] > threshold),
+               "confidence": round(float(confidence[i]), 4)}
+        if parts is not None:
+            row["parts"] = {k: round(float(v[i]), 4) for k, v in parts.items()}
+        rows.append(row)
+    return rows

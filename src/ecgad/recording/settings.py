@@ -23,10 +23,17 @@ AUTOENCODER_FEATURES = ("latent", "autoencoder")
 
 @dataclass(frozen=True)
 class Settings:
-    """How beats are cut and compared (saved with the model)."""
+    """How beats are cut and compared (saved with the model).
 
-    chunk_s: float = 600.0          # seconds per processing chunk and per dominant beat
-    rr_context: int = 16            # beats either side for the local RR median
+    Every value of a beat depends on the signal within ``segment_s`` of its R peak and
+    on earlier beats only (plus the next R peak, for the pause), so that a signal fed
+    in pieces gives the values of the whole signal (:mod:`ecgad.recording.stream`)."""
+
+    segment_s: float = 1.0          # each beat's signal is band-passed on its own, this much either side
+    block_beats: int = 32           # the dominant beat is made anew every this many beats,
+    reference_beats: int = 256      # from this many beats before the block,
+    warmup_beats: int = 32          # or, before there are this many, from the first this many
+    rr_context: int = 16            # earlier beats for the local RR median and its spread
     template_pre_s: float = 0.25    # template window around the R peak
     template_post_s: float = 0.45
     template_length: int = 140
@@ -35,5 +42,14 @@ class Settings:
     qrs_shift_s: float = 0.03       # best of shifts up to this much
     width_half_s: float = 0.12      # QRS width: measured within this much either side of the R peak,
     width_level: float = 0.2        # as the time the slope stays above this share of its maximum
-    margin_s: float = 3.0           # signal either side of a chunk, for the filter and the windows
-    peak_chunk_s: float = 60.0      # chunks of the R-peak detector
+    peak_chunk_s: float = 60.0      # chunks of the R-peak detector on a whole signal;
+    stream_chunk_s: float = 1.0     # on a stream (sooner peaks, more filtering: the same peaks)
+    stream_overlap_s: float = 1.0   # and the filter margin either side of a stream's chunk
+
+    def __post_init__(self):
+        reach = max(self.template_pre_s, self.template_post_s, self.qrs_pre_s + self.qrs_shift_s,
+                    self.qrs_post_s + self.qrs_shift_s, self.width_half_s)
+        if not self.segment_s > reach:
+            raise ValueError(f"segment_s ({self.segment_s} s) must exceed every window's reach ({reach} s)")
+        if min(self.block_beats, self.reference_beats, self.warmup_beats, self.rr_context) < 1:
+            raise ValueError("block_beats, reference_beats, warmup_beats and rr_context must be at least 1")

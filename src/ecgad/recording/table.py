@@ -1,45 +1,85 @@
-"""Every feature of every beat of one recording, computed chunk by chunk."""
+"""Every feature of every beat of one recording: whole (:func:`beat_table`) or beat by beat
+(:class:`BlockFeatures`, which :mod:`ecgad.recording.stream` feeds as beats arrive)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..data.beats import rr_intervals
-from ..data.rpeaks import bandpass, detect_r_peaks_chunked
+from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
-from .autoencoder import autoencoder_features
-from .morphology import beat_shapes, morphology_features
+from .autoencoder import embed_beats, latent_distance, median_code
+from .morphology import BeatItems, beat_items, reference_of, reference_span, template_features
 from .rhythm import rhythm_features
 from .settings import AUTOENCODER_FEATURES, Settings
 
-
-def _chunks(peaks: np.ndarray, n_samples: int, fs: float, chunk_s: float) -> list[tuple[int, int]]:
-    """``(first, end)`` beat index ranges of each chunk; a short last chunk joins the one before."""
-    if peaks.size == 0:
-        return []
-    size = max(1, int(round(chunk_s * fs)))
-    count = max(1, math.ceil(n_samples / size))
-    if count > 1 and n_samples - (count - 1) * size < size / 2:
-        count -= 1
-    ids = np.minimum(peaks // size, count - 1)
-    bounds = np.searchsorted(ids, np.arange(count + 1))
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+ITEM_BATCH = 4096  # beats cut and embedded at a time by beat_table (memory: a few MB per thousand)
 
 
-def chunk_signals(samples: np.ndarray, fs: float, peaks: np.ndarray, settings: Settings,
-                   progress: bool = False, desc: str = "scoring"):
-    """``(first, end, lo, x)`` per chunk: its beats ``peaks[first:end]`` and the band-passed
-    signal ``x`` from sample ``lo``, ``margin_s`` either side of the chunk's beats."""
-    from tqdm.auto import tqdm
+class BlockFeatures:
+    """The template (and autoencoder) features of beats given in order. The beats of block *b*
+    (``block_beats`` of them) are compared with the dominant beat of its reference beats
+    (:func:`reference_span`, all earlier but in the first block); each beat's values come as
+    soon as its items and its block's reference are in. Only the beats a later reference
+    still needs are kept."""
 
-    margin = int(round(settings.margin_s * fs))
-    chunks = _chunks(peaks, samples.size, fs, settings.chunk_s)
-    for first, end in tqdm(chunks, desc=desc, unit="chunk", disable=not progress or len(chunks) < 2, leave=False):
-        lo = max(0, int(peaks[first]) - margin)
-        hi = min(samples.size, int(peaks[end - 1]) + margin)
-        yield first, end, lo, bandpass(samples[lo:hi], fs)
+    def __init__(self, fs: float, settings: Settings, detector: Detector | None = None):
+        self.fs, self.settings, self.detector = float(fs), settings, detector
+        self.items: BeatItems | None = None
+        self.codes = self.errors = None
+        self.offset = 0    # global index of the first beat kept
+        self.count = 0     # beats added so far
+        self.done = 0      # beats whose features were given
+        self._reference: tuple[int, object, object] | None = None  # (block, Reference, median code)
+
+    def add(self, items: BeatItems) -> list[tuple[int, dict[str, np.ndarray]]]:
+        """Add the next beats' items; returns ``(first_beat, features)`` of the beats now complete."""
+        if self.detector is not None:
+            codes, errors = embed_beats(self.detector, items.z)
+            self.codes = codes if self.codes is None else np.concatenate([self.codes, codes])
+            self.errors = errors if self.errors is None else np.concatenate([self.errors, errors])
+        self.items = items if self.items is None else BeatItems.concat([self.items, items])
+        self.count += items.width.size
+        return self._complete(ended=False)
+
+    def finish(self) -> list[tuple[int, dict[str, np.ndarray]]]:
+        """No more beats: the values of those left."""
+        return self._complete(ended=True)
+
+    def _complete(self, ended: bool) -> list[tuple[int, dict[str, np.ndarray]]]:
+        s, out = self.settings, []
+        while self.done < self.count:
+            block = self.done // s.block_beats
+            a, e = reference_span(block, s, self.count if ended else None)
+            if not ended and self.count < e:
+                break
+            end = min((block + 1) * s.block_beats, self.count)
+            out.append((self.done, self._features(block, a, e, self.done, end)))
+            self.done = end
+            self._drop(min(reference_span(self.done // s.block_beats, s)[0], self.done))
+        return out
+
+    def _features(self, block: int, a: int, e: int, first: int, end: int) -> dict[str, np.ndarray]:
+        o = self.offset
+        if self._reference is None or self._reference[0] != block:
+            ref = reference_of(self.items.take(slice(a - o, e - o)), self.settings, self.fs)
+            code = median_code(self.codes[a - o:e - o]) if self.detector is not None else None
+            self._reference = (block, ref, code)
+        _, ref, code = self._reference
+        values = template_features(self.items.take(slice(first - o, end - o)), ref, self.settings, self.fs)
+        if self.detector is not None:
+            values["latent"] = latent_distance(self.codes[first - o:end - o], code)
+            values["autoencoder"] = self.errors[first - o:end - o].copy()
+        return values
+
+    def _drop(self, before: int) -> None:
+        cut = before - self.offset
+        if cut > 0:
+            self.items = self.items.take(slice(cut, None))
+            if self.detector is not None:
+                self.codes, self.errors = self.codes[cut:], self.errors[cut:]
+            self.offset = before
 
 
 @dataclass
@@ -63,23 +103,25 @@ def beat_table(samples: np.ndarray, fs: float, beat_detector: Detector | None = 
 
     ``peaks`` skips R-peak detection. Without ``beat_detector`` there are no
     ``autoencoder`` and ``latent`` features."""
+    from tqdm.auto import tqdm
+
     samples = np.asarray(samples).reshape(-1)
     fs = float(fs)
     if peaks is None:
         peaks = detect_r_peaks_chunked(samples, fs, chunk_s=settings.peak_chunk_s)
     peaks = np.asarray(peaks, dtype=np.int64)
-    features = rhythm_features(peaks, fs, settings.rr_context)
-    names = ("template", "qrs", "qrs_width") + (AUTOENCODER_FEATURES if beat_detector is not None else ())
-    features.update({name: np.full(peaks.size, np.nan) for name in names})
     if beat_detector is not None and beat_detector.length != settings.template_length:
         raise ValueError(f"the beat model reads {beat_detector.length} samples per beat, "
                          f"the settings cut {settings.template_length}")
-    for first, end, lo, x in chunk_signals(samples, fs, peaks, settings, progress=progress, desc=desc):
-        local = peaks[first:end] - lo
-        z, kept = beat_shapes(x, fs, local, settings)
-        for name, values in morphology_features(x, fs, local, settings, shapes=(z, kept)).items():
-            features[name][first:end] = values
-        if beat_detector is not None and kept.size:
-            for name, values in autoencoder_features(beat_detector, z).items():
-                features[name][first + kept] = values
+    features = rhythm_features(peaks, fs, settings.rr_context)
+    names = ("template", "qrs", "qrs_width") + (AUTOENCODER_FEATURES if beat_detector is not None else ())
+    features.update({name: np.full(peaks.size, np.nan) for name in names})
+    blocks = BlockFeatures(fs, settings, beat_detector)
+    starts = range(0, peaks.size, ITEM_BATCH)
+    done = []
+    for first in tqdm(starts, desc=desc, unit="batch", disable=not progress or len(starts) < 2, leave=False):
+        done += blocks.add(beat_items(samples, 0, fs, peaks[first:first + ITEM_BATCH], settings))
+    for first, values in done + blocks.finish():
+        for name, v in values.items():
+            features[name][first:first + v.size] = v
     return BeatTable(fs=fs, n_samples=int(samples.size), peaks=peaks, features=features)

@@ -18,9 +18,9 @@ from ..provenance import training_environment
 from ..train import TrainConfig
 from .combination import Combination
 from .detector import RecordingDetector
-from .morphology import beat_shapes
+from .morphology import beat_items
 from .settings import AUTOENCODER_FEATURES, DEFAULT_FEATURES, Settings
-from .table import BeatTable, beat_table, chunk_signals
+from .table import BeatTable, beat_table
 
 #: the beat autoencoder of the recording model: one small hybrid member
 BEAT_CONFIG = {"members": 1}
@@ -97,11 +97,9 @@ def fit_beat_model(signals_and_records: Sequence, *, max_beats_per_record: int =
     normals = []
     for signal, record in signals_and_records:
         normal = np.flatnonzero(record.is_normal)
-        chosen = np.zeros(record.peaks.size, dtype=bool)
-        chosen[rng.choice(normal, min(max_beats_per_record, normal.size), replace=False)] = True
-        for first, end, lo, x in chunk_signals(signal.samples, signal.fs, record.peaks, settings):
-            z, kept = beat_shapes(x, signal.fs, record.peaks[first:end] - lo, settings)
-            normals.append(z[chosen[first + kept]])
+        chosen = np.sort(rng.choice(normal, min(max_beats_per_record, normal.size), replace=False))
+        items = beat_items(signal.samples, 0, signal.fs, record.peaks[chosen], settings)
+        normals.append(items.z[items.usable])
     normals = np.concatenate(normals) if normals else np.empty((0, detector.length))
     if len(normals) < 10:
         raise ValueError(f"{len(normals)} normal beats to train the autoencoder on; it needs at least 10")

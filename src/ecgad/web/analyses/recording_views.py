@@ -78,7 +78,7 @@ def beat_figure(analysis: Analysis, beat: RecordingBeat | None) -> tuple[str | N
     except ModelMismatch as exc:
         return None, str(exc)
     recording = analysis.recording
-    margin = int(round(detector.settings.margin_s * recording.fs))  # as much as the detector itself reads
+    margin = int(round(detector.settings.segment_s * recording.fs)) + 1  # all the detector reads of a beat
     lo = max(0, beat.sample - margin)
     excerpt = recording.samples(lo, beat.sample + margin)
     verdict = detector.beat_verdict(excerpt, recording.fs, beat.sample - lo)
