@@ -22,6 +22,17 @@ METADATA_KEY = "ecgad_recording"
 SHIPPED_RECORDING_MODEL = "mitdb-recording.safetensors"
 
 
+class RecordingTooShort(ValueError):
+    """A recording shorter than ``MIN_DURATION_S``: too short to find heartbeats in. The message
+    names the recording by its ``Signal.source`` (what was given or uploaded) and says what is
+    accepted; ``duration_s`` is its length in seconds."""
+
+    def __init__(self, source: str, duration_s: float):
+        self.source, self.duration_s = source, float(duration_s)
+        super().__init__(f"{source or 'the recording'}: the recording lasts {self.duration_s:.2f} s, too short to "
+                         f"find heartbeats in; recordings of at least {MIN_DURATION_S:g} s are accepted")
+
+
 class RecordingDetector:
     """Scores every beat of a recording (see the docstring of :mod:`ecgad.recording` for how).
 
@@ -51,11 +62,11 @@ class RecordingDetector:
 
     def analyze(self, signal, *, progress: bool = False) -> RecordingResult:
         """Find, score and explain every beat of ``signal`` (an ``ecgad.data.readers.Signal``) in its
-        readable windows (see :mod:`ecgad.data.quality`); raises ``UnreadableRecording`` (a
-        ``ValueError``) when too little of it is readable ECG."""
+        readable windows (see :mod:`ecgad.data.quality`); raises ``RecordingTooShort`` under
+        ``MIN_DURATION_S`` and ``UnreadableRecording`` when too little of it is readable ECG (both
+        ``ValueError``)."""
         if signal.duration_s < MIN_DURATION_S:
-            raise ValueError(f"{signal.source or 'the recording'}: {signal.duration_s:.2f} s of signal; at least "
-                             f"{MIN_DURATION_S:g} s are needed to find heartbeats")
+            raise RecordingTooShort(signal.source, signal.duration_s)
         peaks = detect_r_peaks_chunked(signal.samples, signal.fs, chunk_s=self.settings.peak_chunk_s)
         quality = assess_quality(signal.samples, signal.fs, peaks)
         refusal = quality.refusal()
