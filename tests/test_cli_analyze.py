@@ -106,6 +106,18 @@ def test_analyze_bad_input_exits_2_with_one_line(case: str, model: Path, csv_fil
     assert_one_line_error(invoke(*args))
 
 
+def test_analyze_three_seconds_says_what_is_accepted_and_writes_nothing(model: Path, csv_file, tmp_path: Path) -> None:
+    """A 3-s recording: one line naming the file as given and the 5 s accepted; no report is written."""
+    path, _ = csv_file
+    short = tmp_path / "three.csv"
+    short.write_text("".join(path.read_text().splitlines(keepends=True)[:1 + int(3 * FS)]))
+    result = invoke("analyze", short, "--model", model, "--report", tmp_path / "report")
+    assert_one_line_error(result)
+    assert result.stderr == (f"error: {short}: the recording lasts 3.00 s, too short to find heartbeats in; "
+                             "recordings of at least 5 s are accepted\n")
+    assert not (tmp_path / "report").exists()
+
+
 def _beat_file(tmp_path: Path) -> Path:
     x, peaks = synthetic_ecg("N" * 40, seed=9)
     windows, _ = beat_windows(bandpass(x, FS), peaks, FS)

@@ -17,6 +17,7 @@ from ecgad.recording import (
     AnnotatedRecord,
     Combination,
     RecordingDetector,
+    RecordingTooShort,
     Settings,
     UnreadableRecording,
     analyze,
@@ -206,7 +207,8 @@ def test_flat_signal_is_refused_and_short_ones_a_clear_error(beat_model) -> None
     with pytest.raises(UnreadableRecording, match=r"no part of it is readable ECG: flat 100%"):
         detector.analyze(Signal(np.zeros(int(10 * FS)), FS))
     for samples in (np.zeros(0), np.ones(int(2 * FS))):
-        with pytest.raises(ValueError, match=r"synthetic: \d\.\d\d s of signal; at least 5 s are needed"):
+        with pytest.raises(RecordingTooShort, match=r"^synthetic: the recording lasts \d\.\d\d s, too short to find "
+                                                    r"heartbeats in; recordings of at least 5 s are accepted$"):
             detector.analyze(Signal(samples, FS))
 
 

@@ -11,6 +11,13 @@ import numpy as np
 
 MAD_TO_SD = 1.4826  # median absolute deviation -> standard deviation, for normally distributed values
 
+LOG_FLOOR = 1e-12  # floor before a log: a zero error, distance or score stays finite
+
+
+def floored_log(values):
+    """``log`` of values floored at ``LOG_FLOOR``, arrays or floats alike."""
+    return np.log(np.maximum(values, LOG_FLOOR))
+
 
 def confidence(z) -> np.ndarray:
     """``|erf(z / sqrt(2))|`` in ``[0, 1]``, ``(n,)`` -> ``(n,)``: 0 at the threshold, near 1 far on

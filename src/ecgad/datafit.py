@@ -20,7 +20,7 @@ beyond the reach *and* so many would happen by chance with probability below
 keeps small groups from warning by chance; below ``MIN_BEATS`` beats there is no
 check at all. The constants were chosen by ``benchmarks/datafit.py`` on beats built
 from the validation part, MIT-BIH windows and transformed or synthetic beats, never
-on ECG5000's test beats (see benchmarks/RESULTS.md).
+on ECG5000's test beats (their figures: benchmarks/RESULTS.md, "Data-fit check").
 
 What it cannot tell: why the beats differ (lead, filter, sampling, cutting, noise,
 another patient, not an ECG), nor whether a single beat is odd (that is the score's

@@ -47,8 +47,9 @@ beats. It is 0 at the threshold, 0.68 one spread away, 0.95 two spreads away and
 0.997 three spreads away, on whichever side the verdict falls.
 
 Data fit (``Detector.data_fit``): whether an upload's beats, as a group, look like the
-training data at all; see ``ecgad.datafit``. It needs the latent codes, so a model
-without them (the reference design) or written before the check existed gives none.
+training data at all; see ``ecgad.datafit`` (the rule) and ``ecgad.detector_datafit`` (the
+methods). It needs the latent codes, so a model without them (the reference design) or
+written before the check existed gives none.
 
 Model file: one safetensors file, read and written by ``ecgad.detector_file``.
 """
@@ -56,7 +57,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -65,24 +66,21 @@ import numpy as np
 import torch
 
 from . import __version__, calibration, detector_file
+from .calibration import LOG_FLOOR
+from .calibration import floored_log as _log
 from .data.beats import prepare
 from .datafit import DataFit
-from .datafit import warnings as datafit_warnings
+from .detector_datafit import DataFitMethods
 from .detector_file import FORMAT, FORMATS  # noqa: F401 (the formats, importable from here as before)
 from .nn import build, config_dict
 from .provenance import training_environment
 from .thresholds import NORMAL_QUANTILE, choose_threshold  # noqa: F401 (importable from here, as before)
 from .train import TrainConfig, seed_everything, train
+from .verdict import Verdict
 
 SHIPPED_MODEL = "ecg5000-hybrid.safetensors"
-LOG_FLOOR = 1e-12  # floor before a log: a zero error, distance or score stays finite
 EVAL_BATCH = 2048  # beats per forward pass when scoring
 EMBED_BATCH = 512  # beats per forward pass in ``embed``, the last one padded (one input shape)
-
-
-def _log(values):
-    """``log`` of values floored at ``LOG_FLOOR``, arrays or floats alike."""
-    return np.log(np.maximum(values, LOG_FLOOR))
 
 
 @dataclass(frozen=True)
@@ -101,38 +99,7 @@ class Embedding:
     errors: np.ndarray
 
 
-@dataclass
-class Verdict:
-    """One beat's result. ``score`` and ``threshold`` in the score's units (see the module
-    docstring), ``confidence`` in [0, 1]. ``beat``, ``reconstruction`` and ``error`` (the
-    squared difference of the two) are ``(length,)`` float32 arrays in z-normalised beat
-    units, sample by sample, for plots and for locating the abnormal part of the beat."""
-
-    index: int
-    score: float
-    threshold: float
-    is_anomaly: bool
-    confidence: float
-    beat: np.ndarray
-    reconstruction: np.ndarray
-    error: np.ndarray
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return "anomalous" if self.is_anomaly else "normal"
-
-    def describe(self) -> str:
-        return f"{self.label}, confidence {self.confidence:.2f}"
-
-    def as_dict(self) -> dict:
-        """For people and other programs: ``beat`` numbers beats from 1, in input order
-        (``index`` is the Python position, from 0)."""
-        return {"beat": self.index + 1, "score": self.score, "threshold": self.threshold,
-                "is_anomaly": self.is_anomaly, "confidence": self.confidence}
-
-
-class Detector:
+class Detector(DataFitMethods):
     """A beat anomaly detector around a reconstruction model, which it knows only through
     the contract every architecture implements (``ecgad.nn.protocol.Autoencoder``).
 
@@ -395,14 +362,6 @@ class Detector:
         prepared = prepare(beats, self.length)
         return self._verdicts(prepared, self._evaluate(prepared, codes=bool(self.latent_neighbours)))
 
-    def predict_with_data_fit(self, beats) -> tuple[list[Verdict], list[dict]]:
-        """``predict(beats)`` and ``data_fit(beats)`` together, the model run once."""
-        self._require_fitted()
-        prepared = prepare(beats, self.length)
-        evaluated = self._evaluate(prepared, codes=bool(self.latent_neighbours))
-        warnings = datafit_warnings(self._domain_distance(evaluated[2]), self.fit_check) if self.fit_check else []
-        return self._verdicts(prepared, evaluated), warnings
-
     def _verdicts(self, prepared: np.ndarray, evaluated: tuple) -> list[Verdict]:
         recon = self._from_model(evaluated[0])
         scores = self._combine(self._parts(prepared, evaluated))
@@ -414,73 +373,6 @@ class Detector:
                         beat=prepared[i], reconstruction=recon[i].astype(np.float32),
                         error=error[i].astype(np.float32), meta=meta)
                 for i in range(len(prepared))]
-
-    # ---------------------------------------------------------------- data fit
-    def calibrate_data_fit(self, beats, is_anomaly, **settings) -> Detector:
-        """Set up the data-fit check from the validation beats (never trained on) and their
-        labels, ``(n,)`` booleans, as ``fit`` does; for a model fitted before the check existed. ``settings``
-        override ``ecgad.datafit``'s constants (quantile, share, alpha, min_beats)."""
-        self._require_fitted()
-        if not self.latent_neighbours:
-            raise ValueError("the data-fit check needs a model whose score has a latent part")
-        prepared = prepare(beats, self.length)
-        is_anomaly = np.asarray(is_anomaly, dtype=bool)
-        if len(is_anomaly) != len(prepared):
-            raise ValueError("validation labels and beats differ in number")
-        self._calibrate_data_fit(self._evaluate(prepared, codes=True)[2], is_anomaly, **settings)
-        return self
-
-    def _calibrate_data_fit(self, latent: np.ndarray, is_anomaly: np.ndarray, **settings) -> None:
-        # The reference: training normals and validation abnormal beats, each of the latter
-        # measured against the others (leave one out), so all validation beats are held out alike.
-        self.latent_abnormal = latent[:, is_anomaly].astype(np.float32) if is_anomaly.any() else None
-        own = is_anomaly if self.latent_abnormal is not None else None
-        distances = self._latent_distance(latent, refs=self._domain_refs(), skip=own)
-        self.fit_check = DataFit.calibrate(_log(distances), **settings)
-
-    def _domain_refs(self) -> np.ndarray:
-        if self.latent_abnormal is None:
-            return self.latent_train
-        return np.concatenate([self.latent_train, self.latent_abnormal], axis=1)
-
-    def domain_distance(self, beats, *, stored_abnormal=None) -> np.ndarray:
-        """Each beat's domain distance, ``(n,)``, the log of a latent-code distance: how far
-        its latent code lies from every beat the model knows of its training side
-        (``ecgad.datafit``). Needs a model with the data fit.
-
-        ``stored_abnormal``: ``(n,)`` booleans marking the beats that are the validation abnormal
-        beats the model stores (in their order, as ``calibrate_data_fit`` was given them):
-        each of those is measured against the others, as the calibration measured it."""
-        self._require_fitted()
-        if self.fit_check is None:
-            raise ValueError("this model has no data-fit check (written before it existed, or no latent part)")
-        latent = self._evaluate(prepare(beats, self.length), codes=True)[2]
-        if stored_abnormal is None:
-            return self._domain_distance(latent)
-        stored_abnormal = np.asarray(stored_abnormal, dtype=bool)
-        stored = 0 if self.latent_abnormal is None else self.latent_abnormal.shape[1]
-        if stored_abnormal.shape != (latent.shape[1],) or stored_abnormal.sum() != stored:
-            raise ValueError(f"stored_abnormal must mark {stored} of the {latent.shape[1]} beats "
-                             "(the validation abnormal beats this model stores)")
-        return self._domain_distance(latent, stored_abnormal if stored else None)
-
-    def _domain_distance(self, latent: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
-        return _log(self._latent_distance(latent, refs=self._domain_refs(), skip=skip))
-
-    def data_fit(self, beats) -> list[dict]:
-        """Warnings about the beats as a group: ``[{"code": "unlike_training_data", "message": ...}]``
-        when they do not look like the model's training data, else ``[]``. Also ``[]`` for fewer
-        than ``ecgad.datafit.MIN_BEATS`` beats and for a model without the check (see ``has_data_fit``)."""
-        self._require_fitted()
-        if self.fit_check is None:
-            prepare(beats, self.length)  # bad beats fail here too, as everywhere else
-            return []
-        return datafit_warnings(self.domain_distance(beats), self.fit_check)
-
-    @property
-    def has_data_fit(self) -> bool:
-        """Whether ``data_fit`` can warn (the model has the check; see ``ecgad.datafit``)."""
-        return self.fit_check is not None
 
     def model_info(self) -> dict:
         """The model's metadata (``meta``: model_id, arch, seed, ...), its ``threshold`` (score

@@ -126,8 +126,40 @@ def test_recording_timeline_counts_hh_mm_ss_within_the_recording():
     start = TIME_ORIGIN_MS  # 2000-01-01 00:00: plotly.js would read 1500 (ms from 1970) as a year
     assert tuple(axis.range) == (start, start + 20_000) and axis.minallowed == start
     assert axis.maxallowed == start + 90_000 and tuple(fig.layout.xaxis2.rangeslider.range) == (start, start + 90_000)
-    by_name = {t.name: t for t in fig.data}
-    np.testing.assert_allclose(by_name["normal beat (3)"].x, start + np.array([1500, 9000, 12000]))  # ms
-    assert by_name["abnormal beat (1)"].marker.color == ANOMALY_COLOUR
-    assert by_name["abnormal beat (1)"].marker.symbol == "diamond"
-    assert "ECG (&lt;i&gt;II&lt;/i&gt;)" in by_name
+    # the web page's drawer (ecgad.web.analyses.timeline): the same traces, in the same order
+    assert [t.name for t in fig.data] == ["ECG (&lt;i&gt;II&lt;/i&gt;)", "normal beat", "anomalous beat", "heart rate",
+                                          "anomalous beat"]
+    signal, normal, abnormal, rate, marked = fig.data
+    assert signal.hoverinfo == "skip" and len(signal.x) == n  # every sample: fewer than max_points
+    np.testing.assert_allclose(normal.x, start + np.array([1500, 9000, 12000]))  # ms
+    assert [c[0] for c in normal.customdata] == [1, 3, 4] and [c[0] for c in abnormal.customdata] == [2]
+    assert abnormal.marker.color == ANOMALY_COLOUR and abnormal.marker.symbol == "diamond"
+    np.testing.assert_allclose(rate.y, [20.0, 13.3, 20.0])
+    np.testing.assert_allclose(marked.x, [start + 4500]) and marked.customdata[0][0] == 2
+    assert fig.layout.title.text == "4 beats, 1 abnormal, mean heart rate 17 bpm"
+
+
+def test_recording_timeline_shades_unreadable_stretches_as_the_web_page_does():
+    from types import SimpleNamespace
+
+    from ecgad.report.figures import timeline_beats, timeline_window, unreadable_shapes
+
+    fs = 100.0
+    quality = SimpleNamespace(segments=lambda: [(2000, 3500, "noise")])  # 20 s to 35 s, in samples
+    result = SimpleNamespace(
+        sample=np.array([150, 450]), is_anomaly=np.array([False, True]), parts={"rhythm": np.zeros(2)},
+        score=np.array([0.5, 2.0]), confidence=np.ones(2), rr_s=np.array([np.nan, 3.0]),
+        heart_rate_bpm=np.array([np.nan, 20.0]), threshold=1.0, quality=quality,
+        summary={"beats": 2, "anomalies": 1, "mean_hr_bpm": 20.0})
+    signal = SimpleNamespace(samples=np.zeros(6000, dtype=np.float32), fs=fs, lead="II")
+    fig = recording_timeline(result, signal)
+    bands = [shape for shape in fig.layout.shapes if shape.name == "unreadable"]
+    assert [(b.x0, b.x1, b.label.text) for b in bands] == [(TIME_ORIGIN_MS + 20_000, TIME_ORIGIN_MS + 35_000,
+                                                            "noise")]
+    # a window cuts the stretch to itself, as timeline.json serves it
+    window = timeline_window(signal.samples[2500:], 2500, fs, timeline_beats(result), ["rhythm"],
+                             quality.segments(), 25.0, 60.0, max_points=100, max_beats=1)
+    assert window["unreadable"] == [[25.0, 35.0, "noise"]] and window["thinned"]
+    # more beats than max_beats: the anomalous ones only
+    assert not window["complete"] and window["normal"]["x"] == [] and window["abnormal"]["customdata"][0][0] == 2
+    assert [s["x0"] for s in unreadable_shapes(window["unreadable"])] == [TIME_ORIGIN_MS + 25_000]

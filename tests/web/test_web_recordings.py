@@ -380,9 +380,13 @@ def _bad_cases(ecg, folder: Path) -> dict[str, tuple[list, dict, str]]:
         "not a header": ([(b"hello world\n", "rec.hea"), (dat, "rec.dat")], {}, "rec.hea"),
         "not an edf": ([(good, "holter.edf")], {}, "holter.edf"),
         "too short": ([(csv_with_time(ecg.x[:int(2 * FS)]), "short.csv")], {},
-                      "the recording lasts 2.00 s; at least 5 s are needed"),
+                      "short.csv: the recording lasts 2.00 s, too short to find heartbeats in; recordings of at "
+                      "least 5 s are accepted. Nothing was stored."),
+        "three seconds": ([(csv_with_time(ecg.x[:int(3 * FS)]), "three.csv")], {},
+                          "three.csv: the recording lasts 3.00 s, too short to find heartbeats in; recordings of "
+                          "at least 5 s are accepted. Nothing was stored."),
         "a few samples": ([(b"time,II\n0,0.1\n0.004,0.5\n0.008,0.2\n", "tiny.csv")], {},
-                          "the recording lasts 0.01 s"),
+                          "tiny.csv: the recording lasts 0.01 s"),
         "empty csv": ([(b"", "empty.csv")], {}, "empty.csv is empty: no samples"),
     }
 

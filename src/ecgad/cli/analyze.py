@@ -44,7 +44,7 @@ def analyze(record: Path, lead: str | None, fs: float | None, model_path: Path |
     import json
 
     from ecgad.data.readers import read_recording
-    from ecgad.recording import load_recording_detector, write_report
+    from ecgad.recording import RecordingTooShort, load_recording_detector, write_report
 
     if fs is not None and not (fs > 0 and fs < float("inf")):
         fail(f"--fs must be a positive sampling rate in Hz, got {fs}")
@@ -59,6 +59,8 @@ def analyze(record: Path, lead: str | None, fs: float | None, model_path: Path |
     progress = signal.duration_s > 600 and sys.stderr.isatty()
     try:
         result = detector.analyze(signal, progress=progress)
+    except RecordingTooShort as e:  # names the recording as given and says what is accepted
+        fail(str(e))
     except ValueError as e:
         fail(f"{record}: {e}")
     report = write_report(result, signal, report_dir) if report_dir is not None else None

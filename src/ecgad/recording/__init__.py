@@ -19,7 +19,7 @@ only, so a stream gives the values of the whole signal (see "Fed in pieces" belo
     the reference beats (the patient's dominant beat in the autoencoder's learned
     terms). ``autoencoder``: the log reconstruction error itself; computed and shown,
     but not in the default combination: across patients it does not add to the
-    other features (see benchmarks/RESULTS.md, "Recordings"). The beat window is the
+    other features (benchmarks/RESULTS.md, "Beat scores, pooled (the ablation)"). The beat window is the
     template window below, z-normalised.
 ``template`` (the patient's own dominant beat)
     ``template``: log RMS distance of the z-normalised beat (0.25 s before to
@@ -67,7 +67,8 @@ Readable parts only: after R-peak detection each 5-second window is judged by
 :mod:`ecgad.data.quality` (flat, saturated, noise, not ECG-like); beats in
 unreadable windows are left out of the result and of the heart rate, the
 result carries the windows (``quality``) and its ``warnings``, and a recording
-with too little readable ECG is refused (``UnreadableRecording``).
+with too little readable ECG is refused (``UnreadableRecording``), as is one shorter
+than ``MIN_DURATION_S`` seconds (``RecordingTooShort``).
 
 Long recordings: R peaks are found chunk by chunk
 (:func:`~ecgad.data.rpeaks.detect_r_peaks_chunked`), beats are cut and embedded a few
@@ -106,7 +107,15 @@ from ..data.annotations import (
 from ..data.quality import UnreadableRecording
 from .autoencoder import embed_beats
 from .combination import Combination
-from .detector import FORMAT, METADATA_KEY, SHIPPED_RECORDING_MODEL, RecordingDetector, analyze, load_recording_detector
+from .detector import (
+    FORMAT,
+    METADATA_KEY,
+    SHIPPED_RECORDING_MODEL,
+    RecordingDetector,
+    RecordingTooShort,
+    analyze,
+    load_recording_detector,
+)
 from .morphology import BeatItems, beat_items, template_features
 from .report import write_report
 from .result import RecordingResult
@@ -131,7 +140,7 @@ __all__ = [
     "FEATURE_PARTS", "FORMAT", "METADATA_KEY", "MIN_DURATION_S", "NORMAL_SYMBOLS", "PARTS",
     "SHIPPED_RECORDING_MODEL", "SUPRAVENTRICULAR_SYMBOLS", "VENTRICULAR_SYMBOLS",
     "AnnotatedRecord", "BeatItems", "BeatTable", "BlockFeatures", "Combination", "RecordingDetector",
-    "RecordingResult", "RecordingStream", "Settings", "UnreadableRecording",
+    "RecordingResult", "RecordingStream", "RecordingTooShort", "Settings", "UnreadableRecording",
     "analyze", "beat_items", "beat_table", "embed_beats", "find_records", "fit_beat_model",
     "fit_on_records", "label_peaks", "load_recording_detector", "read_annotated",
     "rhythm_features", "template_features", "train_recording_detector", "training_tables", "write_report",

@@ -14,7 +14,7 @@ from ..detector import Detector
 from .combination import Combination
 from .morphology import beat_items
 from .result import RecordingResult
-from .settings import AUTOENCODER_FEATURES, FEATURE_PARTS, MIN_DURATION_S, PARTS, Settings
+from .settings import AUTOENCODER_FEATURES, FEATURE_PARTS, MIN_DURATION_S, PARTS, RecordingTooShort, Settings
 from .stream import RecordingStream
 from .table import BeatTable, beat_table
 
@@ -52,11 +52,11 @@ class RecordingDetector:
 
     def analyze(self, signal, *, progress: bool = False) -> RecordingResult:
         """Find, score and explain every beat of ``signal`` (an ``ecgad.data.readers.Signal``) in its
-        readable windows (see :mod:`ecgad.data.quality`); raises ``UnreadableRecording`` (a
-        ``ValueError``) when too little of it is readable ECG."""
+        readable windows (see :mod:`ecgad.data.quality`); raises ``RecordingTooShort`` under
+        ``MIN_DURATION_S`` and ``UnreadableRecording`` when too little of it is readable ECG (both
+        ``ValueError``)."""
         if signal.duration_s < MIN_DURATION_S:
-            raise ValueError(f"{signal.source or 'the recording'}: {signal.duration_s:.2f} s of signal; at least "
-                             f"{MIN_DURATION_S:g} s are needed to find heartbeats")
+            raise RecordingTooShort(signal.source, signal.duration_s)
         peaks = detect_r_peaks_chunked(signal.samples, signal.fs, chunk_s=self.settings.peak_chunk_s)
         quality = assess_quality(signal.samples, signal.fs, peaks)
         refusal = quality.refusal()

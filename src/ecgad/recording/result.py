@@ -7,6 +7,25 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..data.quality import Quality
+from ..verdict import verdict_fields
+
+
+def recording_beat(sample: int, fs: float, rr_s: float, score: float, threshold: float, is_anomaly: bool,
+                   confidence: float, parts: dict[str, float] | None = None, digits: int | None = None) -> dict:
+    """One beat of a recording as JSON: ``{"sample", "time_s", "rr_s", "score", "threshold", "is_anomaly",
+    "confidence"}`` and ``"parts"`` when given. ``sample``: the R peak at the recording's rate ``fs``
+    (Hz); ``time_s`` its time in seconds (to 0.1 ms); ``rr_s`` the RR interval before it in seconds
+    (None when unknown: NaN or None); numbers rounded to ``digits`` decimals when given. What
+    ``ecgad analyze --json`` prints, the web stores for each beat and serves as its beat JSON."""
+    def number(value) -> float:
+        return round(float(value), digits) if digits is not None else float(value)
+
+    rr = None if rr_s is None or not math.isfinite(rr_s) else number(rr_s)
+    row = {"sample": int(sample), "time_s": round(float(sample) / fs, 4), "rr_s": rr,
+           **verdict_fields(score, threshold, is_anomaly, confidence, digits)}
+    if parts is not None:
+        row["parts"] = {k: None if v is None else number(v) for k, v in parts.items()}
+    return row
 
 
 @dataclass
@@ -64,29 +83,18 @@ class RecordingResult:
         return {"beats": len(self), "anomalies": int(self.is_anomaly.sum()),
                 "mean_hr_bpm": round(60.0 / float(rr.mean()), 2) if rr.size else None}
 
+    def beat(self, i: int, parts: bool = False, digits: int | None = None) -> dict:
+        """Beat ``i`` (from 0) as ``recording_beat`` writes it (``parts=True`` adds each part of the score)."""
+        return recording_beat(self.sample[i], self.fs, self.rr_s[i], self.score[i], self.threshold,
+                              self.is_anomaly[i], self.confidence[i],
+                              {k: v[i] for k, v in self.parts.items()} if parts else None, digits)
+
     def beats(self, parts: bool = False) -> list[dict]:
-        """One JSON-ready dict per beat (``parts=True`` adds each part of the score)."""
-        return beat_rows(self.fs, self.sample, self.rr_s, self.score, self.threshold, self.confidence,
-                         self.parts if parts else None)
+        """One JSON-ready dict per beat, numbers to 4 decimals (``parts=True`` adds each part of the score)."""
+        return [self.beat(i, parts, digits=4) for i in range(len(self))]
 
     def as_dict(self, parts: bool = False) -> dict:
         quality = self.quality.as_dict() if self.quality is not None else {}
         return {"fs": self.fs, "lead": self.lead, "duration_s": round(self.duration_s, 3), "model": self.model,
                 "warnings": self.warnings, **quality, "summary": self.summary, "beats": self.beats(parts)}
 
-
-def beat_rows(fs: float, sample: np.ndarray, rr_s: np.ndarray, score: np.ndarray, threshold: float,
-              confidence: np.ndarray, parts: dict[str, np.ndarray] | None = None) -> list[dict]:
-    """One JSON-ready dict per beat: ``sample``, ``time_s``, ``rr_s`` (None when unknown), ``score``,
-    ``threshold``, ``is_anomaly``, ``confidence`` and, with ``parts``, each part of the score."""
-    rows = []
-    for i in range(len(sample)):
-        rr = float(rr_s[i])
-        row = {"sample": int(sample[i]), "time_s": round(float(sample[i] / fs), 4),
-               "rr_s": round(rr, 4) if math.isfinite(rr) else None, "score": round(float(score[i]), 4),
-               "threshold": round(threshold, 4), "is_anomaly": bool(score[i] > threshold),
-               "confidence": round(float(confidence[i]), 4)}
-        if parts is not None:
-            row["parts"] = {k: round(float(v[i]), 4) for k, v in parts.items()}
-        rows.append(row)
-    return rows

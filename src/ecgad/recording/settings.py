@@ -21,6 +21,17 @@ DEFAULT_FEATURES = ("latent", "template", "qrs", "qrs_width", "premature", "prem
 AUTOENCODER_FEATURES = ("latent", "autoencoder")
 
 
+class RecordingTooShort(ValueError):
+    """A recording shorter than ``MIN_DURATION_S``: too short to find heartbeats in. The message
+    names the recording by its ``Signal.source`` (what was given or uploaded) and says what is
+    accepted; ``duration_s`` is its length in seconds."""
+
+    def __init__(self, source: str, duration_s: float):
+        self.source, self.duration_s = source, float(duration_s)
+        super().__init__(f"{source or 'the recording'}: the recording lasts {self.duration_s:.2f} s, too short to "
+                         f"find heartbeats in; recordings of at least {MIN_DURATION_S:g} s are accepted")
+
+
 @dataclass(frozen=True)
 class Settings:
     """How beats are cut and compared (saved with the model).

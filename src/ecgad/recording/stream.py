@@ -35,8 +35,9 @@ import numpy as np
 from ..data.quality import Quality, QualityStream, UnreadableRecording, judge
 from ..data.rpeaks import RPeakStream
 from .morphology import beat_items
-from .result import RecordingResult, beat_rows
+from .result import RecordingResult, recording_beat
 from .rhythm import previous_rr, rhythm_at, rr_ratios
+from .settings import AUTOENCODER_FEATURES, MIN_DURATION_S, RecordingTooShort
 from .table import BlockFeatures
 
 
@@ -62,8 +63,6 @@ class RecordingStream:
     """Beats of one lead fed in blocks of samples (mV at ``fs`` Hz), scored as they become final."""
 
     def __init__(self, detector, fs: float, *, lead: str = "", source: str = ""):
-        from .settings import AUTOENCODER_FEATURES
-
         self.detector, self.fs, self.lead, self.source = detector, float(fs), lead, source
         s = self.settings = detector.settings
         self.peaks_stream = RPeakStream(self.fs, s.stream_chunk_s, s.stream_overlap_s)
@@ -178,7 +177,9 @@ class RecordingStream:
         for name, values in kept.items():
             self._kept.setdefault(name, _Growing(np.int64 if name == "sample" else np.float64)).extend(values)
         parts = {k.removeprefix("part:"): v for k, v in kept.items() if k.startswith("part:")}
-        return beat_rows(self.fs, kept["sample"], rr, score, c.threshold, kept["confidence"], parts)
+        return [recording_beat(kept["sample"][j], self.fs, rr[j], score[j], c.threshold, bool(score[j] > c.threshold),
+                               kept["confidence"][j], {k: v[j] for k, v in parts.items()}, digits=4)
+                for j in range(index.size)]
 
     def _readable(self, samples: np.ndarray) -> np.ndarray:
         """Whether the beats at ``samples`` lie in readable windows (all judged by now)."""
@@ -217,6 +218,8 @@ class RecordingStream:
         """The beats given so far as a ``RecordingResult`` (after :meth:`finish`: what ``analyze``
         gives on the whole signal, or ``UnreadableRecording`` when too little of it is readable)."""
         quality = self.quality_so_far
+        if self.ended and self.n_samples < MIN_DURATION_S * self.fs:
+            raise RecordingTooShort(self.source, self.n_samples / self.fs)
         if self.ended and (refusal := quality.refusal()) is not None:
             raise UnreadableRecording(refusal)
         c = self.detector.combination

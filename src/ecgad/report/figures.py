@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..detector import Verdict
+from ..verdict import Verdict
 
 # Okabe & Ito (2008), "Color Universal Design".
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -278,65 +278,152 @@ def beat_hover(threshold: float, parts: Sequence[str]) -> str:
             + "".join(f"<br>{p} %{{customdata[{4 + i}]:+.2f}}" for i, p in enumerate(parts)))
 
 
-def recording_timeline(result, signal, max_points: int = 200_000, window_s: float = 20.0) -> go.Figure:
-    """A recording's timeline: the signal (with a range slider) and every R peak, abnormal
-    beats highlighted with their score and its parts on hover; heart rate below.
+# ------------------------------------------------------------------ a recording's timeline
+#
+# One drawer for the recording report (``ecgad analyze --report``) and the web's recording page.
+# Row 1: the signal and a marker on each beat's R peak (normal: blue dots, anomalous: red diamonds);
+# row 2: the heart rate, anomalous beats marked, with the range slider; grey bands over the
+# unreadable stretches. Row 1 draws a *window* (``timeline_window``): the whole recording in the
+# report, the stretch in view on the web page, whose script asks for each new window (timeline.json)
+# and draws it with the same trace order and band look (recording-plot.js).
 
-    ``result`` is an ``ecgad.recording.RecordingResult``, ``signal`` the
-    ``ecgad.data.readers.Signal`` it came from. Long signals are thinned to
-    ``max_points`` (the minimum and maximum of each stretch, so no QRS disappears);
-    the view opens on the first ``window_s`` seconds.
-    """
-    x = np.asarray(signal.samples, dtype=np.float32)
-    fs = float(signal.fs)
-    idx, y = decimate(x, max_points)
+BEAT_COLUMNS = ("number", "sample", "score", "confidence", "rr_s", "is_anomaly")
+
+
+def timeline_beats(result) -> dict[str, np.ndarray]:
+    """The columns the timeline draws of an ``ecgad.recording.RecordingResult``'s beats, ``(n,)`` each:
+    ``number`` (from 1), ``sample`` (R peak), ``score``, ``confidence``, ``rr_s`` (NaN for the first),
+    ``is_anomaly`` and one per part of the score, named as the part."""
+    n = len(result.sample)
+    return {"number": np.arange(1, n + 1, dtype=np.float64), "sample": np.asarray(result.sample, np.float64),
+            "score": np.asarray(result.score, np.float64), "confidence": np.asarray(result.confidence, np.float64),
+            "rr_s": np.asarray(result.rr_s, np.float64), "is_anomaly": np.asarray(result.is_anomaly, bool),
+            **{p: np.asarray(v, np.float64) for p, v in result.parts.items()}}
+
+
+def _markers(beats: Mapping[str, np.ndarray], mask: np.ndarray, parts: Sequence[str], fs: float,
+             amplitude: np.ndarray) -> dict:
+    """Marker trace data: x in seconds, y in mV, customdata [number, score, confidence, RR, *parts]."""
+    custom = np.stack([beats["number"], beats["score"], beats["confidence"], np.nan_to_num(beats["rr_s"])]
+                      + [beats[p] for p in parts], axis=1)[mask]
+    return {"x": np.round(beats["sample"][mask] / fs, 4).tolist(), "y": np.round(amplitude[mask], 4).tolist(),
+            "customdata": np.round(custom, 4).tolist()}
+
+
+def timeline_window(samples: np.ndarray, offset: int, fs: float, beats: Mapping[str, np.ndarray],
+                    parts: Sequence[str], unreadable: Sequence, start_s: float, end_s: float, *,
+                    max_points: int, max_beats: int | None = None) -> dict:
+    """Row 1 of the timeline for ``[start_s, end_s]`` (seconds from the recording's start), as JSON.
+
+    ``samples``: ``(m,)`` mV, the signal from sample ``offset`` on, covering the window; ``beats``:
+    ``timeline_beats`` columns of the beats whose R peak lies in it; ``unreadable``: ``(start, end,
+    reason)`` stretches in samples, any of the recording's. The signal is kept at full resolution up
+    to ``max_points`` samples (beyond, the minimum and maximum of each stretch: no QRS disappears);
+    every beat is marked up to ``max_beats`` (beyond, the anomalous ones only, highest scores first;
+    ``None``: no limit). Returns ``start``, ``end`` (s), ``thinned``, ``complete``, ``beats`` (how
+    many in the window), ``signal`` ``{x: s, y: mV}``, ``normal`` and ``abnormal`` marker data
+    (``_markers``) and ``unreadable`` ``[start_s, end_s, reason]`` clipped to the window."""
+    samples = np.asarray(samples)
+    idx, y = decimate(samples, max_points)
+    sample = beats["sample"]
+    amplitude = samples[np.clip(sample.astype(np.int64) - offset, 0, max(samples.size - 1, 0))] \
+        if samples.size else np.zeros(sample.size)
+    abnormal = np.asarray(beats["is_anomaly"], dtype=bool)
+    normal = ~abnormal
+    complete = max_beats is None or sample.size <= max_beats
+    if not complete:  # too many to draw: the anomalous ones only, highest scores first
+        normal = np.zeros_like(abnormal)
+        keep = np.flatnonzero(abnormal)
+        keep = keep[np.argsort(-beats["score"][keep], kind="stable")[:max_beats]]
+        abnormal = np.zeros_like(abnormal)
+        abnormal[keep] = True
+    stretches = [[round(max(a / fs, start_s), 4), round(min(b / fs, end_s), 4), reason]
+                 for a, b, reason in unreadable if a / fs < end_s and b / fs > start_s]
+    return {"start": start_s, "end": end_s, "thinned": bool(idx.size < samples.size), "complete": complete,
+            "beats": int(sample.size),
+            "signal": {"x": np.round((idx + offset) / fs, 4).tolist(),
+                       "y": np.round(y.astype(np.float64), 4).tolist()},
+            "normal": _markers(beats, normal, parts, fs, amplitude),
+            "abnormal": _markers(beats, abnormal, parts, fs, amplitude),
+            "unreadable": stretches}
+
+
+def unreadable_shapes(stretches: Sequence) -> list[dict]:
+    """Grey bands over both rows, one per ``[start_s, end_s, reason]`` (recording-plot.js makes the same)."""
+    return [{"type": "rect", "name": "unreadable", "xref": "x", "yref": "paper", "x0": float(to_ms(a)),
+             "x1": float(to_ms(b)), "y0": 0, "y1": 1, "fillcolor": UNREADABLE_COLOUR, "opacity": 0.3,
+             "line": {"width": 0}, "layer": "below",
+             "label": {"text": reason, "textposition": "top left", "font": {"size": 11}}}
+            for a, b, reason in stretches]
+
+
+def timeline_figure(window: dict, beats: Mapping[str, np.ndarray], *, fs: float, duration_s: float, lead: str,
+                    threshold: float, parts: Sequence[str], max_points: int, max_beats: int | None = None,
+                    view_s: float | None = None, title: str | None = None, webgl: bool = False) -> go.Figure:
+    """A recording's timeline: row 1 from ``window`` (``timeline_window``), the heart rate of every beat
+    in ``beats`` (``timeline_beats`` columns; thinned to ``max_points``, at most ``max_beats`` anomalous
+    ones marked, highest scores first) in row 2, on a clock axis (``clock_axis``) opening on the first
+    ``view_s`` seconds (default: the window's end). Traces, in this order (recording-plot.js restyles
+    the first three): the signal, normal beats, anomalous beats, heart rate, anomalous beats on it.
+    ``webgl`` draws row 1 with WebGL, for hundreds of thousands of points in a report; the web page's
+    Content-Security-Policy refuses WebGL traces (their code is generated at run time), so it uses SVG."""
+    scatter = go.Scattergl if webgl else go.Scatter
+    hover = beat_hover(threshold, parts)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.05)
-    fig.add_trace(go.Scattergl(x=to_ms(idx / fs), y=y, mode="lines", name=f"ECG ({plain(signal.lead)})",
-                               line={"color": BEAT_COLOUR, "width": 1},
-                               hovertemplate=f"{HOVER_CLOCK}<br>%{{y:.3f}} mV<extra></extra>"), row=1, col=1)
-    sample = np.asarray(result.sample, dtype=np.int64)
-    t = to_ms(sample / fs)
-    amp = x[np.clip(sample, 0, max(x.size - 1, 0))] if x.size else np.zeros(0)
-    abnormal = np.asarray(result.is_anomaly, dtype=bool)
-    parts = list(result.parts)
-    # customdata[0] is the beat's number (1-based): a click on any beat marker says which beat it is
-    number = np.arange(1, len(sample) + 1, dtype=np.float64)
-    custom = np.stack([number, result.score, result.confidence, np.nan_to_num(result.rr_s, nan=0.0)]
-                      + [result.parts[p] for p in parts], axis=1) if len(sample) else np.zeros((0, 4 + len(parts)))
-    hover = beat_hover(result.threshold, parts)
-    for name, mask, colour, size in (("normal beat", ~abnormal, PALETTE[0], 5),
-                                     ("abnormal beat", abnormal, ANOMALY_COLOUR, 9)):
-        fig.add_trace(go.Scattergl(x=t[mask], y=amp[mask], mode="markers", name=f"{name} ({int(mask.sum())})",
-                                   marker={"color": colour, "size": size,
-                                           "symbol": "circle" if size < 8 else "diamond"},
-                                   customdata=custom[mask], hovertemplate=hover + f"<extra>{name}</extra>"),
-                      row=1, col=1)
-    hr = np.asarray(result.heart_rate_bpm, dtype=float)
+    # The signal takes no hover or click: each beat marker sits on it, and plotly gives a tie to the
+    # first trace, so the beat under the pointer would show the signal's label and a click would miss it.
+    # plotly.js reads legend names as HTML: the lead's name comes from the file
+    fig.add_trace(scatter(x=to_ms(window["signal"]["x"]).tolist(), y=window["signal"]["y"], mode="lines",
+                          name=f"ECG ({plain(lead)})", line={"color": BEAT_COLOUR, "width": 1}, hoverinfo="skip"),
+                  row=1, col=1)
+    for key, name, colour, size, symbol in (("normal", "normal beat", PALETTE[0], 6, "circle"),
+                                            ("abnormal", "anomalous beat", ANOMALY_COLOUR, 10, "diamond")):
+        fig.add_trace(scatter(**{**window[key], "x": to_ms(window[key]["x"]).tolist()}, mode="markers", name=name,
+                              marker={"color": colour, "size": size, "symbol": symbol},
+                              hovertemplate=hover + f"<extra>{name}</extra>"), row=1, col=1)
+    # Row 2 in SVG always: the range slider draws only SVG traces
+    t = beats["sample"] / fs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hr = 60.0 / beats["rr_s"]
     ok = np.isfinite(hr)
-    # SVG (not WebGL) traces: the range slider draws only these
-    fig.add_trace(go.Scatter(x=t[ok], y=hr[ok], mode="lines", name="heart rate",
-                             line={"color": PALETTE[2], "width": 1.5},
-                             hovertemplate=f"{HOVER_CLOCK}<br>%{{y:.0f}} bpm<extra></extra>"), row=2, col=1)
-    if (ok & abnormal).any():
-        fig.add_trace(go.Scatter(x=t[ok & abnormal], y=hr[ok & abnormal], mode="markers", showlegend=False,
-                                 name="abnormal beat", marker={"color": ANOMALY_COLOUR, "size": 6, "symbol": "diamond"},
-                                 customdata=number[ok & abnormal, None],
-                                 hovertemplate=f"beat %{{customdata[0]:d}} at {HOVER_CLOCK}<br>%{{y:.0f}} bpm"
-                                               "<extra>abnormal beat</extra>"),
-                      row=2, col=1)
-    duration = x.size / fs if fs else 0.0
-    quality = getattr(result, "quality", None)
-    for a, b, reason in (quality.segments() if quality is not None else []):  # left out of beats and heart rate
-        fig.add_vrect(x0=float(to_ms(a / fs)), x1=float(to_ms(b / fs)), fillcolor=UNREADABLE_COLOUR, opacity=0.35,
-                      line_width=0, layer="below",
-                      row="all", col=1, annotation_text=reason if b - a >= 0.02 * x.size else None,
-                      annotation_position="top left")
-    summary = result.summary
-    title = (f"{summary['beats']} beats, {summary['anomalies']} abnormal"
-             + (f", mean heart rate {summary['mean_hr_bpm']:.0f} bpm" if summary["mean_hr_bpm"] else ""))
-    apply_layout(fig, title, height=620, margin={"l": 60, "r": 20, "t": 80, "b": 40},
-            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"})
-    clock_axis(fig, duration, window_s)
+    idx, rate = decimate(hr[ok], max_points)
+    fig.add_trace(go.Scatter(x=to_ms(t[ok][idx]), y=np.round(rate, 1), mode="lines", name="heart rate",
+                             line={"color": PALETTE[2], "width": 1.2},
+                             hovertemplate=f"{HOVER_CLOCK}<br>%{{y:.0f}} bpm<extra></extra>"),
+                  row=2, col=1)
+    marked = np.flatnonzero(ok & np.asarray(beats["is_anomaly"], dtype=bool))
+    marked = np.sort(marked[np.argsort(-beats["score"][marked], kind="stable")[:max_beats]])
+    fig.add_trace(go.Scatter(x=to_ms(t[marked]), y=np.round(hr[marked], 1), mode="markers", showlegend=False,
+                             name="anomalous beat", marker={"color": ANOMALY_COLOUR, "size": 6, "symbol": "diamond"},
+                             customdata=beats["number"][marked, None],
+                             hovertemplate=f"beat %{{customdata[0]:d}} at {HOVER_CLOCK}<br>%{{y:.0f}} bpm"
+                                           "<extra>anomalous beat</extra>"),
+                  row=2, col=1)
+    apply_layout(fig, title, height=620, margin={"l": 60, "r": 20, "t": 80 if title else 40, "b": 40},
+                 legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"})
+    for shape in unreadable_shapes(window["unreadable"]):
+        fig.add_shape(shape)
+    clock_axis(fig, duration_s, window["end"] if view_s is None else view_s)
     fig.update_yaxes(title_text="mV", row=1, col=1)
     fig.update_yaxes(title_text="bpm", row=2, col=1)
     return fig
+
+
+def recording_timeline(result, signal, max_points: int = 200_000, window_s: float = 20.0) -> go.Figure:
+    """The report's timeline of a whole recording (``timeline_figure`` with WebGL, every beat marked),
+    opening on the first ``window_s`` seconds, with the summary as title.
+
+    ``result`` is an ``ecgad.recording.RecordingResult``, ``signal`` the ``ecgad.data.readers.Signal``
+    it came from; the signal is thinned to ``max_points`` (see ``timeline_window``)."""
+    fs = float(signal.fs)
+    duration = len(signal.samples) / fs if fs else 0.0
+    beats = timeline_beats(result)
+    quality = getattr(result, "quality", None)
+    unreadable = quality.segments() if quality is not None else []
+    window = timeline_window(signal.samples, 0, fs, beats, list(result.parts), unreadable, 0.0, duration,
+                             max_points=max_points)
+    summary = result.summary
+    title = (f"{summary['beats']} beats, {summary['anomalies']} abnormal"
+             + (f", mean heart rate {summary['mean_hr_bpm']:.0f} bpm" if summary["mean_hr_bpm"] else ""))
+    return timeline_figure(window, beats, fs=fs, duration_s=duration, lead=signal.lead, threshold=result.threshold,
+                           parts=list(result.parts), max_points=max_points, view_s=window_s, title=title, webgl=True)

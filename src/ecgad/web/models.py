@@ -24,10 +24,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ecgad.verdict import verdict_text
+
 from .extensions import db
 
 ROLES = ("admin", "doctor")
 SEXES = (("unknown", "Not recorded"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
+VERDICT_COLUMNS = ("score", "is_anomaly", "confidence")
+
+
+def verdict_columns(fields: dict) -> dict:
+    """What a stored beat keeps of its verdict, from the dict ``ecgad.verdict.verdict_fields`` makes
+    (or one holding it); the threshold is its analysis's."""
+    return {column: fields[column] for column in VERDICT_COLUMNS}
 
 
 def _loads(text: str | None, empty):
@@ -171,7 +180,7 @@ class AnalysisBeat(db.Model):
 
     @property
     def verdict_text(self) -> str:
-        return f"{'anomalous' if self.is_anomaly else 'normal'}, confidence {self.confidence:.2f}"
+        return verdict_text(self.is_anomaly, self.confidence)
 
     def samples(self) -> np.ndarray:
         return np.frombuffer(self.signal, dtype="<f8").copy()
@@ -301,7 +310,7 @@ class RecordingBeat(db.Model):
 
     @property
     def verdict_text(self) -> str:
-        return f"{'anomalous' if self.is_anomaly else 'normal'}, confidence {self.confidence:.2f}"
+        return verdict_text(self.is_anomaly, self.confidence)
 
     def part(self, name: str) -> float | None:
         return getattr(self, f"part_{name}", None)

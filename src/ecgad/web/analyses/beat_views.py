@@ -6,6 +6,8 @@ import json
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from ecgad.verdict import beat_verdict
+
 from ..access import own_patient
 from ..detection import ModelUnavailable
 from ..forms import UploadForm
@@ -87,6 +89,6 @@ def page(analysis: Analysis, can_change: bool):
 def beat_data(analysis: Analysis, number: int) -> dict:
     """Beat ``number`` as JSON (``views.beat_json`` dispatches here)."""
     beat = listing.beat_at(AnalysisBeat, analysis, number)
-    return {"analysis": analysis.id, "beat": beat.number, "score": beat.score, "threshold": analysis.threshold,
-            "is_anomaly": beat.is_anomaly, "confidence": beat.confidence, "verdict": beat.verdict_text,
-            "label": beat.label, "figure": json.loads(_figure(analysis, beat))}
+    return {"analysis": analysis.id,
+            **beat_verdict(beat.number, beat.score, analysis.threshold, beat.is_anomaly, beat.confidence),
+            "verdict": beat.verdict_text, "label": beat.label, "figure": json.loads(_figure(analysis, beat))}

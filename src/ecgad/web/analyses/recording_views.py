@@ -118,14 +118,15 @@ def timeline_window(analysis_id: int):
 
 def beat_data(analysis: Analysis, number: int) -> dict:
     """Recorded beat ``number`` as JSON (``views.beat_json`` dispatches here)."""
+    from ecgad.recording.result import recording_beat
+
     beat = listing.beat_at(RecordingBeat, analysis, number)
     figure, note = beat_figure(analysis, beat)
     recording = analysis.recording
-    return {"analysis": analysis.id, "beat": beat.number, "sample": beat.sample,
-            "time_s": round(beat.sample / recording.fs, 4), "time": clock(beat.sample / recording.fs),
-            "rr_s": beat.rr_s, "heart_rate_bpm": beat.heart_rate_bpm, "score": beat.score,
-            "threshold": analysis.threshold, "is_anomaly": beat.is_anomaly, "confidence": beat.confidence,
+    return {"analysis": analysis.id, "beat": beat.number,
+            **recording_beat(beat.sample, recording.fs, beat.rr_s, beat.score, analysis.threshold, beat.is_anomaly,
+                             beat.confidence, {p: beat.part(p) for p in recording.part_names}),
+            "time": clock(beat.sample / recording.fs), "heart_rate_bpm": beat.heart_rate_bpm,
             "verdict": beat.verdict_text, "annotation": beat.annotation,
-            "parts": {p: beat.part(p) for p in recording.part_names},
             "figure": json.loads(figure) if figure else None, "figure_note": note}
 

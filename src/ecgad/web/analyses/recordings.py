@@ -10,6 +10,7 @@ before reading; WFDB headers may name only files of the same upload.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -21,7 +22,7 @@ from ecgad.data.formats import ANNOTATION_EXTENSIONS, SINGLE_FILE_EXTENSIONS, WF
 from .. import audit
 from ..detection import get_recording_detector
 from ..extensions import db
-from ..models import Analysis, Patient, Recording, RecordingBeat, RecordingChunk, User, signal_chunks
+from ..models import Analysis, Patient, Recording, RecordingBeat, RecordingChunk, User, signal_chunks, verdict_columns
 from ..uploads import upload_folder
 from .service import NOTHING_STORED, AnalysisError, clean_filename, insert_all, new_analysis, transaction
 
@@ -67,9 +68,16 @@ def _check_named(names: Sequence[str], header: str, folder: Path) -> None:
                     f"with the signal files it names (and its .atr annotations if you have them)")
 
 
+def record_name(names: Sequence[str]) -> str:
+    """What an upload is called on the pages: a WFDB header's stem ("208" for 208.hea, .dat and .atr),
+    else the one file's name."""
+    return next((PurePath(n).stem for n in names if PurePath(n).suffix.lower() == HEADER), names[0])[:255]
+
+
 def read_upload(files, folder: Path, fs: float | None, lead: str | None):
     """Save ``files`` (Werkzeug FileStorage) into ``folder`` and read the recording and its annotations:
-    ``(signal, annotations or None, format)``."""
+    ``(signal, annotations or None, format)``. The signal's ``source`` is the upload's ``record_name``,
+    not the temporary folder (gone when the request ends), so the library's messages name it."""
     from ecgad.data.annotations import read_annotations
     from ecgad.data.readers import RecordingError, read_recording
 
@@ -94,39 +102,37 @@ def read_upload(files, folder: Path, fs: float | None, lead: str | None):
         raise
     except Exception as exc:  # noqa: BLE001 - wfdb / pyedflib raise assorted types on malformed files
         raise readable(RecordingError(f"{target}: the file could not be read ({type(exc).__name__})")) from None
-    return signal, reference, format_of(target).name
+    return replace(signal, source=record_name(names)), reference, format_of(target).name
 
 
-def _check_duration(signal) -> None:
-    """Too short to find beats (``analyze`` refuses it too, naming the temporary file; the longest
-    recordings the readers refuse before reading them)."""
-    from ecgad.recording import MIN_DURATION_S
-
-    if signal.duration_s < MIN_DURATION_S:
-        raise _fail(f"the recording lasts {signal.duration_s:.2f} s; at least {MIN_DURATION_S:g} s are needed "
-                    f"to find heartbeats")
+def _beat_rows(analysis_id: int, result, annotation: np.ndarray | None):
+    """The ``RecordingBeat`` rows of ``result``'s beats (``recording_beat``, full precision), one at a time."""
+    for i in range(len(result)):
+        beat = result.beat(i, parts=True)
+        yield {"analysis_id": analysis_id, "position": i, "sample": beat["sample"], "rr_s": beat["rr_s"],
+               **verdict_columns(beat), **{f"part_{p}": v for p, v in beat["parts"].items()},
+               "annotation": (str(annotation[i]) or None) if annotation is not None else None}
 
 
 def analyse_recording(patient: Patient, user: User, files, *, fs: float | None = None,
                       lead: str | None = None) -> Analysis:
     """Read, score and store one uploaded recording; raises AnalysisError and stores nothing."""
     from ecgad.data.annotations import label_peaks, match_peaks
-    from ecgad.recording import UnreadableRecording
+    from ecgad.recording import RecordingTooShort, UnreadableRecording
 
     detector = get_recording_detector()  # first: a missing model is reported before any work
     with upload_folder(current_app.instance_path) as folder:
         signal, reference, kind = read_upload(files, folder, fs, lead)
-    _check_duration(signal)
     try:
         result = detector.analyze(signal)
+    except RecordingTooShort as exc:  # its message names the upload and says what is accepted
+        raise _fail(str(exc)) from None
     except UnreadableRecording as exc:
         raise _fail(f"lead {signal.lead}: {exc}") from None
     if len(result) == 0:
         raise _fail(f"no heartbeats were found in lead {signal.lead}; is it an ECG lead? "
                     f"Choose another lead by name or number")
-    # the record's name: a WFDB header's stem ("208" for 208.hea, .dat and .atr), else the one file's name
-    names = [clean_filename(f.filename) for f in files]
-    filename = next((PurePath(n).stem for n in names if PurePath(n).suffix.lower() == HEADER), names[0])[:255]
+    filename = signal.source
     annotation = None
     stats: dict = {}
     if reference is not None:
@@ -159,14 +165,7 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
         db.session.flush()
         for chunk in signal_chunks(analysis.id, signal.samples):  # one at a time: a day is hundreds of MB
             insert_all(RecordingChunk, [chunk])
-        insert_all(RecordingBeat, ({
-            "analysis_id": analysis.id, "position": i, "sample": int(result.sample[i]),
-            "rr_s": float(result.rr_s[i]) if np.isfinite(result.rr_s[i]) else None,
-            "score": float(result.score[i]), "is_anomaly": bool(result.is_anomaly[i]),
-            "confidence": float(result.confidence[i]),
-            **{f"part_{p}": float(v[i]) for p, v in result.parts.items()},
-            "annotation": (str(annotation[i]) or None) if annotation is not None else None,
-        } for i in range(len(result))))
+        insert_all(RecordingBeat, _beat_rows(analysis.id, result, annotation))
         audit.record("analysis.create", "analysis", analysis.id,
                      f"patient={patient.id}; recording={filename}; lead={signal.lead}; beats={analysis.n_beats}; "
                      f"anomalies={analysis.n_anomalies}; model={analysis.model_id}", actor=user)

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from .. import audit
 from ..detection import get_detector
 from ..extensions import db
-from ..models import Analysis, AnalysisBeat, Patient, User, pack_curves, pack_signal
+from ..models import Analysis, AnalysisBeat, Patient, User, pack_curves, pack_signal, verdict_columns
 
 EXAMPLES = {"normal": "normal_beats.csv", "abnormal": "abnormal_beats.csv"}
 NOTHING_STORED = "Nothing was stored."
@@ -84,8 +84,8 @@ def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.nd
             has_labels=labels is not None)
         analysis.warnings = warnings
         insert_all(AnalysisBeat, [{
-            "analysis_id": analysis.id, "position": i, "length": int(len(beats[i])), "score": float(v.score),
-            "is_anomaly": bool(v.is_anomaly), "confidence": float(v.confidence),
+            "analysis_id": analysis.id, "position": i, "length": int(len(beats[i])),
+            **verdict_columns(v.as_dict()),
             "label": int(labels[i]) if labels is not None else None,
             "signal": pack_signal(beats[i]), "curves": pack_curves(v.beat, v.reconstruction, v.error),
         } for i, v in enumerate(verdicts)])

@@ -95,7 +95,7 @@
     });
   }
 
-  /* Grey bands over the window's unreadable stretches (timeline.py's unreadable_shapes, same look);
+  /* Grey bands over the window's unreadable stretches (ecgad.report.figures.unreadable_shapes, same look);
      other shapes of the layout are kept. */
   function showUnreadable(timeline, stretches, origin) {
     var others = (timeline.layout.shapes || []).filter(function (s) { return s.name !== "unreadable"; });
