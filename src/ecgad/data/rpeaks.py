@@ -26,21 +26,11 @@ Detector: our own, Pan-Tompkins style
    (an inverted ectopic beat). Inverted leads thus get their negative peak, and
    a biphasic QRS does not jump between R and S from beat to beat.
 
-Why ours: measured on the 22 MIT-BIH DS1 records (lead MLII) against the
-``.atr`` beat annotations (symbols ``ecgad.data.annotations.BEAT_SYMBOLS``, 150 ms tolerance,
-detections inside ventricular flutter episodes not counted, as in ANSI/AAMI
-EC57), ``python benchmarks/rpeaks.py --data ../shared/data/mitdb``:
-
-=========================  ========  ========  ====================================
-detector                   Se %      PPV %     worst record
-=========================  ========  ========  ====================================
-ours                       99.83     99.88     203 (Se 98.93, PPV 99.23)
-neurokit2 0.2.13 default   97.93     99.40     207 (Se 72.04); 108 (Se 88.7, PPV 89.6)
-=========================  ========  ========  ====================================
-
-(about 0.2 s per 30-minute 360 Hz record on one core). Counting the
-detections inside 207's flutter episodes too, our PPV is 99.25 %. So
-neurokit2 is not a dependency; the benchmark uses it when it is installed.
+Why ours: on the 22 MIT-BIH DS1 records (lead MLII) against the ``.atr`` beat
+annotations (150 ms tolerance, ventricular flutter excluded, as in ANSI/AAMI EC57) it
+finds more beats and fewer false ones than neurokit2's default detector, so neurokit2
+is not a dependency: ``python benchmarks/rpeaks.py --data ../shared/data/mitdb``, figures
+in benchmarks/RESULTS.md ("R-peak detection").
 """
 from __future__ import annotations
 
