@@ -43,13 +43,26 @@ def score(query: dict, body: dict):
     return jsonify({"model": detector.model_info(), "warnings": warnings, "beats": rows})
 
 
-def _describe(info: dict) -> dict:
-    """A model file's metadata as the API shows it: id, version, threshold, calibration, training."""
-    calibration = {k: v for k, v in info.items() if "calib" in k or k in ("confidence", "score_scale", "normal_share")}
-    trained = {k: v for k, v in info.items()
-               if k.startswith(("train", "data", "protocol", "seed", "split", "label", "n_train", "source"))}
+CONFIDENCE = "|erf(z / sqrt 2)|, z: the score's distance from the threshold in units of sigma (ecgad.calibration)"
+TRAINING_KEYS = ("trained_on", "training_data_sha256", "n_train", "protocol", "seed", "trained_at", "beats_fitted",
+                 "beat_model_id", "arch", "length", "features")
+
+
+def _describe(info: dict, calibration: dict) -> dict:
+    """A model's metadata as the API shows it: id, version, threshold, calibration, what it was trained on."""
     return {"id": info.get("model_id"), "version": info.get("version"), "threshold": info.get("threshold"),
-            "calibration": calibration, "trained_on": trained, "info": info}
+            "calibration": {**calibration, "confidence": CONFIDENCE},
+            "trained_on": {k: info[k] for k in TRAINING_KEYS if k in info}, "info": info}
+
+
+def _beat_model() -> dict:
+    detector = get_detector()
+    return _describe(detector.model_info(), {"space": "log score", "sigma": detector.log_scale})
+
+
+def _recording_model() -> dict:
+    detector = get_recording_detector()
+    return _describe(detector.model_info(), {"space": "score", "sigma": detector.combination.sigma})
 
 
 @bp.get("/model")
@@ -57,9 +70,9 @@ def _describe(info: dict) -> dict:
 def model():
     """The beat model and the recording model this server uses (null: not available)."""
     out = {}
-    for name, get in (("beat", get_detector), ("recording", get_recording_detector)):
+    for name, describe in (("beat", _beat_model), ("recording", _recording_model)):
         try:
-            out[name] = _describe(get().model_info())
+            out[name] = describe()
         except ModelUnavailable:
             out[name] = None
     return jsonify(out)
