@@ -12,11 +12,12 @@ WHO = ("anonymous", "doctor", "other", "admin", "deactivated", "revoked")
 
 @pytest.fixture
 def tokens(app, world):
+    from webtools import add_user
+
     from ecgad.web import tokens as tokens_module
     from ecgad.web.accounts import deactivate
     from ecgad.web.extensions import db
     from ecgad.web.models import ApiToken, User
-    from webtools import add_user
 
     gone = add_user(app, "gone@example.org", "doctor")
     out = {role: make_token(app, world.users[role].id, role) for role in ("doctor", "other", "admin")}

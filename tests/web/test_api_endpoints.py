@@ -222,7 +222,8 @@ def test_recording_upload_errors_store_nothing(app, world, doctor):
 
 def test_openapi_document_describes_every_operation(app):
     spec = app.test_client().get("/api/v1/openapi.json").json
-    assert spec["openapi"].startswith("3.") and spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["openapi"].startswith("3.")
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     operations = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
     routes = {(str(rule).replace("<int:", "{").replace(">", "}"), method.lower())
               for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")

@@ -20,6 +20,19 @@ ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503)
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX, description="ecgad's REST API.")
 bp.url_value_preprocessor(auth.authenticate)
+MULTIPART_ENDPOINTS = frozenset({"api.create_analysis"})  # the one operation that takes files
+
+
+@bp.before_request
+def _json_or_415():
+    """A body the operation cannot take is a 415, whatever is in it (webargs would call it missing)."""
+    from flask import abort, request
+
+    if request.method not in ("POST", "PATCH", "PUT") or (not request.content_length and not request.mimetype):
+        return
+    accepted = {"application/json"} | ({"multipart/form-data"} if request.endpoint in MULTIPART_ENDPOINTS else set())
+    if request.mimetype not in accepted:
+        abort(415, description=f"Send {' or '.join(sorted(accepted))} here, not {request.mimetype or 'no type'}.")
 
 
 class EcgadApi(Api):
