@@ -92,3 +92,25 @@ def test_unexpected_failure_is_500_problem(app, doctor):
 def test_pages_keep_their_html_errors(client_for):
     response = client_for("doctor").get("/no-such-page")
     assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+ODD_BODIES = [None, [], "text", 5, {"name": "\ud800", "identifier": "X"}, {"name": "A", "identifier": "\x00"},
+              {"beats": None}, {"beats": [[1e308] * 20, [-1e308] * 20]}, {"beats": [[1] * 20], "filename": "\ud800"},
+              {"beats": [[[1.0]] * 20]}, {"name": {"a": 1}, "identifier": []}, {"birth_date": "0000-00-00"}]
+
+
+def test_odd_bodies_are_4xx_never_5xx(app, world, doctor):
+    """What a fuzzer sends first: wrong types, lone surrogates, NUL, overflow; nothing stored."""
+    import json
+
+    client = app.test_client()
+    before = row_counts(app)
+    targets = [("POST", "/api/v1/score"), ("POST", "/api/v1/patients"), ("PATCH", f"/api/v1/patients/{world.p}"),
+               ("POST", f"/api/v1/patients/{world.p}/analyses")]
+    for method, path in targets:
+        for body in ODD_BODIES:
+            response = client.open(path, method=method, data=json.dumps(body), content_type="application/json",
+                                   headers=doctor)
+            assert 400 <= response.status_code < 500, (method, path, body, response.text[:300])
+            assert_problem(response, response.status_code)
+    assert row_counts(app) == before

@@ -29,9 +29,14 @@ def _form_max(name: str) -> int:
 
 
 def no_nul(value: str) -> None:
-    """NUL cannot be stored in PostgreSQL text, and is never meant."""
+    """Text a database can store: no NUL (PostgreSQL refuses it, and it is never meant) and no lone
+    surrogate (JSON's "\\ud800" decodes to one; it is no character and cannot be encoded)."""
     if "\x00" in value:
         raise ma.ValidationError("NUL characters are not allowed.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ma.ValidationError("The text is not valid Unicode (a lone surrogate).") from None
 
 
 class Schema(ma.Schema):
