@@ -23,7 +23,7 @@ from webtools import (
 )
 
 TABLES = {"users", "patients", "analyses", "analysis_beats", "recordings", "recording_beats", "recording_chunks",
-          "audit_events", "user_sessions", "alembic_version"}
+          "audit_events", "user_sessions", "api_tokens", "alembic_version"}
 
 
 def _engine(url):
@@ -177,7 +177,7 @@ def test_upgrade_from_0001_keeps_beat_analyses(database_url, tmp_path, model_pat
             with engine.connect() as connection:  # the downgrade kept the beats (no cascade on SQLite)
                 assert connection.execute(text("SELECT count(*) FROM analysis_beats")).scalar() == 6
             upgrade(engine)
-            assert current_revision(engine) == head_revision() == "0003"
+            assert current_revision(engine) == head_revision() == "0004"
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT id, kind, n_beats FROM analyses")).all() == \
                     [(analysis, "beats", 6)]
@@ -192,3 +192,56 @@ def test_upgrade_from_0001_keeps_beat_analyses(database_url, tmp_path, model_pat
     finally:
         _dispose(app)
 
+
+
+def test_api_tokens_migration_up_and_down(database_url, tmp_path, model_path):
+    """0004 adds api_tokens to a database at 0003 and keeps what was there; a token works on it, its
+    hash is unique, deleting its user deletes it; going back to 0003 removes the table alone."""
+    import hashlib
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from ecgad.web.database import current_revision, downgrade, table_names, upgrade
+
+    app = _app(database_url, tmp_path, model_path)
+    try:
+        doctor = add_user(app, "doctor@example.org", "doctor")
+        patient = add_patient(app, doctor.id)
+        engine = _engine(database_url)
+        try:
+            downgrade(engine, "0003")
+            assert "api_tokens" not in table_names(engine) and current_revision(engine) == "0003"
+            upgrade(engine)
+            assert "api_tokens" in table_names(engine) and current_revision(engine) == "0004"
+        finally:
+            engine.dispose()
+        from ecgad.web import tokens
+        from ecgad.web.extensions import db
+        from ecgad.web.models import ApiToken, User
+
+        with app.app_context():
+            row, token = tokens.create(db.session.get(User, doctor.id), "pipeline", 1)
+            assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+            db.session.add(ApiToken(user_id=doctor.id, name="twin", token_hash=row.token_hash, prefix="x"))
+            try:
+                db.session.commit()
+                raise AssertionError("two tokens with one hash")
+            except IntegrityError:
+                db.session.rollback()
+        response = app.test_client().get(f"/api/v1/patients/{patient}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200 and response.json["identifier"] == "MRN-001"
+        with app.app_context():
+            db.session.execute(text("DELETE FROM audit_events"))
+            db.session.execute(text("DELETE FROM patients"))
+            db.session.execute(text("DELETE FROM users"))
+            db.session.commit()
+            assert db.session.scalar(text("SELECT count(*) FROM api_tokens")) == 0  # cascaded
+        engine = _engine(database_url)
+        try:
+            downgrade(engine, "0003")
+            assert table_names(engine) == TABLES - {"api_tokens"}
+        finally:
+            engine.dispose()
+    finally:
+        _dispose(app)

@@ -1,4 +1,4 @@
-"""The ``ecgad`` command: data, train, score, evaluate, analyze, serve, users.
+"""The ``ecgad`` command: data, train, score, evaluate, analyze, serve, users, tokens.
 
 Errors in what the user gave (a bad file, a bad option) exit with code 2 and
 one line on stderr (``common.fail``).
@@ -12,6 +12,7 @@ from .data import data
 from .evaluate import evaluate_command
 from .score import score
 from .serve import serve
+from .tokens import tokens
 from .train import train
 from .users import users
 
@@ -22,7 +23,7 @@ def main() -> None:
     """Find abnormal heartbeats in ECG signals."""
 
 
-for _command in (data, train, score, evaluate_command, analyze, serve, users):
+for _command in (data, train, score, evaluate_command, analyze, serve, users, tokens):
     main.add_command(_command)
 
 __all__ = ["evaluate_command", "main"]

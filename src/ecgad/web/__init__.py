@@ -139,6 +139,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(analyses_bp)
     app.register_blueprint(admin_bp)
 
+    from .api import init_api
+
+    init_api(app)
+
 
 def _register_template_helpers(app: Flask) -> None:
     from .audit import ACTIONS

@@ -5,7 +5,7 @@ the change it describes (or on its own for events without one, like a failed log
 """
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_login import current_user
 
 from .extensions import db
@@ -26,6 +26,9 @@ ACTIONS = {
     "patient.reassign": "Patient moved to another doctor",
     "analysis.create": "Analysis run",
     "analysis.delete": "Analysis deleted",
+    "token.create": "API token created",
+    "token.revoke": "API token revoked",
+    "token.refused": "API token refused",
 }
 
 
@@ -37,6 +40,9 @@ def record(action: str, target_type: str | None = None, target_id: int | None = 
     ip = None
     if has_request_context():
         ip = (request.remote_addr or "")[:64] or None
+        token = g.get("api_token")
+        if token is not None:  # what a program did with a token, told apart from what its user did
+            detail = f"{detail}; via API token {token.id}" if detail else f"via API token {token.id}"
     event = AuditEvent(action=action, target_type=target_type, target_id=target_id, detail=detail[:2000],
                        actor_id=actor.id if actor is not None else None,
                        actor_email=(actor.email if actor is not None else (email or None) and email[:254]), ip=ip)

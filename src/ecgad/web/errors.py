@@ -1,4 +1,4 @@
-"""Friendly error pages (HTML), or JSON for API paths and JSON clients."""
+"""Friendly error pages (HTML), JSON for JSON clients, and problem+json under /api/ (api/problems.py)."""
 from __future__ import annotations
 
 from flask import Flask, render_template, request
@@ -42,8 +42,12 @@ def render_error(code: int, message: str | None = None, title: str | None = None
 
 
 def register_error_handlers(app: Flask) -> None:
+    from .api.problems import from_exception, is_api_request
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        if is_api_request():
+            return from_exception(error)
         return render_error(400, "This form has expired or did not come from this site. "
                                  "Reload the page and try again.", "Form expired")
 
@@ -52,6 +56,8 @@ def register_error_handlers(app: Flask) -> None:
         code = error.code or 500
         if code == 500:
             return internal_error(error)
+        if is_api_request():
+            return from_exception(error)
         response = render_error(code)
         if code == 429 or code == 405:
             body, status = response
@@ -65,4 +71,6 @@ def register_error_handlers(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the page must still render
             pass
+        if is_api_request():
+            return from_exception(InternalServerError())
         return render_error(500)

@@ -345,3 +345,33 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+class ApiToken(db.Model):
+    """A personal API token: it acts as its user (``Authorization: Bearer <token>``).
+
+    Only the SHA-256 of the token is stored (``token_hash``); ``prefix`` is its first characters,
+    shown so that people can tell their tokens apart. See ``web/tokens.py``.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # None: never
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+    def state(self, now: datetime) -> str:
+        """``active``, ``revoked`` or ``expired`` at ``now`` (naive UTC)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
