@@ -164,7 +164,7 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
             "rr_s": float(result.rr_s[i]) if np.isfinite(result.rr_s[i]) else None,
             "score": float(result.score[i]), "is_anomaly": bool(result.is_anomaly[i]),
             "confidence": float(result.confidence[i]),
-            **{f"part_{p}": float(v[i]) for p, v in result.parts.items()},
+            **{f"part_{p}": float(v[i]) if np.isfinite(v[i]) else None for p, v in result.parts.items()},
             "annotation": (str(annotation[i]) or None) if annotation is not None else None,
         } for i in range(len(result))))
         audit.record("analysis.create", "analysis", analysis.id,

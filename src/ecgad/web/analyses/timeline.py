@@ -66,12 +66,20 @@ def _beats(analysis: Analysis, lo: int | None = None, hi: int | None = None) -> 
     return out
 
 
+def _json_list(values: np.ndarray) -> list:
+    """``values`` rounded to 4 decimals as (nested) lists, NaN and infinity as None: JSON has no NaN
+    (a part of the score missing for a beat is stored as NULL, read back as NaN)."""
+    out = np.round(np.asarray(values, dtype=np.float64), 4).astype(object)
+    out[~np.isfinite(np.asarray(values, dtype=np.float64))] = None
+    return out.tolist()
+
+
 def _markers(beats: dict[str, np.ndarray], mask: np.ndarray, parts: list[str], fs: float,
              amplitude: np.ndarray) -> dict:
     custom = np.stack([beats["number"], beats["score"], beats["confidence"], np.nan_to_num(beats["rr_s"])]
                       + [beats[p] for p in parts], axis=1)[mask]
-    return {"x": np.round(beats["sample"][mask] / fs, 4).tolist(), "y": np.round(amplitude[mask], 4).tolist(),
-            "customdata": np.round(custom, 4).tolist()}
+    return {"x": _json_list(beats["sample"][mask] / fs), "y": _json_list(amplitude[mask]),
+            "customdata": _json_list(custom)}
 
 
 def unreadable_in(analysis: Analysis, start_s: float, end_s: float) -> list[list]:
@@ -116,7 +124,7 @@ def window_data(analysis: Analysis, start_s: float, end_s: float) -> dict:
     parts = recording.part_names
     return {"start": start_s, "end": end_s, "thinned": bool(idx.size < samples.size), "complete": complete,
             "beats": int(beats["sample"].size),
-            "signal": {"x": np.round((idx + lo) / fs, 4).tolist(), "y": np.round(y.astype(np.float64), 4).tolist()},
+            "signal": {"x": np.round((idx + lo) / fs, 4).tolist(), "y": _json_list(y)},
             "normal": _markers(beats, normal, parts, fs, amplitude),
             "abnormal": _markers(beats, abnormal, parts, fs, amplitude),
             "unreadable": unreadable_in(analysis, start_s, end_s)}

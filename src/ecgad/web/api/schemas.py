@@ -268,8 +268,9 @@ class WindowQuery(Schema):
 
 class Trace(Schema):
     x = fields.List(fields.Float())
-    y = fields.List(fields.Float())
-    customdata = fields.List(fields.List(fields.Float()))
+    y = fields.List(fields.Float(allow_none=True))
+    customdata = fields.List(fields.List(fields.Float(allow_none=True)), metadata={
+        "description": "Per beat: number, score, confidence, rr_s, then each part; null: missing."})
 
 
 class WindowOut(Schema):
@@ -278,7 +279,7 @@ class WindowOut(Schema):
     thinned = fields.Boolean(metadata={"description": "The signal is thinned to min/max per stretch."})
     complete = fields.Boolean(metadata={"description": "false: only the highest-scoring anomalous beats."})
     beats = fields.Integer()
-    signal = fields.Dict(metadata={"description": "x: seconds, y: mV."})
+    signal = fields.Dict(metadata={"description": "x: seconds, y: mV (null: missing)."})
     normal = fields.Nested(Trace)
     abnormal = fields.Nested(Trace)
     unreadable = fields.List(fields.List(fields.Raw()), metadata={"description": "[start_s, end_s, reason]"})
