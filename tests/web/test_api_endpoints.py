@@ -53,6 +53,7 @@ def test_score_stores_nothing(app, doctor):
 @pytest.mark.parametrize("beats, message", [
     ([], "non-empty"), ([[1.0] * 15], "15 samples"), ([[1.0, "x"] * 10], "numbers"),
     ([[1.0] * 20], "constant"), ([[True] * 20], "numbers"), ("1,2,3", "non-empty"),
+    ([[1e308, -1e308] * 10], "too large"),  # schemathesis found these: the scores were NaN (a 500 when stored)
 ])
 def test_score_refuses_bad_beats_with_422(app, doctor, beats, message):
     body = assert_problem(app.test_client().post("/api/v1/score", json={"beats": beats}, headers=doctor), 422)
@@ -169,6 +170,10 @@ def test_analysis_with_a_bad_beat_stores_nothing(app, world, doctor):
     problem = assert_problem(app.test_client().post(f"/api/v1/patients/{world.p}/analyses", headers=doctor,
                                                     json={"beats": beats}), 422)
     assert "beat 4" in problem["detail"] and "Nothing was stored" in problem["detail"]
+    huge = _beats(1) + [[1e200, -1e200] * 20]  # finite, but the normalisation overflowed: NaN scores, a 500
+    problem = assert_problem(app.test_client().post(f"/api/v1/patients/{world.p}/analyses", headers=doctor,
+                                                    json={"beats": huge}), 422)
+    assert "beat 2" in problem["detail"] and "too large" in problem["detail"]
     assert row_counts(app) == before
 
 

@@ -8,7 +8,7 @@ import math
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ecgad.data.beats import MIN_BEAT_LENGTH
+from ecgad.data.beats import MAX_ABS_VALUE, MIN_BEAT_LENGTH
 
 from ..models import SEXES
 from ..patients.forms import PatientForm
@@ -51,7 +51,7 @@ class Beats(fields.Field):
         kwargs.setdefault("metadata", {}).update({
             "type": "array", "minItems": 1, "maxItems": MAX_BEATS,
             "items": {"type": "array", "minItems": MIN_BEAT_LENGTH, "maxItems": MAX_BEAT_SAMPLES,
-                      "items": {"type": "number"}},
+                      "items": {"type": "number", "minimum": -MAX_ABS_VALUE, "maximum": MAX_ABS_VALUE}},
         })
         super().__init__(required=True, **kwargs)
 
