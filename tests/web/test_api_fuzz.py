@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, settings
 
 schemathesis = pytest.importorskip("schemathesis")
 
-MAX_EXAMPLES = int(os.environ.get("ECGAD_FUZZ_EXAMPLES", "25"))
-FUZZ_SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=False, database=None,
+MAX_EXAMPLES = int(os.environ.get("ECGAD_FUZZ_EXAMPLES", "40"))
+FUZZ_SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
                          suppress_health_check=list(HealthCheck))
 
 

@@ -4,6 +4,7 @@ web form (``patients/forms.py``), which also runs on every API write (``patients
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -41,6 +42,15 @@ def no_nul(value: str) -> None:
 
 class Schema(ma.Schema):
     """Unknown fields are refused (marshmallow's default), so a misspelt field is a 422, not ignored."""
+
+
+class UtcDateTime(fields.DateTime):
+    """A stored time (naive, UTC) as RFC 3339 with its offset ("...+00:00"), as "date-time" requires."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Beats(fields.Field):
@@ -167,8 +177,8 @@ class PatientOut(Schema):
     sex = fields.String(validate=validate.OneOf(SEX_VALUES))
     notes = fields.String()
     doctor_id = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class PageQuery(Schema):
@@ -217,7 +227,7 @@ RECORDING_UPLOAD = {  # multipart/form-data: the web form's recording upload (fo
 class AnalysisOut(Schema):
     id = fields.Integer()
     patient_id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     kind = fields.String(metadata={"description": "beats or recording"})
     filename = fields.String()
     source = fields.String()
