@@ -66,12 +66,13 @@ GOOD = list(wave(BEAT_LENGTH))
     (GOOD[:50] + [float("nan")] + GOOD[51:], "NaN or infinite"),
     (GOOD[:50] + [float("inf")] + GOOD[51:], "NaN or infinite"),
     (GOOD[:50] + [float("-inf")] + GOOD[51:], "NaN or infinite"),
+    (GOOD[:50] + [1e300, -1e300] + GOOD[52:], "beyond ±1e\\+09"),
     ([0.7] * BEAT_LENGTH, "constant"),
     (GOOD[:MIN_BEAT_LENGTH - 1], f"{MIN_BEAT_LENGTH - 1} samples.*at least {MIN_BEAT_LENGTH}"),
     ([], "0 samples"),
     ([GOOD, GOOD], "flat sequence"),
     (["abc"] * BEAT_LENGTH, "must be numbers"),
-], ids=["nan", "inf", "-inf", "constant", "too-short", "empty", "nested", "strings"])
+], ids=["nan", "inf", "-inf", "huge", "constant", "too-short", "empty", "nested", "strings"])
 def test_a_bad_beat_is_refused_naming_its_number_from_1(bad: list, message: str) -> None:
     with pytest.raises(ValueError, match=rf"^beat 3: .*{message}"):
         prepare([GOOD, GOOD, bad, GOOD])

@@ -391,7 +391,7 @@ def test_serve_help_lists_every_variable_the_app_reads():
 
 
 SAMPLES = {"ECGAD_LOGIN_LIMIT_PER_IP": "8 per hour", "ECGAD_LOGIN_LIMIT_PER_ACCOUNT": "3 per hour",
-           "ECGAD_API_RATE_LIMIT": "100 per hour",
+           "ECGAD_API_RATE_LIMIT": "100 per hour", "ECGAD_API_FAILED_TOKEN_LIMIT": "5 per hour",
            "ECGAD_SESSION_IDLE_MINUTES": "5", "ECGAD_SESSION_LIFETIME_HOURS": "2", "ECGAD_PROXY_COUNT": "1",
            "ECGAD_SECURE_COOKIES": "1", "ECGAD_AUTO_MIGRATE": "0"}
 

@@ -7,6 +7,7 @@ import numpy as np
 
 MIN_BEAT_LENGTH = 16
 BEAT_LENGTH = 140  # ECG5000's beat length; models default to it
+MAX_ABS_VALUE = 1e9  # larger samples are no ECG (mV, µV or ADC units alike) and overflow the normalisation
 
 
 def resample(beat: np.ndarray, length: int) -> np.ndarray:
@@ -28,8 +29,8 @@ def prepare(beats: np.ndarray | Sequence, length: int = BEAT_LENGTH) -> np.ndarr
     """Check, resample and z-normalise beats into a float32 ``(n, length)`` array.
 
     ``beats`` is one beat (1-D) or several: a 2-D array or a list of 1-D
-    sequences of any lengths >= 16. A beat holding NaN or infinity, a constant
-    beat or one shorter than 16 samples raises ``ValueError`` naming the beat
+    sequences of any lengths >= 16. A beat holding NaN or infinity or values beyond
+    ±``MAX_ABS_VALUE``, a constant beat or one shorter than 16 samples raises ``ValueError`` naming the beat
     (numbered from 1: ``beat 1:`` is the first).
     """
     if isinstance(beats, np.ndarray) and beats.ndim == 1:
@@ -57,6 +58,8 @@ def prepare(beats: np.ndarray | Sequence, length: int = BEAT_LENGTH) -> np.ndarr
             raise ValueError(f"beat {number}: {beat.size} samples; a beat needs at least {MIN_BEAT_LENGTH}")
         if not np.all(np.isfinite(beat)):
             raise ValueError(f"beat {number}: contains NaN or infinite values")
+        if np.abs(beat).max() > MAX_ABS_VALUE:
+            raise ValueError(f"beat {number}: has values beyond ±{MAX_ABS_VALUE:.0e}, too large for a heartbeat")
         if np.ptp(beat) == 0 or beat.std() < 1e-12 * max(1.0, np.abs(beat).max()):
             raise ValueError(f"beat {number}: is constant (a flat line has no shape to score)")
         out[i] = resample(beat, length)

@@ -54,6 +54,7 @@ DEFAULTS: dict = {
     "LOGIN_LIMIT_PER_IP": "20 per minute",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 5 minutes",  # failed attempts only
     "API_RATE_LIMIT": "600 per minute",  # per API token (per address without one)
+    "API_FAILED_TOKEN_LIMIT": "20 per minute",  # refused tokens per address; then 429 for its tokens
     "PROXY_COUNT": 0,  # trusted reverse proxies in front (X-Forwarded-For / -Proto)
 }
 
@@ -123,6 +124,8 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            _as("LOGIN_LIMIT_PER_ACCOUNT", parse=_rate_limit)),
     EnvVar("ECGAD_API_RATE_LIMIT", "API requests per token", DEFAULTS["API_RATE_LIMIT"],
            _as("API_RATE_LIMIT", parse=_rate_limit)),
+    EnvVar("ECGAD_API_FAILED_TOKEN_LIMIT", "refused API tokens per address (then 429 until the window "
+           "ends)", DEFAULTS["API_FAILED_TOKEN_LIMIT"], _as("API_FAILED_TOKEN_LIMIT", parse=_rate_limit)),
     EnvVar("ECGAD_SESSION_IDLE_MINUTES", "a session ends after this long without a request",
            str(DEFAULTS["SESSION_IDLE_MINUTES"]), _as("SESSION_IDLE_MINUTES", parse=_positive_number)),
     EnvVar("ECGAD_SESSION_LIFETIME_HOURS", "a session ends this long after signing in, however busy",
