@@ -369,3 +369,25 @@ def world_for():
         return make_token(app, user.id)
 
     return make
+
+
+# ------------------------------------------------------------------ ecgad replay
+def test_ecgad_replay_prints_each_beat_and_the_summary(app, port, token, world, data_dir):
+    from click.testing import CliRunner
+
+    from ecgad.cli import main
+
+    record = str(data_dir / "mitdb" / "208.hea")
+    result = CliRunner().invoke(main, ["replay", record, "--url", f"http://127.0.0.1:{port}", "--token", token,
+                                       "--speed", "0", "--duration", "60", "--patient", str(world.p)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    beats = [line for line in lines if " RR " in line]
+    assert len(beats) > 60 and any(line.endswith("ABNORMAL") for line in beats)
+    assert lines[-1].startswith(f"summary: {len(beats)} beats") and "stored as analysis" in lines[-1]
+
+    refused = CliRunner().invoke(main, ["replay", record, "--url", f"http://127.0.0.1:{port}", "--token", "nope"])
+    assert refused.exit_code == 2 and "HTTP 401" in refused.output
+    mine_not = CliRunner().invoke(main, ["replay", record, "--url", f"127.0.0.1:{port}", "--token", token,
+                                         "--speed", "0", "--duration", "10", "--patient", str(world.q)])
+    assert mine_not.exit_code == 1 and "was not found" in mine_not.output
