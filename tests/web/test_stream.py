@@ -311,6 +311,17 @@ def test_no_token_or_a_bad_one_is_refused_before_the_upgrade(app, port, world):
     assert refused.value.response.status_code == 401
 
 
+def test_opening_a_stream_counts_against_the_tokens_rate_limit(make_app, world_for):
+    app = make_app(API_RATE_LIMIT="2 per minute")
+    token = world_for(app)
+    with served(app) as port:
+        for _ in range(2):
+            assert session(port, token, [START, {"type": "end"}])[0][0]["type"] == "started"
+        with pytest.raises(InvalidStatus) as refused:
+            open_stream(port, token)
+    assert refused.value.response.status_code == 429
+
+
 def test_another_doctors_patient_is_not_found(app, port, token, world):
     got, code = session(port, token, [{**START, "patient_id": world.q}])
     assert code == CLOSE_POLICY and f"Patient {world.q} was not found" in got[-1]["detail"]

@@ -234,7 +234,7 @@ class _Session:
     def fail(self, detail: str, code: int) -> None:
         try:
             self.send({"type": "error", "detail": detail})
-            self.ws.close(code, detail[:120])  # a close reason is at most 123 bytes
+            self.ws.close(code, detail.encode()[:120].decode(errors="ignore"))  # a reason: at most 123 bytes
         except ConnectionClosed:
             pass
 

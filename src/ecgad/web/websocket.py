@@ -5,8 +5,10 @@ because that route always makes a plain ``simple_websocket.Server``, whose reade
 socket as fast as the network delivers and queues every message in memory without bound: a client
 replaying a day-long recording as fast as it can would be buffered whole. :class:`BoundedServer`
 stops reading once ``max_queued`` messages wait, so a fast sender is slowed by TCP flow control,
-never dropped; and a message over ``max_message_size`` characters becomes :data:`TOO_BIG` for the
-handler to answer (simple-websocket alone closes with 1009 before the handler can say why).
+never dropped; and a message over ``max_message_size`` (characters of a text message, bytes of a
+binary one; JSON of numbers is ASCII) becomes :data:`TOO_BIG` for the handler to answer
+(simple-websocket alone closes with 1009 before the handler can say why). The reader stops
+reading once it has seen one, so at most ``max_message_size`` plus one read is held.
 
     @bp.route("/ws", websocket=True)
     @websocket_view
@@ -53,6 +55,8 @@ class BoundedServer(Server):
         data = super().receive(timeout)
         with self._room:
             self._room.notify_all()
+        if data is not None and data is not TOO_BIG and self._limit and len(data) > self._limit:
+            return TOO_BIG  # one the reader's check missed while this thread was taking another
         return data
 
     def close(self, reason=None, message=None):
