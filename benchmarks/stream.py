@@ -72,12 +72,12 @@ def run_stream(url: str, token: str, samples: np.ndarray, fs: float, speed: floa
     """One stream: every beat's (time_s, latency_s, wait_s, clinical_s) and the wall time."""
     from websockets.sync.client import connect
 
-    from ecgad.cli.replay import send_recording
+    from ecgad.cli.replay import PING_TIMEOUT_S, send_recording
 
     sent: dict[int, tuple[int, float]] = {}
     received: list[tuple[dict, float]] = []
     with connect(url, additional_headers={"Authorization": f"Bearer {token}"}, max_queue=None,
-                 open_timeout=60) as ws:
+                 open_timeout=60, ping_timeout=PING_TIMEOUT_S) as ws:
         started = time.perf_counter()
         sender = threading.Thread(target=send_recording, args=(ws, {"type": "start", "fs": fs}, samples, fs),
                                   kwargs={"speed": speed, "chunk_s": chunk_s,

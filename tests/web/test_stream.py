@@ -55,8 +55,11 @@ def open_stream(port: int, token: str | None, path: str = STREAM, **kwargs):
     headers = auth(token) if token else {}
     # max_queue=None: the client reads the beats into memory while it sends (else, with its default
     # high-water mark, a test that sends everything first would stop reading and both sides would wait)
+    # ping_interval=None: a client that has sent minutes of signal ahead sees its keepalive ping answered
+    # only after them (the server reads in order, and no faster than it scores); on a busy machine that
+    # may take longer than the client's default 20 s
     return connect(f"ws://127.0.0.1:{port}{path}", additional_headers=headers, open_timeout=10,
-                   max_size=None, max_queue=None, **kwargs)
+                   max_size=None, max_queue=None, ping_interval=None, **kwargs)
 
 
 def talk(ws, messages) -> tuple[list[dict], int | None]:

@@ -16,6 +16,7 @@ import click
 from .common import fail
 
 STREAM_PATH = "/api/v1/stream"
+PING_TIMEOUT_S = 120.0
 
 
 def stream_url(url: str) -> str:
@@ -107,7 +108,9 @@ def replay(record: str, url: str, token: str, speed: float, patient: int | None,
     start = {"type": "start", "fs": signal.fs, "lead": signal.lead,
              **({"patient_id": patient} if patient is not None else {})}
     try:
-        ws = connect(target, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=30)
+        # a generous ping timeout: the server answers a ping only after the samples sent before it
+        ws = connect(target, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=30,
+                     ping_timeout=PING_TIMEOUT_S)
     except InvalidStatus as exc:
         status = exc.response.status_code
         why = {401: "the token was refused (unknown, revoked or expired)", 429: "too many requests"}.get(status, "")
