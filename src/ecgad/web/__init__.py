@@ -138,6 +138,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(patients_bp)
     app.register_blueprint(analyses_bp)
     app.register_blueprint(admin_bp)
+    from .streaming import bp as stream_bp
+
+    app.register_blueprint(stream_bp)
 
     from .api import init_api
 
