@@ -140,6 +140,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(analyses_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(monitor_bp)
+    from .streaming import bp as stream_bp
+
+    app.register_blueprint(stream_bp)
 
     from .api import init_api
 
