@@ -3,26 +3,27 @@
    (?speed=N plays N times faster, up to 50), and shows each beat's verdict as it arrives: a scrolling chart
    of the last 10 s, the heart rate, the counts, and a list of the last anomalous beats.
 
-   Rendering: Plotly (SVG), redrawn with Plotly.react at most every DRAW_EVERY_MS from requestAnimationFrame,
-   one redraw per update (extendTraces followed by a relayout of the range would draw twice). The traces hold
-   only the last KEEP_S seconds (about 4,300 points at 360 Hz), so a redraw costs the same after 30 minutes
-   as after one. The stream sends a beat 2 to 7 s after its R peak: markers appear behind the right edge.
+   Rendering: a canvas, redrawn every animation frame while playing (a smooth sweep, about 1 ms a frame).
+   Plotly (SVG, Plotly.react 10 times a second on the same 10 s) took 104 ms a redraw on average in the
+   browser tests (the longest 346 ms) and left gaps of up to 367 ms between frames: it could not keep up.
+   The signal is read from a fixed ring of the last HISTORY_S seconds and the markers are trimmed to the
+   window, so a frame costs the same after 30 minutes as after one. The stream sends a beat 2 to 7 s after
+   its R peak: markers appear behind the right edge.
    Text goes in with textContent only: nothing from the server is parsed as HTML. No inline script (CSP). */
 (function () {
   "use strict";
 
   var WINDOW_S = 10;            // the chart's width
-  var KEEP_S = 12;              // what the traces keep: the window and a little more
   var SEND_EVERY_MS = 100;      // one samples message per tick, paced by the clock (not by the timer)
-  var DRAW_EVERY_MS = 100;      // chart redraws, at most this often
   var PIECE_S = 20;             // seconds of source signal per fetch (times the speed, up to the server's 60 s)
   var MAX_PIECE_S = 60;
-  var HISTORY_S = 60;           // signal kept to place a beat's marker (verdicts come up to ~25 s late at first)
+  var HISTORY_S = 60;           // signal kept (a ring): the chart's and the beat markers' (verdicts come up to ~25 s late at first)
   var MAX_MESSAGE = 8192;       // samples per message
   var BACKPRESSURE_BYTES = 1 << 20;  // wait while this much is still unsent on the socket
   var HR_BEATS = 8;             // the heart rate: the median of the last 8 RR intervals
   var LIST_MAX = 10;            // anomalous beats listed
   var MAX_SPEED = 50;
+  var KEEPALIVE_MS = 20000;     // while paused, an empty samples message: the server closes a silent stream (60 s)
   var COLOURS = { signal: "#000000", normal: "#0072B2", abnormal: "#D7191C" };  // as ecgad.report.figures
 
   var root = document.getElementById("monitor");
@@ -62,12 +63,12 @@
   function fresh() {
     return {
       ws: null, playing: false, ended: false, endSent: false, closing: false,
-      startedAt: 0, pausedAt: 0, pausedMs: 0,
+      startedAt: 0, pausedAt: 0, pausedMs: 0, lastSentAt: 0,
       buf: [], bufStart: 0, fetching: false, sourceEnded: false,  // source samples not yet sent
       sent: 0,                                                   // samples sent (stream index = source index)
       history: new Float32Array(Math.ceil(HISTORY_S * fs)),
-      signal: { x: [], y: [] }, normal: { x: [], y: [], c: [] }, abnormal: { x: [], y: [], c: [] },
-      beats: 0, anomalies: 0, rr: [], dirty: false, lastDraw: 0, timer: null,
+      normal: { x: [], y: [], c: [] }, abnormal: { x: [], y: [], c: [] },
+      beats: 0, anomalies: 0, rr: [], dirty: false, timer: null,
       stats: { draws: 0, drawMsMax: 0, drawMsTotal: 0 }
     };
   }
@@ -100,14 +101,19 @@
       .catch(function () {
         if (session !== s) { return; }
         status("The signal could not be loaded; reload the page and try again.", true);
-        stop(true);
+        session.ended = true;
+        finish(true);
       })
       .then(function () { session.fetching = false; });
   }
 
   // ------------------------------------------------------------------ sending, paced by the clock
   function tick() {
-    if (!s || !s.playing || !s.ws || s.ws.readyState !== WebSocket.OPEN) { return; }
+    if (!s || !s.ws || s.ws.readyState !== WebSocket.OPEN) { return; }
+    if (!s.playing) {
+      if (!s.endSent && performance.now() - s.lastSentAt > KEEPALIVE_MS) { send({ type: "samples", samples: [] }); }
+      return;
+    }
     setText("monitor-clock", clock(s.sent / fs));
     if (s.buf.length < PIECE_S * fs * Math.min(speed, 3) / 2) { fetchMore(); }
     if (s.ws.bufferedAmount > BACKPRESSURE_BYTES) { return; }  // the server is behind: wait, drop nothing
@@ -116,15 +122,20 @@
     var n = Math.min(due - s.sent, s.buf.length);
     while (n > 0) {
       var chunk = s.buf.splice(0, Math.min(n, MAX_MESSAGE));
-      s.ws.send(JSON.stringify({ type: "samples", samples: chunk }));
+      send({ type: "samples", samples: chunk });
       keep(chunk);
       n -= chunk.length;
     }
     if (total !== null && s.sourceEnded && !s.buf.length && s.sent >= total && !s.endSent) {
       s.endSent = true;
-      s.ws.send(JSON.stringify({ type: "end" }));
+      send({ type: "end" });
       status("The recording has been played to its end; waiting for the last verdicts…");
     }
+  }
+
+  function send(message) {
+    s.ws.send(JSON.stringify(message));
+    s.lastSentAt = performance.now();
   }
 
   function keep(chunk) {
@@ -132,8 +143,6 @@
     for (var i = 0; i < chunk.length; i++) {
       var index = s.sent + i;
       h[index % size] = chunk[i];
-      s.signal.x.push(index / fs);
-      s.signal.y.push(chunk[i]);
     }
     s.sent += chunk.length;
     s.bufStart = s.sent;
@@ -203,6 +212,10 @@
     var before = Math.round(0.4 * fs), count = Math.round(1.0 * fs);
     var start = Math.max(0, sample - before);
     var target = el("monitor-beat-plot");
+    if (!window.Plotly) {
+      setText("monitor-beat-details", "The figure could not be drawn: reload the page.");
+      return;
+    }
     target.setAttribute("aria-busy", "true");
     fetch(samplesUrl + "?start=" + start + "&count=" + count,
           { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -234,80 +247,173 @@
       .then(function () { target.removeAttribute("aria-busy"); });
   }
 
-  // ------------------------------------------------------------------ the chart
+  // ------------------------------------------------------------------ the chart (a canvas)
   function trim(marks, from) {
     var i = 0;
     while (i < marks.x.length && marks.x[i] < from) { i++; }
     if (i) {
       marks.x.splice(0, i);
       marks.y.splice(0, i);
-      if (marks.c) { marks.c.splice(0, i); }
+      marks.c.splice(0, i);
     }
   }
 
-  function yRange(values) {
-    var lo = Infinity, hi = -Infinity;
-    for (var i = 0; i < values.length; i++) {
-      if (values[i] < lo) { lo = values[i]; }
-      if (values[i] > hi) { hi = values[i]; }
-    }
-    if (!isFinite(lo)) { return [-1, 1.5]; }
-    return [Math.floor((lo - 0.2) * 2) / 2, Math.ceil((hi + 0.2) * 2) / 2];  // 0.5-mV steps: no jitter
+  /* The right edge of the chart, in seconds of signal: the played time, one sending tick behind (so the
+     samples are there), and never past what was sent. It moves every frame: a smooth sweep. */
+  function edge() {
+    var played = playedSeconds() - SEND_EVERY_MS / 1000 * speed;
+    return Math.max(0, Math.min(played, s.sent / fs));
   }
 
-  var HOVER = "%{x:.2f} s<br>score %{customdata[0]:.3f} (threshold %{customdata[1]:.3f})<br>" +
-              "confidence %{customdata[2]:.2f}";
+  var canvas = document.createElement("canvas");
+  var ctx = canvas.getContext("2d");
+  canvas.setAttribute("aria-hidden", "true");  // the container's aria-label says what it shows
+  plot.appendChild(canvas);
+  var size = { w: 0, h: 0, ratio: 1 };
+  var yRange = [-1, 1.5];
+  var MARGIN = { l: 52, r: 12, t: 10, b: 34 };
 
-  function figure() {
-    var end = Math.max(WINDOW_S, s.sent / fs);
-    return {
-      data: [
-        { x: s.signal.x.slice(), y: s.signal.y.slice(), mode: "lines", name: "ECG", hoverinfo: "skip",
-          line: { color: COLOURS.signal, width: 1 } },
-        { x: s.normal.x.slice(), y: s.normal.y.slice(), customdata: s.normal.c.slice(), mode: "markers",
-          name: "normal beat", marker: { color: COLOURS.normal, size: 7, symbol: "circle" },
-          hovertemplate: HOVER + "<extra>normal beat</extra>" },
-        { x: s.abnormal.x.slice(), y: s.abnormal.y.slice(), customdata: s.abnormal.c.slice(), mode: "markers",
-          name: "anomalous beat", marker: { color: COLOURS.abnormal, size: 11, symbol: "diamond" },
-          hovertemplate: HOVER + "<extra>anomalous beat</extra>" }
-      ],
-      layout: {
-        margin: { l: 56, r: 16, t: 8, b: 44 }, height: 360, showlegend: true,
-        legend: { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" },
-        xaxis: { range: [end - WINDOW_S, end], fixedrange: true, title: { text: "time (s)" }, zeroline: false },
-        yaxis: { range: yRange(s.signal.y), fixedrange: true, title: { text: "mV" }, zeroline: false },
-        dragmode: false, hovermode: "closest"
+  function fit() {
+    var ratio = window.devicePixelRatio || 1;
+    var w = Math.max(200, plot.clientWidth), h = Math.max(160, plot.clientHeight);
+    if (w !== size.w || h !== size.h || ratio !== size.ratio) {
+      size = { w: w, h: h, ratio: ratio };
+      canvas.width = Math.round(w * ratio);
+      canvas.height = Math.round(h * ratio);
+    }
+  }
+
+  /* The y range of the samples in view, in 0.5-mV steps, widened at once but narrowed only when the
+     signal has used less than half of it: the trace does not jump from one frame to the next. */
+  function updateYRange(from, to) {
+    var h = s.history, n = h.length, lo = Infinity, hi = -Infinity;
+    for (var i = from; i < to; i++) {
+      var v = h[i % n];
+      if (v < lo) { lo = v; }
+      if (v > hi) { hi = v; }
+    }
+    if (!isFinite(lo)) { return; }
+    var want = [Math.floor((lo - 0.2) * 2) / 2, Math.ceil((hi + 0.2) * 2) / 2];
+    var wider = want[0] < yRange[0] || want[1] > yRange[1];
+    var tooWide = (want[1] - want[0]) < (yRange[1] - yRange[0]) / 2;
+    if (wider || tooWide) { yRange = want; }
+  }
+
+  function drawMarks(marks, colour, diamond, x, y, t0) {
+    ctx.fillStyle = colour;
+    for (var i = 0; i < marks.x.length; i++) {
+      if (marks.x[i] < t0 || marks.y[i] === null) { continue; }
+      var px = x(marks.x[i]), py = y(marks.y[i]) - 10;  // just above the R peak
+      ctx.beginPath();
+      if (diamond) {
+        ctx.moveTo(px, py - 7); ctx.lineTo(px + 6, py); ctx.lineTo(px, py + 7); ctx.lineTo(px - 6, py);
+      } else {
+        ctx.arc(px, py, 4, 0, 2 * Math.PI);
       }
-    };
+      ctx.closePath();
+      ctx.fill();
+    }
   }
 
   function draw() {
-    var from = s.sent / fs - KEEP_S;
-    trim(s.signal, from);
-    trim(s.normal, from);
-    trim(s.abnormal, from);
-    var f = figure();
-    var t0 = performance.now();
-    window.Plotly.react(plot, f.data, f.layout, config);
-    var ms = performance.now() - t0;
+    var started = performance.now();
+    fit();
+    var t1 = Math.max(WINDOW_S, edge()), t0 = t1 - WINDOW_S;
+    trim(s.normal, t0 - 2);
+    trim(s.abnormal, t0 - 2);
+    var last = Math.min(s.sent, Math.floor(t1 * fs) + 1);
+    var first = Math.max(0, Math.ceil(t0 * fs), s.sent - s.history.length);
+    updateYRange(first, last);
+    var W = size.w, H = size.h, pw = W - MARGIN.l - MARGIN.r, ph = H - MARGIN.t - MARGIN.b;
+    function x(t) { return MARGIN.l + (t - t0) / WINDOW_S * pw; }
+    function y(v) { return MARGIN.t + (yRange[1] - v) / (yRange[1] - yRange[0]) * ph; }
+    ctx.setTransform(size.ratio, 0, 0, size.ratio, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    // the grid: every second and every 0.5 mV, labelled
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = "#e5e9ef";
+    ctx.fillStyle = "#5a6675";
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.beginPath();
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (var sec = Math.ceil(t0); sec <= t1; sec++) {
+      var gx = Math.round(x(sec)) + 0.5;
+      ctx.moveTo(gx, MARGIN.t);
+      ctx.lineTo(gx, MARGIN.t + ph);
+      if (sec % 2 === 0) { ctx.fillText(clock(sec).replace(/^00:/, ""), gx, MARGIN.t + ph + 6); }
+    }
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    var step = yRange[1] - yRange[0] > 4 ? 1 : 0.5;
+    for (var mv = Math.ceil(yRange[0] / step) * step; mv <= yRange[1] + 1e-9; mv += step) {
+      var gy = Math.round(y(mv)) + 0.5;
+      ctx.moveTo(MARGIN.l, gy);
+      ctx.lineTo(MARGIN.l + pw, gy);
+      ctx.fillText(mv.toFixed(1), MARGIN.l - 6, gy);
+    }
+    ctx.stroke();
+    ctx.save();
+    ctx.translate(12, MARGIN.t + ph / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = "center";
+    ctx.fillText("mV", 0, 0);
+    ctx.restore();
+    // the signal: every sample, or the lowest and highest of each pixel column when there are more
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(MARGIN.l, MARGIN.t, pw, ph);
+    ctx.clip();
+    ctx.strokeStyle = COLOURS.signal;
+    ctx.lineWidth = 1.2;
+    ctx.beginPath();
+    var h = s.history, n = h.length, perPixel = (last - first) / pw;
+    if (perPixel <= 2) {
+      for (var i = first; i < last; i++) {
+        if (i === first) { ctx.moveTo(x(i / fs), y(h[i % n])); } else { ctx.lineTo(x(i / fs), y(h[i % n])); }
+      }
+    } else {
+      for (var col = 0; col < pw; col++) {
+        var a = first + Math.floor(col * perPixel), b = Math.min(last, first + Math.floor((col + 1) * perPixel));
+        var lo = Infinity, hi = -Infinity;
+        for (var j = a; j < b; j++) { var v = h[j % n]; if (v < lo) { lo = v; } if (v > hi) { hi = v; } }
+        if (!isFinite(lo)) { continue; }
+        ctx.lineTo(MARGIN.l + col, y(hi));
+        ctx.lineTo(MARGIN.l + col, y(lo));
+      }
+    }
+    ctx.stroke();
+    drawMarks(s.normal, COLOURS.normal, false, x, y, t0);
+    drawMarks(s.abnormal, COLOURS.abnormal, true, x, y, t0);
+    ctx.restore();
+    var ms = performance.now() - started;
     s.stats.draws += 1;
     s.stats.drawMsTotal += ms;
     s.stats.drawMsMax = Math.max(s.stats.drawMsMax, ms);
     plot.setAttribute("data-rendered", "true");
-    plot.setAttribute("data-points", String(f.data[0].x.length));
+    plot.setAttribute("data-points", String(Math.max(0, last - first)));
+    plot.setAttribute("data-marks", s.normal.x.length + "," + s.abnormal.x.length);
     s.dirty = false;
   }
 
-  function frame(now) {
+  /* Every animation frame while playing (the sweep moves), else only when something changed. */
+  var scheduled = false;
+
+  function frame() {
+    scheduled = false;
     if (!s) { return; }
-    if (s.dirty && now - s.lastDraw >= DRAW_EVERY_MS) {
-      draw();
-      s.lastDraw = now;
-    }
-    if (s.playing || s.dirty || (s.ws && s.ws.readyState === WebSocket.OPEN)) {
+    if (s.playing || s.dirty) { draw(); }
+    if (s.playing || (s.ws && s.ws.readyState === WebSocket.OPEN)) { schedule(); }
+  }
+
+  function schedule() {
+    if (!scheduled) {
+      scheduled = true;
       window.requestAnimationFrame(frame);
     }
   }
+
+  window.addEventListener("resize", function () { if (s) { s.dirty = true; schedule(); } });
 
   // ------------------------------------------------------------------ the socket
   function onMessage(event) {
@@ -315,6 +421,8 @@
     try { message = JSON.parse(event.data); } catch (err) { return; }
     if (message.type === "beat") {
       onBeat(message);
+    } else if (message.type === "started") {
+      plot.setAttribute("data-model", String(message.model || ""));
     } else if (message.type === "end") {
       var summary = message.summary || {};
       s.ended = true;
@@ -331,19 +439,21 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    var ws = new WebSocket(scheme + "//" + window.location.host + root.getAttribute("data-ws-path"));
+    // the route's path (Flask writes websocket routes as ws:// URLs), on this page's own host and scheme
+    var path = new URL(root.getAttribute("data-ws-url"), window.location.href).pathname;
+    var ws = new WebSocket(scheme + "//" + window.location.host + path);
     var session = s;
     s.ws = ws;
     ws.onopen = function () {
       if (session !== s) { ws.close(); return; }
       var start = { type: "start", fs: fs };
       if (root.getAttribute("data-lead")) { start.lead = root.getAttribute("data-lead"); }
-      ws.send(JSON.stringify(start));
+      send(start);
       session.startedAt = performance.now();
       session.playing = true;
       status("Playing" + (speed !== 1 ? " at " + speed + "× real speed" : " at real speed") + ".");
       buttons();
-      window.requestAnimationFrame(frame);
+      schedule();
     };
     ws.onmessage = function (event) { if (session === s) { onMessage(event); } };
     ws.onclose = function (event) {
@@ -392,32 +502,34 @@
       s.pausedMs += performance.now() - s.pausedAt;
       s.playing = true;
       status("Playing" + (speed !== 1 ? " at " + speed + "× real speed" : " at real speed") + ".");
-      window.requestAnimationFrame(frame);
+      schedule();
     }
     buttons();
   }
 
-  function stop(quiet) {
+  function stop() {
     if (!s || s.ended) { return; }
     s.playing = false;
     if (s.ws && s.ws.readyState === WebSocket.OPEN && !s.endSent) {
       s.endSent = true;
-      s.ws.send(JSON.stringify({ type: "end" }));  // the server answers with the summary, then closes
-      if (!quiet) { status("Stopped; waiting for the last verdicts…"); }
+      send({ type: "end" });  // the server answers with the summary, then closes
+      status("Stopped; waiting for the last verdicts…");
     } else {
       s.ended = true;
-      finish();
+      finish(true);
     }
     buttons();
   }
 
-  function finish() {
+  /* The session is over. After the server's "end" or "error" the server closes the socket itself (closing
+     it from both sides at once can leave stray bytes on the connection); ``closeSocket`` when we end it. */
+  function finish(closeSocket) {
     s.playing = false;
     window.clearInterval(s.timer);
     s.closing = true;
-    if (s.ws && s.ws.readyState === WebSocket.OPEN) { s.ws.close(1000); }
+    if (closeSocket && s.ws && s.ws.readyState === WebSocket.OPEN) { s.ws.close(1000); }
     s.dirty = true;
-    window.requestAnimationFrame(frame);
+    schedule();
     buttons();
     el("monitor-start").disabled = false;
     el("monitor-pause").disabled = true;
@@ -426,18 +538,13 @@
 
   el("monitor-start").addEventListener("click", start);
   el("monitor-pause").addEventListener("click", pause);
-  el("monitor-stop").addEventListener("click", function () { stop(false); });
+  el("monitor-stop").addEventListener("click", stop);
   el("monitor-anomaly-list").addEventListener("click", function (event) {
     var link = event.target.closest("a[data-sample]");
     if (link && !beatUrl) { showExampleBeat(link); }  // the link's #anchor scrolls to the figure
   });
 
   function init() {
-    if (!window.Plotly) {
-      status("The chart could not be loaded; reload the page.", true);
-      el("monitor-start").disabled = true;
-      return;
-    }
     s = fresh();
     draw();  // the empty chart, so that the page does not jump when playing starts
   }
