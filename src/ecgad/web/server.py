@@ -1,4 +1,13 @@
-"""``ecgad serve``: gunicorn in production, Flask's development server with ``--dev``."""
+"""``ecgad serve``: gunicorn in production, Flask's development server with ``--dev``.
+
+One gunicorn process (``gthread`` worker) by default, with ``threads + streams`` threads: each live
+stream (``web/streaming.py``) holds a thread for its whole length, and at most ``streams`` of them
+run at once (``STREAM_SLOTS``), so ``threads`` threads always remain for the pages and the API.
+The module docstring of ``web/streaming.py`` says why threads, not gevent or a separate worker.
+torch runs each call on one thread in the server (:func:`one_torch_thread`): the parallelism
+comes from the requests and streams side by side, and a stream's calls are small (a few beats),
+where intra-op threads only contend with one another (``benchmarks/stream.py``).
+"""
 from __future__ import annotations
 
 import sys
@@ -26,6 +35,15 @@ def check_workers(workers: int, storage_uri: str) -> None:
             f"(rate-limit storage {storage_uri}), so the login limits would not hold. Use --workers 1 "
             "(the default: one process whose --threads serve requests side by side), or share the counts "
             "in Redis: ECGAD_RATELIMIT_STORAGE_URL=redis://127.0.0.1:6379")
+
+
+def one_torch_thread() -> None:
+    """Each torch call on one thread (and one inter-op thread): a threaded server scores many small
+    batches side by side, and intra-op threads per call then only fight over the cores (on a busy
+    2-core machine, a stream ran 5x slower with 2 than with 1, and a whole-recording analysis 2x)."""
+    import torch  # noqa: PLC0415 - only when serving
+
+    torch.set_num_threads(1)
 
 
 def _prepare(config: dict | None = None, workers: int = 1):
@@ -64,14 +82,16 @@ def bind_address(host: str, port: int) -> str:
 
 
 def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: int = 8, timeout: int = 120,
-        dev: bool = False) -> None:
+        dev: bool = False, streams: int = 32) -> None:
     """Serve the app. One gunicorn process with ``threads`` threads by default (``gthread``): the
-    in-process rate-limit counts then hold; more processes need a shared storage (Redis)."""
-    app, url = _prepare(workers=1 if dev else workers)
+    in-process rate-limit counts then hold; more processes need a shared storage (Redis). Each
+    process takes ``streams`` live streams at once, on threads of their own."""
+    app, url = _prepare({"STREAM_SLOTS": streams}, workers=1 if dev else workers)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"ecgad: serving on http://{shown}:{port}/ (database {url}, instance {app.instance_path})", err=True)
     if dev:
         click.echo("ecgad: Flask development server: for development only, not for production", err=True)
+        one_torch_thread()
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
 
@@ -91,13 +111,14 @@ def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: in
             from . import create_app
 
             # Migrations already ran above, once; every worker builds its own app.
-            return create_app({"AUTO_MIGRATE": False})
+            one_torch_thread()
+            return create_app({"AUTO_MIGRATE": False, "STREAM_SLOTS": streams})
 
     Server({
         "bind": bind_address(host, port),
         "workers": workers,
         "worker_class": "gthread",  # threads share the process's rate-limit counts and loaded models
-        "threads": threads,
+        "threads": threads + streams,  # streams hold theirs; `threads` stay for HTTP (STREAM_SLOTS)
         "timeout": timeout,
         "graceful_timeout": 30,
         "accesslog": "-",
