@@ -191,6 +191,7 @@ def test_a_stored_recording_in_the_monitor(page, live_server, tmp_path):
     page.log.check("as another doctor")
 
 
+@pytest.mark.timeout(420)
 def test_thirty_minutes_stay_smooth(page, live_server):
     """Half an hour of the example at 50x real speed (36 s): frames on time throughout, a redraw that costs
     the same after 30 minutes as after one (the same 10 s drawn, no more markers kept), a bounded list,
@@ -203,24 +204,28 @@ def test_thirty_minutes_stay_smooth(page, live_server):
     gaps = page.evaluate(FRAME_GAPS, 34_000)  # with the ~2 s above: 30 minutes of signal
     played = page.evaluate("window.ecgadMonitor.sent") / 360.0
     stats = page.evaluate("window.ecgadMonitor.stats")
-    page.evaluate("window.gc && window.gc()")
-    grown = page.evaluate("performance.memory.usedJSHeapSize") - heap
     print(f"{played / 60:.1f} min played in {len(gaps)} frames: longest gap {max(gaps):.1f} ms, 99th percentile "
           f"{np.percentile(gaps, 99):.1f} ms; redraws {stats['draws']}, mean "
-          f"{stats['drawMsTotal'] / max(1, stats['draws']):.2f} ms, longest {stats['drawMsMax']:.1f} ms; "
-          f"heap {heap / 1e6:.1f} MB, then {grown / 1e6:+.1f} MB")
+          f"{stats['drawMsTotal'] / max(1, stats['draws']):.2f} ms, longest {stats['drawMsMax']:.1f} ms")
     assert played >= 29 * 60, played
     # 50 times the work of a real run each second (60 beats, 18,000 samples), on a shared machine: the
     # frames may be late now and then, never for long; a redraw stays about a millisecond throughout
     assert np.percentile(gaps, 99) < 100 and np.mean(np.array(gaps) > 100) < 0.01 and max(gaps) < 250
     assert stats["drawMsTotal"] / stats["draws"] < 5
-    assert number(page, "monitor-beats") > 2000 and number(page, "monitor-anomalies") > 100
     points = int(page.locator("#monitor-plot").get_attribute("data-points"))
     assert points <= 10 * 360 + 1
+    # stop: the server scores what it has been sent (on a busy machine it may lag behind 50x), then sums up;
+    # every verdict was counted, and the chart and the list kept only what they show
+    page.click("#monitor-stop")
+    expect(page.locator("#monitor-status")).to_have_text(re.compile(r"^Ended: \d+ beats"), timeout=240_000)
+    summary = re.match(r"^Ended: (\d+) beats, (\d+) anomalous", page.locator("#monitor-status").text_content())
+    beats, anomalies = int(summary.group(1)), int(summary.group(2))
+    assert number(page, "monitor-beats") == beats > 2000 and number(page, "monitor-anomalies") == anomalies > 100
     normal, anomalous = map(int, page.locator("#monitor-plot").get_attribute("data-marks").split(","))
     assert normal + anomalous <= 20
     expect(page.locator("[data-testid=monitor-anomaly]")).to_have_count(10)
+    page.evaluate("window.gc && window.gc()")
+    grown = page.evaluate("performance.memory.usedJSHeapSize") - heap
+    print(f"{beats} beats, {anomalies} anomalous; heap {heap / 1e6:.1f} MB at the start, then {grown / 1e6:+.1f} MB")
     assert grown < 20e6, grown
-    page.click("#monitor-stop")
-    expect(page.locator("#monitor-status")).to_have_text(re.compile(r"^Ended: \d+ beats"))
     page.log.check("after half an hour")

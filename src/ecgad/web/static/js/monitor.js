@@ -495,8 +495,7 @@
   function pause() {
     if (!s || s.ended) { return; }
     if (s.playing) {
-      s.playing = false;
-      s.pausedAt = performance.now();
+      halt();
       status("Paused at " + clock(s.sent / fs) + ".");
     } else {
       s.pausedMs += performance.now() - s.pausedAt;
@@ -507,9 +506,17 @@
     buttons();
   }
 
+  /* Stop the clock where it is (the chart stays on the last 10 s played). */
+  function halt() {
+    if (s.playing) {
+      s.playing = false;
+      s.pausedAt = performance.now();
+    }
+  }
+
   function stop() {
     if (!s || s.ended) { return; }
-    s.playing = false;
+    halt();
     if (s.ws && s.ws.readyState === WebSocket.OPEN && !s.endSent) {
       s.endSent = true;
       send({ type: "end" });  // the server answers with the summary, then closes
@@ -524,7 +531,7 @@
   /* The session is over. After the server's "end" or "error" the server closes the socket itself (closing
      it from both sides at once can leave stray bytes on the connection); ``closeSocket`` when we end it. */
   function finish(closeSocket) {
-    s.playing = false;
+    halt();
     window.clearInterval(s.timer);
     s.closing = true;
     if (closeSocket && s.ws && s.ws.readyState === WebSocket.OPEN) { s.ws.close(1000); }
