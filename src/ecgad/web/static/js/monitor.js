@@ -532,6 +532,7 @@
      it from both sides at once can leave stray bytes on the connection); ``closeSocket`` when we end it. */
   function finish(closeSocket) {
     halt();
+    setText("monitor-clock", clock(s.sent / fs));
     window.clearInterval(s.timer);
     s.closing = true;
     if (closeSocket && s.ws && s.ws.readyState === WebSocket.OPEN) { s.ws.close(1000); }
