@@ -32,8 +32,10 @@ def stream_url(url: str) -> str:
 def send_recording(ws, start: dict, samples, fs: float, *, speed: float, chunk_s: float,
                    on_sent=None) -> None:
     """Send ``start``, ``samples`` (mV) in chunks of ``chunk_s`` seconds, then ``end``. ``speed``:
-    times real time (0: as fast as the server takes them). ``on_sent(index, end_sample)`` is called
-    after each chunk is sent. Returns early, quietly, if the server closes the connection."""
+    times real time (0: as fast as the server takes them). ``on_sent(index, end_sample, sent_at)``
+    is called after each message of samples (index from 0) and after ``end`` (index: the number of
+    chunks), with ``time.perf_counter()`` taken just before it was sent. Returns early, quietly,
+    if the server closes the connection."""
     from websockets.exceptions import ConnectionClosed
 
     size = max(1, int(round(chunk_s * fs)))
@@ -45,10 +47,15 @@ def send_recording(ws, start: dict, samples, fs: float, *, speed: float, chunk_s
                 delay = t0 + (i + size) / fs / speed - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-            ws.send(json.dumps({"type": "samples", "samples": [float(v) for v in samples[i:i + size]]}))
+            message = json.dumps({"type": "samples", "samples": [float(v) for v in samples[i:i + size]]})
+            sent_at = time.perf_counter()
+            ws.send(message)
             if on_sent is not None:
-                on_sent(k, min(i + size, len(samples)))
+                on_sent(k, min(i + size, len(samples)), sent_at)
+        sent_at = time.perf_counter()
         ws.send(json.dumps({"type": "end"}))
+        if on_sent is not None:
+            on_sent(-(-len(samples) // size), len(samples), sent_at)
     except ConnectionClosed:
         pass
 
