@@ -86,9 +86,25 @@ def websocket_view(handler):
             ws.close()
         except ConnectionClosed:
             pass
+        if ws.mode == "werkzeug":
+            _end_werkzeug_connection(ws)
         return _UpgradedResponse(ws.mode)
 
     return view
+
+
+def _end_werkzeug_connection(ws, wait_s: float = 2.0) -> None:
+    """Werkzeug's server (``ecgad serve --dev``, the browser tests) writes an HTTP response after the view
+    returns: on a socket still open, a browser reads those bytes as a bad frame ("Invalid frame header").
+    Wait for the closing handshake (the reader thread ends once the client's close arrives), then shut the
+    socket, so that werkzeug's write meets a closed connection, which it ignores."""
+    import socket
+
+    ws.thread.join(wait_s)
+    try:
+        ws.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class _UpgradedResponse(Response):
