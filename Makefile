@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 LINT   := $(VENV)/bin/ruff check src tests benchmarks
 DATA   ?= $(wildcard ../shared/data)
 
-.PHONY: install lint test serve clean
+.PHONY: install lint test serve clean onnx
 
 install: $(STAMP)
 
@@ -39,6 +39,12 @@ test: install
 
 serve: install
 	$(PY) -m ecgad.cli serve
+
+# The shipped models' ONNX graphs, made again from their safetensors files (after retraining one):
+# tests/test_onnx.py checks that they match. Needs the full install (torch, onnxscript).
+onnx: install
+	$(PY) -m ecgad.cli export onnx --model src/ecgad/assets/ecg5000-hybrid.safetensors
+	$(PY) -m ecgad.cli export onnx --model src/ecgad/assets/mitdb-recording.safetensors
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
