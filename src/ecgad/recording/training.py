@@ -15,7 +15,7 @@ from ..data.annotations import ABNORMAL_SYMBOLS, BEAT_SYMBOLS, NORMAL_SYMBOLS, l
 from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
 from ..provenance import training_environment
-from ..train import TrainConfig
+from ..train_config import TrainConfig
 from .combination import Combination
 from .detector import RecordingDetector
 from .morphology import beat_items
