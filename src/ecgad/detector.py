@@ -70,7 +70,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, calibration, detector_file
+from . import calibration, detector_file
 from .calibration import LOG_FLOOR
 from .calibration import floored_log as _log
 from .data.beats import prepare
@@ -85,7 +85,7 @@ from .verdict import Verdict
 
 SHIPPED_MODEL = "ecg5000-hybrid.safetensors"
 EVAL_BATCH = 2048  # beats per forward pass when scoring: bounds the memory of a big batch
-LATENT_BATCH = 1024  # query codes per step of the latent neighbour search ((batch, refs) distances)
+LATENT_BATCH = 256  # query codes per step of the latent neighbour search: (members, batch, refs) distances
 EMBED_BATCH = 512  # beats per forward pass in ``embed``, the last one padded (one input shape)
 
 
@@ -197,6 +197,7 @@ class Detector(DataFitMethods):
         a fifth of the normal beats is held out as validation. The score's parts are
         standardised on the validation normal beats (see the module docstring).
         """
+        from . import __version__
         from .provenance import training_environment
         from .train import seed_everything, train
 
@@ -360,29 +361,30 @@ class Detector(DataFitMethods):
         """Geometric mean over members of the mean distance to the k nearest codes of ``refs``
         (default: the training normals'). Queries where ``skip`` is true are among ``refs``
         themselves: their nearest (themselves) is left out. In numpy, float64, ``batch`` query
-        codes at a time (memory: ``batch`` x refs distances)."""
-        refs, norms = self._train_refs() if refs is None else _refs_with_norms(refs)
+        codes at a time, all members together (memory: members x ``batch`` x refs distances)."""
+        refs, norms = self._refs64(self.latent_train if refs is None else refs)
         skip = None if skip is None or not np.any(skip) else np.asarray(skip, dtype=bool)
         extra = int(skip is not None)
         k = min(self.latent_neighbours, refs.shape[1] - extra)
-        logs = np.zeros(latent.shape[1])
-        for member in range(len(refs)):
-            for start in range(0, latent.shape[1], batch):
-                q = latent[member, start:start + batch].astype(np.float64)
-                near = _nearest(q, refs[member], norms[member], k + extra)
-                if extra:
-                    own = skip[start:start + batch, None]
-                    near = np.where(own, near[:, 1:], near[:, :k])
-                logs[start:start + batch] += _log(near.mean(axis=1))
+        logs = np.empty(latent.shape[1])
+        for start in range(0, latent.shape[1], batch):
+            near = _nearest(latent[:, start:start + batch].astype(np.float64), refs, norms, k + extra)
+            if extra:
+                own = skip[None, start:start + batch, None]
+                near = np.where(own, near[:, :, 1:], near[:, :, :k])
+            logs[start:start + batch] = _log(near.mean(axis=2)).sum(axis=0)
         return np.exp(logs / len(refs))
 
-    def _train_refs(self) -> tuple[np.ndarray, np.ndarray]:
-        """The training normals' codes in float64 and their squared norms, made once per array."""
-        cached = getattr(self, "_train_refs_cache", None)
-        if cached is None or cached[0] is not self.latent_train:
-            cached = (self.latent_train, *_refs_with_norms(self.latent_train))
-            self._train_refs_cache = cached
-        return cached[1], cached[2]
+    def _refs64(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Reference codes in float64 and their squared norms, made once per array (the training
+        normals', the data-fit check's), not once per call."""
+        cache = self.__dict__.setdefault("_refs64_cache", {})
+        hit = cache.get(id(refs))
+        if hit is None or hit[0] is not refs:
+            if len(cache) >= 4:
+                cache.clear()
+            hit = cache[id(refs)] = (refs, *_refs_with_norms(refs))
+        return hit[1], hit[2]
 
     def _parts(self, prepared: np.ndarray, evaluated: tuple | None = None) -> dict[str, np.ndarray]:
         _, error, latent = evaluated or self._evaluate(prepared, codes=bool(self.latent_neighbours))
@@ -505,13 +507,17 @@ def _refs_with_norms(refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _nearest(queries: np.ndarray, refs: np.ndarray, ref_norms: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` smallest Euclidean distances of each query ``(q, c)`` to ``refs`` ``(m, c)``,
-    ascending, ``(q, k)``; by ``|a|^2 + |b|^2 - 2 a.b`` as torch's cdist computes it for many refs."""
-    squared = np.einsum("qc,qc->q", queries, queries)[:, None] + ref_norms[None, :] - 2.0 * (queries @ refs.T)
-    if k < squared.shape[1]:
-        squared = np.partition(squared, k - 1, axis=1)[:, :k]
-    squared.sort(axis=1)
-    return np.sqrt(np.maximum(squared, 0.0))
+    """Per member, the ``k`` smallest Euclidean distances of each query, ascending: queries
+    ``(members, q, c)``, refs ``(members, m, c)`` with squared norms ``(members, m)`` ->
+    ``(members, q, k)``; by ``|a|^2 + |b|^2 - 2 a.b``, as torch's cdist computes it for many refs."""
+    squared = np.matmul(queries, refs.transpose(0, 2, 1))
+    squared *= -2.0
+    squared += np.einsum("kqc,kqc->kq", queries, queries)[:, :, None]
+    squared += ref_norms[:, None, :]
+    if k < squared.shape[2]:
+        squared = np.partition(squared, k - 1, axis=2)[:, :, :k]
+    squared.sort(axis=2)
+    return np.sqrt(np.maximum(squared, 0.0, out=squared), out=squared)
 
 
 def fit_split(split, arch: str = "hybrid", config: dict | None = None,

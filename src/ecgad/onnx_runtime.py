@@ -26,6 +26,7 @@ import numpy as np
 FORMAT = "ecgad-onnx/1"
 INPUT, CODES, RECONSTRUCTION = "beats", "codes", "reconstruction"
 BACKENDS = ("auto", "torch", "onnx")
+SMALL_BATCH = 32  # beats up to which one thread runs the graph: waking more costs more than it saves
 
 
 def weights_digest(weights: dict[str, np.ndarray]) -> str:
@@ -83,24 +84,30 @@ class OnnxNetwork:
     """A model's exported graph in an onnxruntime session, checked against its safetensors file.
 
     ``run(x)``: ``(n, length)`` float32 model-space beats -> ``(codes, reconstruction)``,
-    ``(members, n, latent)`` and ``(n, length)`` float32. The session is made and warmed up
-    (one beat through it) once, here; it is safe to call from several threads."""
+    ``(members, n, latent)`` and ``(n, length)`` float32. The sessions (one thread for up to
+    ``SMALL_BATCH`` beats, every core for more) are made and warmed up once, here; they are
+    safe to call from several threads."""
 
     def __init__(self, path: str | Path, *, model_id: str | None, weights: str, length: int, members: int,
                  latent: int):
         import onnxruntime as ort
 
         path = Path(path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = _threads()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only: its warnings are about node placement
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own types (Fail, InvalidProtobuf, ...)
-            raise ValueError(f"{path}: not an ONNX model onnxruntime can run ({exc.__class__.__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+        def session(threads: int):
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3  # errors only: its warnings are about node placement
+            try:
+                return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # onnxruntime raises its own types (Fail, InvalidProtobuf, ...)
+                raise ValueError(f"{path}: not an ONNX model onnxruntime can run ({exc.__class__.__name__}: "
+                                 f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+        threads = _threads()
+        self.session = session(threads)
         found = self.session.get_modelmeta().custom_metadata_map
         if found.get("ecgad.format") != FORMAT:
             raise ValueError(f"{path}: not an ecgad ONNX graph (format {found.get('ecgad.format')!r}, "
@@ -113,11 +120,14 @@ class OnnxNetwork:
                              f"(model id {model_id!r}); export it again with `ecgad export onnx`")
         self.path, self.length, self.members, self.latent = path, length, members, latent
         self._outputs = [CODES, RECONSTRUCTION]
+        self._small = session(1) if threads > 1 else self.session
+        self.session.run(self._outputs, {INPUT: np.zeros((SMALL_BATCH + 1, length), np.float32)})  # warm-up
         codes, recon = self.run(np.zeros((1, length), np.float32))  # warm-up: first-run allocations
         if codes.shape != (members, 1, latent) or recon.shape != (1, length):
             raise ValueError(f"{path}: the ONNX graph gives codes {codes.shape} and reconstructions "
                              f"{recon.shape}; the model file needs ({members}, n, {latent}) and (n, {length})")
 
     def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        codes, recon = self.session.run(self._outputs, {INPUT: x})
+        session = self._small if len(x) <= SMALL_BATCH else self.session
+        codes, recon = session.run(self._outputs, {INPUT: x})
         return codes, recon
