@@ -4,12 +4,14 @@
 add noise. Abnormal beats have a widened QRS complex and an inverted T wave (as in a bundle
 branch block with secondary repolarisation changes).
 
-``synthetic_ecg``: a continuous signal, one beat per letter: N normal, A premature, W wide,
-V premature and wide (imported by tests/test_recording.py and the web and browser tests).
+``synthetic_ecg`` (from ``ecgad.data.synthetic``): a continuous signal, one beat per letter: N normal,
+A premature, W wide, V premature and wide (imported by tests/test_recording.py and the web and browser tests).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ecgad.data.synthetic import synthetic_ecg  # noqa: F401 (the tests import it from here)
 
 # (centre, height, width) as fractions of the beat, for P, Q, R, S, T.
 WAVES = {"P": (0.20, 0.15, 0.025), "Q": (0.33, -0.12, 0.008), "R": (0.36, 1.0, 0.012),
@@ -30,33 +32,6 @@ def heartbeats(n: int, *, abnormal: bool = False, length: int = 140, seed: int =
         h = height * rng.normal(1, 0.08, (n, 1))
         beats += h * np.exp(-0.5 * ((t - c) / width) ** 2)
     return beats + rng.normal(0, 0.02, beats.shape) + rng.normal(0, 0.05, (n, 1))
-
-
-def _wave(t: np.ndarray, centre: float, height: float, width: float) -> np.ndarray:
-    return height * np.exp(-0.5 * ((t - centre) / width) ** 2)
-
-
-def synthetic_ecg(kinds: str, fs: float = 250.0, rr: float = 0.8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A signal with one beat per letter of ``kinds``: N normal, A premature with a normal
-    shape (early, then a pause), W wide QRS and inverted T on time, V both. Returns
-    (samples, R-peak indices)."""
-    rng = np.random.default_rng(seed)
-    times, t = [], 1.0
-    for i, k in enumerate(kinds):
-        early = k in "AV"
-        t += (0.6 * rr if early else rr) if i else 0.0
-        if i and kinds[i - 1] in "AV":
-            t += 0.4 * rr  # the compensatory pause after a premature beat
-        times.append(t)
-    x = np.arange(int((times[-1] + 1.5) * fs)) / fs
-    y = rng.normal(0, 0.01, x.size)
-    for k, r in zip(kinds, times, strict=True):
-        wide = 3.0 if k in "WV" else 1.0
-        y += _wave(x, r - 0.16, 0.12 if k not in "WV" else 0.0, 0.02)
-        y += _wave(x, r - 0.025 * wide, -0.1, 0.008 * wide) + _wave(x, r, 1.0, 0.010 * wide)
-        y += _wave(x, r + 0.03 * wide, -0.25, 0.010 * wide) + _wave(x, r + 0.25, -0.3 if k in "WV" else 0.3, 0.05)
-    y += 0.05 * np.sin(2 * np.pi * 0.2 * x)  # baseline wander
-    return y, np.round(np.asarray(times) * fs).astype(np.int64)
 
 
 def labelled_file(path, normal: int, abnormal: int, *, seed: int = 0, length: int = 96,

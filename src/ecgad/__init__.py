@@ -1,7 +1,14 @@
-"""ecgad: find abnormal heartbeats in ECG signals with a hybrid CNN+LSTM autoencoder."""
+"""ecgad: find abnormal heartbeats in ECG signals with a hybrid CNN+LSTM autoencoder.
+
+``Detector``, ``Verdict``, ``load_detector`` and ``__version__`` are looked up on first use
+(PEP 562), not here: ``ecgad.client`` (the API's client) must import without numpy, and
+importlib.metadata costs a cold start more than scoring a beat. The detector itself needs no
+torch when its ONNX graph scores (``ecgad.onnx_runtime``).
+"""
 from functools import cache
 
-from .detector import Detector, Verdict, load_detector
+__all__ = ["Detector", "Verdict", "load_detector", "__version__"]
+_FROM_DETECTOR = frozenset({"Detector", "Verdict", "load_detector"})
 
 
 @cache
@@ -15,10 +22,10 @@ def _version() -> str:
 
 
 def __getattr__(name: str):
-    # looked up on first use: importlib.metadata costs a cold start more than the rest of scoring
     if name == "__version__":
         return _version()
+    if name in _FROM_DETECTOR:
+        from . import detector
+
+        return getattr(detector, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["Detector", "Verdict", "load_detector", "__version__"]

@@ -66,12 +66,13 @@ GOOD = list(wave(BEAT_LENGTH))
     (GOOD[:50] + [float("nan")] + GOOD[51:], "NaN or infinite"),
     (GOOD[:50] + [float("inf")] + GOOD[51:], "NaN or infinite"),
     (GOOD[:50] + [float("-inf")] + GOOD[51:], "NaN or infinite"),
+    (GOOD[:50] + [1e300, -1e300] + GOOD[52:], "beyond ±1e\\+09"),
     ([0.7] * BEAT_LENGTH, "constant"),
     (GOOD[:MIN_BEAT_LENGTH - 1], f"{MIN_BEAT_LENGTH - 1} samples.*at least {MIN_BEAT_LENGTH}"),
     ([], "0 samples"),
     ([GOOD, GOOD], "flat sequence"),
     (["abc"] * BEAT_LENGTH, "must be numbers"),
-], ids=["nan", "inf", "-inf", "constant", "too-short", "empty", "nested", "strings"])
+], ids=["nan", "inf", "-inf", "huge", "constant", "too-short", "empty", "nested", "strings"])
 def test_a_bad_beat_is_refused_naming_its_number_from_1(bad: list, message: str) -> None:
     with pytest.raises(ValueError, match=rf"^beat 3: .*{message}"):
         prepare([GOOD, GOOD, bad, GOOD])
@@ -95,7 +96,8 @@ def test_an_array_is_prepared_as_its_rows_one_by_one(samples: int) -> None:
     beats = np.random.default_rng(samples).normal(size=(50, samples)).cumsum(axis=1)
     np.testing.assert_array_equal(prepare(beats), prepare([list(b) for b in beats]))
     np.testing.assert_array_equal(prepare(beats[0]), prepare(list(beats[0])))
-    for row, value, message in ((7, np.nan, "beat 8: contains NaN"), (3, None, "beat 4: is constant")):
+    for row, value, message in ((7, np.nan, "beat 8: contains NaN"), (3, None, "beat 4: is constant"),
+                                (5, 1e12, "beat 6: has values beyond")):
         bad = beats.copy()
         bad[row] = 1.5 if value is None else bad[row]
         if value is not None:

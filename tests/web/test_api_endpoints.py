@@ -53,6 +53,7 @@ def test_score_stores_nothing(app, doctor):
 @pytest.mark.parametrize("beats, message", [
     ([], "non-empty"), ([[1.0] * 15], "15 samples"), ([[1.0, "x"] * 10], "numbers"),
     ([[1.0] * 20], "constant"), ([[True] * 20], "numbers"), ("1,2,3", "non-empty"),
+    ([[1e308, -1e308] * 10], "too large"),  # schemathesis found these: the scores were NaN (a 500 when stored)
 ])
 def test_score_refuses_bad_beats_with_422(app, doctor, beats, message):
     body = assert_problem(app.test_client().post("/api/v1/score", json={"beats": beats}, headers=doctor), 422)
@@ -169,6 +170,10 @@ def test_analysis_with_a_bad_beat_stores_nothing(app, world, doctor):
     problem = assert_problem(app.test_client().post(f"/api/v1/patients/{world.p}/analyses", headers=doctor,
                                                     json={"beats": beats}), 422)
     assert "beat 4" in problem["detail"] and "Nothing was stored" in problem["detail"]
+    huge = _beats(1) + [[1e200, -1e200] * 20]  # finite, but the normalisation overflowed: NaN scores, a 500
+    problem = assert_problem(app.test_client().post(f"/api/v1/patients/{world.p}/analyses", headers=doctor,
+                                                    json={"beats": huge}), 422)
+    assert "beat 2" in problem["detail"] and "too large" in problem["detail"]
     assert row_counts(app) == before
 
 
@@ -257,3 +262,34 @@ def test_docs_page_works_offline_under_the_csp(app):
         assert asset.status_code == 200 and len(asset.data) > 100, src
     assert client.get("/api/v1/docs/assets/index.html").status_code == 404
     assert client.get("/api/v1/docs/assets/..%2f__init__.py").status_code == 404
+
+
+def test_window_is_strict_json_when_a_part_is_missing(app, world, doctor):
+    """A beat whose part of the score is missing (NULL; NaN in memory) gives null, never NaN."""
+    import json
+
+    from sqlalchemy import update
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import RecordingBeat
+
+    x, _peaks = synthetic_ecg("N" * 12, 250.0)
+    csv = ("II\n" + "".join(f"{v:.5f}\n" for v in x)).encode()
+    client = app.test_client()
+    a = client.post(f"/api/v1/patients/{world.p}/analyses", headers=doctor,
+                    data={"files": [(io.BytesIO(csv), "holter.csv")], "fs": "250"},
+                    content_type="multipart/form-data").json
+    with app.app_context():
+        db.session.execute(update(RecordingBeat).where(RecordingBeat.analysis_id == a["id"],
+                                                       RecordingBeat.position == 0).values(part_template=None))
+        db.session.commit()
+    response = client.get(f"/api/v1/analyses/{a['id']}/timeline?start=0&end=20", headers=doctor)
+    assert response.status_code == 200, response.text
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    window = json.loads(response.get_data(as_text=True), parse_constant=refuse)
+    rows = window["normal"]["customdata"] + window["abnormal"]["customdata"]
+    first = next(row for row in rows if row[0] == 1)
+    assert None in first and all(v is not None for row in rows if row[0] != 1 for v in row)

@@ -201,3 +201,27 @@ def test_cli_create_list_revoke(tmp_path, model_path, monkeypatch):
         bad = runner.invoke(main, ["tokens", *args])
         assert bad.exit_code == 2 and message in bad.output, bad.output
     assert doctor.id
+
+
+def test_refused_tokens_are_throttled_per_address(make_app, users):
+    app = make_app(API_FAILED_TOKEN_LIMIT="3 per minute")
+    good = auth(make_token(app, users["doctor"].id))
+    client = app.test_client()
+    for _ in range(5):  # no token at all: nothing guessed, nothing counted
+        assert_problem(client.get("/api/v1/patients"), 401)
+    for header in ("Bearer ecgad_wrong", "Basic abc", "Bearer ecgad_wrong-again"):
+        assert_problem(client.get("/api/v1/patients", headers={"Authorization": header}), 401)
+    refused = client.get("/api/v1/patients", headers={"Authorization": "Bearer ecgad_wrong"})
+    body = assert_problem(refused, 429)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60 and "refused API token" in body["detail"]
+    assert_problem(client.get("/api/v1/patients", headers=good), 429)  # this address waits, whatever it sends
+    elsewhere = client.get("/api/v1/patients", headers=good, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 200, elsewhere.text
+    assert client.get("/api/v1/health").status_code == 200  # needs no token: never throttled
+
+
+def test_refused_tokens_are_not_throttled_with_rate_limits_off(make_app, users):
+    app = make_app(API_FAILED_TOKEN_LIMIT="1 per minute", RATELIMIT_ENABLED=False)
+    client = app.test_client()
+    for _ in range(3):
+        assert_problem(client.get("/api/v1/patients", headers={"Authorization": "Bearer ecgad_wrong"}), 401)

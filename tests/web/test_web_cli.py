@@ -391,9 +391,12 @@ def test_serve_help_lists_every_variable_the_app_reads():
 
 
 SAMPLES = {"ECGAD_LOGIN_LIMIT_PER_IP": "8 per hour", "ECGAD_LOGIN_LIMIT_PER_ACCOUNT": "3 per hour",
-           "ECGAD_API_RATE_LIMIT": "100 per hour",
+           "ECGAD_API_RATE_LIMIT": "100 per hour", "ECGAD_API_FAILED_TOKEN_LIMIT": "5 per hour",
            "ECGAD_SESSION_IDLE_MINUTES": "5", "ECGAD_SESSION_LIFETIME_HOURS": "2", "ECGAD_PROXY_COUNT": "1",
-           "ECGAD_SECURE_COOKIES": "1", "ECGAD_AUTO_MIGRATE": "0"}
+           "ECGAD_SECURE_COOKIES": "1", "ECGAD_AUTO_MIGRATE": "0",
+           "ECGAD_STREAM_MESSAGE_BYTES": "5000", "ECGAD_STREAM_MESSAGE_SAMPLES": "500",
+           "ECGAD_STREAM_MAX_HOURS": "1", "ECGAD_STREAM_MAX_SAMPLES": "1000", "ECGAD_STREAMS_PER_USER": "1",
+           "ECGAD_STREAM_IDLE_SECONDS": "5"}
 
 
 def test_every_listed_variable_sets_the_app_config():

@@ -26,10 +26,13 @@ class _ServeCommand(click.Command):
                    "so that the sign-in limits count across processes.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Threads per worker process: requests served side by side.")
+@click.option("--streams", default=32, show_default=True, type=click.IntRange(1, 1024),
+              help="Live streams (WebSocket) each worker process takes at once, on threads of their own "
+                   "besides --threads, so that they never hold up the pages and the API.")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(10, 3600),
               help="Seconds a worker process may stay unresponsive before gunicorn restarts it.")
 @click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn (not for production).")
-def serve(host: str, port: int, workers: int, threads: int, timeout: int, dev: bool) -> None:
+def serve(host: str, port: int, workers: int, threads: int, streams: int, timeout: int, dev: bool) -> None:
     """Run the web app (gunicorn) on http://HOST:PORT.
 
     Configuration comes from the environment variables below; database migrations
@@ -41,7 +44,7 @@ def serve(host: str, port: int, workers: int, threads: int, timeout: int, dev: b
     from ecgad.web.server import ServeError, run
 
     try:
-        run(host=host, port=port, workers=workers, threads=threads, timeout=timeout, dev=dev)
+        run(host=host, port=port, workers=workers, threads=threads, timeout=timeout, dev=dev, streams=streams)
     except (ServeError, ConfigError) as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:

@@ -7,6 +7,7 @@ import numpy as np
 
 MIN_BEAT_LENGTH = 16
 BEAT_LENGTH = 140  # ECG5000's beat length; models default to it
+MAX_ABS_VALUE = 1e9  # larger samples are no ECG (mV, µV or ADC units alike) and overflow the normalisation
 
 
 def resample(beat: np.ndarray, length: int) -> np.ndarray:
@@ -28,8 +29,8 @@ def prepare(beats: np.ndarray | Sequence, length: int = BEAT_LENGTH) -> np.ndarr
     """Check, resample and z-normalise beats into a float32 ``(n, length)`` array.
 
     ``beats`` is one beat (1-D) or several: a 2-D array or a list of 1-D
-    sequences of any lengths >= 16. A beat holding NaN or infinity, a constant
-    beat or one shorter than 16 samples raises ``ValueError`` naming the beat
+    sequences of any lengths >= 16. A beat holding NaN or infinity or values beyond
+    ±``MAX_ABS_VALUE``, a constant beat or one shorter than 16 samples raises ``ValueError`` naming the beat
     (numbered from 1: ``beat 1:`` is the first).
     """
     if (isinstance(beats, np.ndarray) and beats.ndim in (1, 2) and beats.size and beats.dtype.kind in "fiu"
@@ -60,6 +61,8 @@ def prepare(beats: np.ndarray | Sequence, length: int = BEAT_LENGTH) -> np.ndarr
             raise ValueError(f"beat {number}: {beat.size} samples; a beat needs at least {MIN_BEAT_LENGTH}")
         if not np.all(np.isfinite(beat)):
             raise ValueError(f"beat {number}: contains NaN or infinite values")
+        if np.abs(beat).max() > MAX_ABS_VALUE:
+            raise ValueError(f"beat {number}: has values beyond ±{MAX_ABS_VALUE:.0e}, too large for a heartbeat")
         if np.ptp(beat) == 0 or beat.std() < 1e-12 * max(1.0, np.abs(beat).max()):
             raise ValueError(f"beat {number}: is constant (a flat line has no shape to score)")
         out[i] = resample(beat, length)
@@ -71,14 +74,17 @@ def _prepare_array(beats: np.ndarray, length: int) -> np.ndarray:
     numbers and the same message for the first bad beat as the row-by-row path, without its loop."""
     beats = np.asarray(beats, dtype=np.float64)
     finite = np.isfinite(beats).all(axis=1)
-    with np.errstate(invalid="ignore"):  # rows with NaN or infinity fail the check before this one
-        constant = (np.ptp(beats, axis=1) == 0) | (
-            beats.std(axis=1) < 1e-12 * np.maximum(1.0, np.abs(beats).max(axis=1)))
-    bad = ~finite | constant
+    with np.errstate(all="ignore"):  # rows with NaN, infinity or huge values fail a check before these
+        largest = np.abs(beats).max(axis=1)
+        huge = largest > MAX_ABS_VALUE
+        constant = (np.ptp(beats, axis=1) == 0) | (beats.std(axis=1) < 1e-12 * np.maximum(1.0, largest))
+    bad = ~finite | huge | constant
     if bad.any():
         i = int(np.argmax(bad))
         if not finite[i]:
             raise ValueError(f"beat {i + 1}: contains NaN or infinite values")
+        if huge[i]:
+            raise ValueError(f"beat {i + 1}: has values beyond ±{MAX_ABS_VALUE:.0e}, too large for a heartbeat")
         raise ValueError(f"beat {i + 1}: is constant (a flat line has no shape to score)")
     if beats.shape[1] != length:
         beats = np.stack([resample(beat, length) for beat in beats])

@@ -24,7 +24,8 @@ def recording_beat(sample: int, fs: float, rr_s: float, score: float, threshold:
     row = {"sample": int(sample), "time_s": round(float(sample) / fs, 4), "rr_s": rr,
            **verdict_fields(score, threshold, is_anomaly, confidence, digits)}
     if parts is not None:
-        row["parts"] = {k: None if v is None else number(v) for k, v in parts.items()}
+        # a part missing for a beat is None (stored as NULL; JSON has no NaN)
+        row["parts"] = {k: None if v is None or not math.isfinite(v) else number(v) for k, v in parts.items()}
     return row
 
 

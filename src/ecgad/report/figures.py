@@ -301,13 +301,22 @@ def timeline_beats(result) -> dict[str, np.ndarray]:
             **{p: np.asarray(v, np.float64) for p, v in result.parts.items()}}
 
 
+def _json_list(values) -> list:
+    """``values`` rounded to 4 decimals as (nested) lists, NaN and infinity as None: JSON has no NaN
+    (a part of the score missing for a beat is stored as NULL, read back as NaN)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.round(values, 4).astype(object)
+    out[~np.isfinite(values)] = None
+    return out.tolist()
+
+
 def _markers(beats: Mapping[str, np.ndarray], mask: np.ndarray, parts: Sequence[str], fs: float,
              amplitude: np.ndarray) -> dict:
     """Marker trace data: x in seconds, y in mV, customdata [number, score, confidence, RR, *parts]."""
     custom = np.stack([beats["number"], beats["score"], beats["confidence"], np.nan_to_num(beats["rr_s"])]
                       + [beats[p] for p in parts], axis=1)[mask]
-    return {"x": np.round(beats["sample"][mask] / fs, 4).tolist(), "y": np.round(amplitude[mask], 4).tolist(),
-            "customdata": np.round(custom, 4).tolist()}
+    return {"x": _json_list(beats["sample"][mask] / fs), "y": _json_list(amplitude[mask]),
+            "customdata": _json_list(custom)}
 
 
 def timeline_window(samples: np.ndarray, offset: int, fs: float, beats: Mapping[str, np.ndarray],
@@ -342,7 +351,7 @@ def timeline_window(samples: np.ndarray, offset: int, fs: float, beats: Mapping[
     return {"start": start_s, "end": end_s, "thinned": bool(idx.size < samples.size), "complete": complete,
             "beats": int(sample.size),
             "signal": {"x": np.round((idx + offset) / fs, 4).tolist(),
-                       "y": np.round(y.astype(np.float64), 4).tolist()},
+                       "y": _json_list(y)},
             "normal": _markers(beats, normal, parts, fs, amplitude),
             "abnormal": _markers(beats, abnormal, parts, fs, amplitude),
             "unreadable": stretches}

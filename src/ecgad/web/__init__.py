@@ -131,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     from .analyses import bp as analyses_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
+    from .monitor import bp as monitor_bp
     from .patients import bp as patients_bp
 
     app.register_blueprint(main_bp)
@@ -138,6 +139,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(patients_bp)
     app.register_blueprint(analyses_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(monitor_bp)
+    from .streaming import bp as stream_bp
+
+    app.register_blueprint(stream_bp)
 
     from .api import init_api
 

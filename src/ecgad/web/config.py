@@ -54,7 +54,17 @@ DEFAULTS: dict = {
     "LOGIN_LIMIT_PER_IP": "20 per minute",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 5 minutes",  # failed attempts only
     "API_RATE_LIMIT": "600 per minute",  # per API token (per address without one)
+    "API_FAILED_TOKEN_LIMIT": "20 per minute",  # refused tokens per address; then 429 for its tokens
     "PROXY_COUNT": 0,  # trusted reverse proxies in front (X-Forwarded-For / -Proto)
+    # The WebSocket stream (web/streaming.py): limits of one session, of a user, of this process.
+    "STREAM_MAX_MESSAGE_BYTES": 1024 * 1024,  # one client message (a samples chunk's JSON)
+    "STREAM_MAX_SAMPLES_PER_MESSAGE": 100_000,
+    "STREAM_MAX_HOURS": 24.0,  # of signal in one session, at its fs
+    "STREAM_MAX_SAMPLES": 32_000_000,  # in one session (24 h at 360 Hz; 128 MB kept when it is stored)
+    "STREAMS_PER_USER": 4,  # open at once, per process
+    "STREAM_SLOTS": 32,  # open at once in this process (`ecgad serve --streams`: its threads beyond --threads)
+    "STREAM_IDLE_SECONDS": 60.0,  # a session without a message for this long is closed
+    "STREAM_MAX_QUEUED": 2,  # messages read ahead of the handler; then TCP slows the sender (backpressure)
 }
 
 
@@ -69,6 +79,16 @@ def _positive_number(name: str, value: str) -> float:
         number = float("nan")
     if not number > 0 or number == float("inf"):
         raise ConfigError(f"{name} must be a positive number, not {value!r}")
+    return number
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigError(f"{name} must be a whole number above 0, not {value!r}")
     return number
 
 
@@ -123,12 +143,27 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            _as("LOGIN_LIMIT_PER_ACCOUNT", parse=_rate_limit)),
     EnvVar("ECGAD_API_RATE_LIMIT", "API requests per token", DEFAULTS["API_RATE_LIMIT"],
            _as("API_RATE_LIMIT", parse=_rate_limit)),
+    EnvVar("ECGAD_API_FAILED_TOKEN_LIMIT", "refused API tokens per address (then 429 until the window "
+           "ends)", DEFAULTS["API_FAILED_TOKEN_LIMIT"], _as("API_FAILED_TOKEN_LIMIT", parse=_rate_limit)),
     EnvVar("ECGAD_SESSION_IDLE_MINUTES", "a session ends after this long without a request",
            str(DEFAULTS["SESSION_IDLE_MINUTES"]), _as("SESSION_IDLE_MINUTES", parse=_positive_number)),
     EnvVar("ECGAD_SESSION_LIFETIME_HOURS", "a session ends this long after signing in, however busy",
            str(DEFAULTS["SESSION_LIFETIME_HOURS"]), _as("SESSION_LIFETIME_HOURS", parse=_positive_number)),
     EnvVar("ECGAD_PROXY_COUNT", "trusted reverse proxies in front (X-Forwarded-For / -Proto)",
            str(DEFAULTS["PROXY_COUNT"]), _as("PROXY_COUNT", parse=lambda name, value: int(value))),
+    EnvVar("ECGAD_STREAM_MESSAGE_BYTES", "largest message a stream client may send",
+           str(DEFAULTS["STREAM_MAX_MESSAGE_BYTES"]), _as("STREAM_MAX_MESSAGE_BYTES", parse=_positive_int)),
+    EnvVar("ECGAD_STREAM_MESSAGE_SAMPLES", "samples in one message of a stream",
+           str(DEFAULTS["STREAM_MAX_SAMPLES_PER_MESSAGE"]),
+           _as("STREAM_MAX_SAMPLES_PER_MESSAGE", parse=_positive_int)),
+    EnvVar("ECGAD_STREAM_MAX_HOURS", "hours of signal in one stream", str(DEFAULTS["STREAM_MAX_HOURS"]),
+           _as("STREAM_MAX_HOURS", parse=_positive_number)),
+    EnvVar("ECGAD_STREAM_MAX_SAMPLES", "samples in one stream", str(DEFAULTS["STREAM_MAX_SAMPLES"]),
+           _as("STREAM_MAX_SAMPLES", parse=_positive_int)),
+    EnvVar("ECGAD_STREAMS_PER_USER", "streams one user may have open at once", str(DEFAULTS["STREAMS_PER_USER"]),
+           _as("STREAMS_PER_USER", parse=_positive_int)),
+    EnvVar("ECGAD_STREAM_IDLE_SECONDS", "a stream without a message for this long is closed",
+           str(DEFAULTS["STREAM_IDLE_SECONDS"]), _as("STREAM_IDLE_SECONDS", parse=_positive_number)),
     EnvVar("ECGAD_AUTO_MIGRATE", "0: do not run the database migrations at start-up", "1",
            _as("AUTO_MIGRATE", parse=_flag)),
 )

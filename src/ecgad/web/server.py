@@ -1,4 +1,13 @@
-"""``ecgad serve``: gunicorn in production, Flask's development server with ``--dev``."""
+"""``ecgad serve``: gunicorn in production, Flask's development server with ``--dev``.
+
+One gunicorn process (``gthread`` worker) by default, with ``threads + streams`` threads: each live
+stream (``web/streaming.py``) holds a thread for its whole length, and at most ``streams`` of them
+run at once (``STREAM_SLOTS``), so ``threads`` threads always remain for the pages and the API.
+The module docstring of ``web/streaming.py`` says why threads, not gevent or a separate worker.
+torch runs each call on one thread in the server (:func:`one_torch_thread`): the parallelism
+comes from the requests and streams side by side, and a stream's calls are small (a few beats),
+where intra-op threads only contend with one another (``benchmarks/stream.py``).
+"""
 from __future__ import annotations
 
 import sys
@@ -28,6 +37,23 @@ def check_workers(workers: int, storage_uri: str) -> None:
             "in Redis: ECGAD_RATELIMIT_STORAGE_URL=redis://127.0.0.1:6379")
 
 
+def one_torch_thread() -> None:
+    """Each torch and onnxruntime call on one thread (and one inter-op thread): a threaded server
+    scores many small batches side by side, and intra-op threads per call then only fight over the
+    cores (on a busy 2-core machine, a stream ran 5x slower with 2 than with 1, and a whole-recording
+    analysis 2x). The slim install has no torch: there onnxruntime's setting alone applies."""
+    import os  # noqa: PLC0415
+
+    from ecgad.onnx_runtime import importable  # noqa: PLC0415
+
+    os.environ.setdefault("ECGAD_ONNX_THREADS", "1")  # read when a model is loaded (ecgad.onnx_runtime)
+    if not importable("torch"):
+        return
+    import torch  # noqa: PLC0415 - only when serving
+
+    torch.set_num_threads(1)
+
+
 def _prepare(config: dict | None = None, workers: int = 1):
     """Create the app once in this process: migrations run, the first-admin hint is printed."""
     from . import create_app, first_admin_hint
@@ -53,7 +79,7 @@ def _prepare(config: dict | None = None, workers: int = 1):
 
 
 def model_path(app) -> Path:
-    from ecgad.detector import SHIPPED_MODEL  # noqa: PLC0415 (imports torch: only here)
+    from ecgad.detector import SHIPPED_MODEL  # noqa: PLC0415 (imports numpy and the detector: only here)
 
     configured = app.config.get("MODEL_PATH")
     return Path(configured) if configured else Path(str(files("ecgad") / "assets" / SHIPPED_MODEL))
@@ -64,14 +90,16 @@ def bind_address(host: str, port: int) -> str:
 
 
 def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: int = 8, timeout: int = 120,
-        dev: bool = False) -> None:
+        dev: bool = False, streams: int = 32) -> None:
     """Serve the app. One gunicorn process with ``threads`` threads by default (``gthread``): the
-    in-process rate-limit counts then hold; more processes need a shared storage (Redis)."""
-    app, url = _prepare(workers=1 if dev else workers)
+    in-process rate-limit counts then hold; more processes need a shared storage (Redis). Each
+    process takes ``streams`` live streams at once, on threads of their own."""
+    app, url = _prepare({"STREAM_SLOTS": streams}, workers=1 if dev else workers)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"ecgad: serving on http://{shown}:{port}/ (database {url}, instance {app.instance_path})", err=True)
     if dev:
         click.echo("ecgad: Flask development server: for development only, not for production", err=True)
+        one_torch_thread()
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
 
@@ -91,13 +119,14 @@ def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: in
             from . import create_app
 
             # Migrations already ran above, once; every worker builds its own app.
-            return create_app({"AUTO_MIGRATE": False})
+            one_torch_thread()
+            return create_app({"AUTO_MIGRATE": False, "STREAM_SLOTS": streams})
 
     Server({
         "bind": bind_address(host, port),
         "workers": workers,
         "worker_class": "gthread",  # threads share the process's rate-limit counts and loaded models
-        "threads": threads,
+        "threads": threads + streams,  # streams hold theirs; `threads` stay for HTTP (STREAM_SLOTS)
         "timeout": timeout,
         "graceful_timeout": 30,
         "accesslog": "-",

@@ -1,4 +1,5 @@
-"""Analyse an uploaded ECG recording and store it, all in one transaction.
+"""Analyse an uploaded ECG recording and store it, all in one transaction (``store_recording`` also
+stores a stream's result: ``web/streaming.py``).
 
 Accepted uploads: one EDF/EDF+ file; one CSV/TSV file (with a time column, or
 with the sampling rate given in the form); or a WFDB record's ``.hea`` with its
@@ -117,7 +118,6 @@ def _beat_rows(analysis_id: int, result, annotation: np.ndarray | None):
 def analyse_recording(patient: Patient, user: User, files, *, fs: float | None = None,
                       lead: str | None = None) -> Analysis:
     """Read, score and store one uploaded recording; raises AnalysisError and stores nothing."""
-    from ecgad.data.annotations import label_peaks, match_peaks
     from ecgad.recording import RecordingTooShort, UnreadableRecording
 
     detector = get_recording_detector()  # first: a missing model is reported before any work
@@ -129,27 +129,40 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
         raise _fail(str(exc)) from None
     except UnreadableRecording as exc:
         raise _fail(f"lead {signal.lead}: {exc}") from None
+    return store_recording(patient, user, signal, result, kind, reference=reference)
+
+
+def _reference_stats(result, signal, reference) -> tuple[np.ndarray, dict]:
+    """Each found beat's annotation, and how the found beats match the annotated ones."""
+    from ecgad.data.annotations import BEAT_SYMBOLS, label_peaks, match_peaks
+
+    ref_samples, ref_symbols = reference
+    annotation = label_peaks(result.sample, ref_samples, ref_symbols, signal.fs)
+    beats = ref_samples[np.isin(ref_symbols, list(BEAT_SYMBOLS))]
+    beats = beats[result.quality.readable_beats(beats)]  # found beats come from the readable parts only
+    tp, fp, fn = match_peaks(result.sample, beats, signal.fs)
+    return annotation, {"annotated_beats": int(beats.size),
+                        "sensitivity": tp / (tp + fn) if tp + fn else None,
+                        "positive_predictivity": tp / (tp + fp) if tp + fp else None}
+
+
+def store_recording(patient: Patient, user: User, signal, result, kind: str, *, reference=None,
+                    source: str = "upload") -> Analysis:
+    """Store ``result`` (a ``RecordingResult`` with its ``quality``) of ``signal`` (an
+    ``ecgad.data.signal.Signal``: its samples are kept for the timeline) as a recording analysis of
+    ``patient``, in one transaction, audited. ``kind``: the format (wfdb, edf, csv, tsv, stream);
+    ``reference``: ``(samples, symbols)`` annotations or None. Raises AnalysisError (nothing stored)
+    when the result has no beat. An upload's result comes from ``analyze``, a stream's from its own
+    ``RecordingStream.result()``: what was sent live is what is stored."""
     if len(result) == 0:
         raise _fail(f"no heartbeats were found in lead {signal.lead}; is it an ECG lead? "
                     f"Choose another lead by name or number")
     filename = signal.source
-    annotation = None
-    stats: dict = {}
-    if reference is not None:
-        ref_samples, ref_symbols = reference
-        annotation = label_peaks(result.sample, ref_samples, ref_symbols, signal.fs)
-        from ecgad.data.annotations import BEAT_SYMBOLS
-
-        beats = ref_samples[np.isin(ref_symbols, list(BEAT_SYMBOLS))]
-        beats = beats[result.quality.readable_beats(beats)]  # found beats come from the readable parts only
-        tp, fp, fn = match_peaks(result.sample, beats, signal.fs)
-        stats = {"annotated_beats": int(beats.size),
-                 "sensitivity": tp / (tp + fn) if tp + fn else None,
-                 "positive_predictivity": tp / (tp + fp) if tp + fp else None}
+    annotation, stats = _reference_stats(result, signal, reference) if reference is not None else (None, {})
     hr = result.heart_rate_bpm[np.isfinite(result.heart_rate_bpm)]
     with transaction():
         analysis = new_analysis(
-            patient, user, filename, detector.model_info(), source="upload", kind="recording",
+            patient, user, filename, result.model, source=source, kind="recording",
             threshold=float(result.threshold), n_beats=len(result), n_anomalies=int(result.is_anomaly.sum()),
             max_score=float(result.score.max()), has_labels=reference is not None)
         analysis.warnings = result.warnings
@@ -167,6 +180,7 @@ def analyse_recording(patient: Patient, user: User, files, *, fs: float | None =
             insert_all(RecordingChunk, [chunk])
         insert_all(RecordingBeat, _beat_rows(analysis.id, result, annotation))
         audit.record("analysis.create", "analysis", analysis.id,
-                     f"patient={patient.id}; recording={filename}; lead={signal.lead}; beats={analysis.n_beats}; "
-                     f"anomalies={analysis.n_anomalies}; model={analysis.model_id}", actor=user)
+                     f"patient={patient.id}; {'stream' if source == 'stream' else 'recording'}={filename}; "
+                     f"lead={signal.lead}; beats={analysis.n_beats}; anomalies={analysis.n_anomalies}; "
+                     f"model={analysis.model_id}", actor=user)
     return analysis

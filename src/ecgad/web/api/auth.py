@@ -7,15 +7,44 @@ set to the token's user (or to nobody), so that it never loads one from the sess
 """
 from __future__ import annotations
 
-from flask import abort, g, request
+import math
+import time
+
+from flask import abort, current_app, g, request
+from limits import parse
 
 from .. import audit, tokens
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
+from .problems import problem
 
 PUBLIC = frozenset({"api.health", "api_docs.openapi_json", "api_docs.docs", "api_docs.asset"})  # no token needed
 
 
-def _refuse(detail: str):
+def _failure_limit():
+    return parse(current_app.config["API_FAILED_TOKEN_LIMIT"])
+
+
+def _failure_key() -> tuple[str, str]:
+    return current_app.config["RATELIMIT_KEY_PREFIX"], f"api-failed-token:{request.remote_addr or ''}"
+
+
+def _throttle_failures() -> None:
+    """An address that sent too many refused tokens lately gets 429 before its token is looked up
+    (Flask-Limiter's own check runs only after authentication, so it never sees a refused request)."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    item = _failure_limit()
+    if not limiter.limiter.test(item, *_failure_key()):
+        reset = limiter.limiter.get_window_stats(item, *_failure_key()).reset_time
+        wait = max(1, math.ceil(reset - time.time()))
+        abort(problem(429, f"Too many requests with a refused API token came from this address; wait {wait} s "
+                           f"(the limit is {item}).", headers={"Retry-After": str(wait)}))
+
+
+def _refuse(detail: str, counted: bool = True):
+    """401; a credential that was sent and refused counts against the address's failure limit."""
+    if counted and current_app.config["RATELIMIT_ENABLED"]:
+        limiter.limiter.hit(_failure_limit(), *_failure_key())
     abort(401, description=detail)
 
 
@@ -28,7 +57,8 @@ def authenticate(endpoint: str | None, values: dict | None) -> None:
     scheme, _, presented = header.strip().partition(" ")
     if not header:
         _refuse("This operation needs an API token: send 'Authorization: Bearer <token>'. Tokens are made on "
-                "the account page or with 'ecgad tokens create'.")
+                "the account page or with 'ecgad tokens create'.", counted=False)
+    _throttle_failures()
     if scheme.lower() != "bearer" or not presented.strip():
         _refuse("The Authorization header must be 'Bearer <token>'.")
     result = tokens.authenticate(presented.strip())

@@ -4,11 +4,12 @@ web form (``patients/forms.py``), which also runs on every API write (``patients
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ecgad.data.beats import MIN_BEAT_LENGTH
+from ecgad.data.beats import MAX_ABS_VALUE, MIN_BEAT_LENGTH
 
 from ..models import SEXES
 from ..patients.forms import PatientForm
@@ -43,6 +44,15 @@ class Schema(ma.Schema):
     """Unknown fields are refused (marshmallow's default), so a misspelt field is a 422, not ignored."""
 
 
+class UtcDateTime(fields.DateTime):
+    """A stored time (naive, UTC) as RFC 3339 with its offset ("...+00:00"), as "date-time" requires."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class Beats(fields.Field):
     """Beats as lists of numbers: checked in one pass, not number by number (10,000 beats of
     hundreds of samples each would take marshmallow seconds). Gives a list of lists of floats."""
@@ -51,7 +61,7 @@ class Beats(fields.Field):
         kwargs.setdefault("metadata", {}).update({
             "type": "array", "minItems": 1, "maxItems": MAX_BEATS,
             "items": {"type": "array", "minItems": MIN_BEAT_LENGTH, "maxItems": MAX_BEAT_SAMPLES,
-                      "items": {"type": "number"}},
+                      "items": {"type": "number", "minimum": -MAX_ABS_VALUE, "maximum": MAX_ABS_VALUE}},
         })
         super().__init__(required=True, **kwargs)
 
@@ -167,8 +177,8 @@ class PatientOut(Schema):
     sex = fields.String(validate=validate.OneOf(SEX_VALUES))
     notes = fields.String()
     doctor_id = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class PageQuery(Schema):
@@ -217,7 +227,7 @@ RECORDING_UPLOAD = {  # multipart/form-data: the web form's recording upload (fo
 class AnalysisOut(Schema):
     id = fields.Integer()
     patient_id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     kind = fields.String(metadata={"description": "beats or recording"})
     filename = fields.String()
     source = fields.String()
@@ -268,8 +278,9 @@ class WindowQuery(Schema):
 
 class Trace(Schema):
     x = fields.List(fields.Float())
-    y = fields.List(fields.Float())
-    customdata = fields.List(fields.List(fields.Float()))
+    y = fields.List(fields.Float(allow_none=True))
+    customdata = fields.List(fields.List(fields.Float(allow_none=True)), metadata={
+        "description": "Per beat: number, score, confidence, rr_s, then each part; null: missing."})
 
 
 class WindowOut(Schema):
@@ -278,7 +289,7 @@ class WindowOut(Schema):
     thinned = fields.Boolean(metadata={"description": "The signal is thinned to min/max per stretch."})
     complete = fields.Boolean(metadata={"description": "false: only the highest-scoring anomalous beats."})
     beats = fields.Integer()
-    signal = fields.Dict(metadata={"description": "x: seconds, y: mV."})
+    signal = fields.Dict(metadata={"description": "x: seconds, y: mV (null: missing)."})
     normal = fields.Nested(Trace)
     abnormal = fields.Nested(Trace)
     unreadable = fields.List(fields.List(fields.Raw()), metadata={"description": "[start_s, end_s, reason]"})
