@@ -73,10 +73,23 @@ def choose_backend(backend: str, model_path: str | Path) -> str:
     return "torch"
 
 
+_process_threads: int | None = None  # set by ``one_thread``
+
+
+def one_thread() -> None:
+    """Sessions made from now on in this process run each call on one thread: a threaded server
+    scores many small batches side by side, where threads per call only contend for the cores."""
+    global _process_threads
+    _process_threads = 1
+
+
 def _threads() -> int:
-    """Threads for one session: the cores this process may use (``ECGAD_ONNX_THREADS`` overrides)."""
+    """Threads for one session: the cores this process may use (``ECGAD_ONNX_THREADS`` overrides,
+    then ``one_thread``)."""
     if os.environ.get("ECGAD_ONNX_THREADS"):
         return max(1, int(os.environ["ECGAD_ONNX_THREADS"]))
+    if _process_threads is not None:
+        return _process_threads
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

@@ -42,11 +42,9 @@ def one_torch_thread() -> None:
     scores many small batches side by side, and intra-op threads per call then only fight over the
     cores (on a busy 2-core machine, a stream ran 5x slower with 2 than with 1, and a whole-recording
     analysis 2x). The slim install has no torch: there onnxruntime's setting alone applies."""
-    import os  # noqa: PLC0415
+    from ecgad.onnx_runtime import importable, one_thread  # noqa: PLC0415
 
-    from ecgad.onnx_runtime import importable  # noqa: PLC0415
-
-    os.environ.setdefault("ECGAD_ONNX_THREADS", "1")  # read when a model is loaded (ecgad.onnx_runtime)
+    one_thread()
     if not importable("torch"):
         return
     import torch  # noqa: PLC0415 - only when serving
@@ -104,6 +102,11 @@ def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: in
         return
 
     from gunicorn.app.base import BaseApplication
+
+    from ecgad.onnx_runtime import importable  # noqa: PLC0415
+
+    if importable("torch"):  # the full install: imported once here, the forked workers inherit it
+        import torch  # noqa: F401, PLC0415 (rather than each worker importing it, seconds each, side by side)
 
     class Server(BaseApplication):
         def __init__(self, options: dict):
