@@ -1,20 +1,29 @@
 """ecgad: find abnormal heartbeats in ECG signals with a hybrid CNN+LSTM autoencoder.
 
-``Detector``, ``Verdict`` and ``load_detector`` are imported on first use (PEP 562), not here:
-they need torch, and ``ecgad.client`` (the API's client) must import without it.
+``Detector``, ``Verdict``, ``load_detector`` and ``__version__`` are looked up on first use
+(PEP 562), not here: ``ecgad.client`` (the API's client) must import without numpy, and
+importlib.metadata costs a cold start more than scoring a beat. The detector itself needs no
+torch when its ONNX graph scores (``ecgad.onnx_runtime``).
 """
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("ecgad")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
+from functools import cache
 
 __all__ = ["Detector", "Verdict", "load_detector", "__version__"]
 _FROM_DETECTOR = frozenset({"Detector", "Verdict", "load_detector"})
 
 
+@cache
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ecgad")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0.0.0"
+
+
 def __getattr__(name: str):
+    if name == "__version__":
+        return _version()
     if name in _FROM_DETECTOR:
         from . import detector
 

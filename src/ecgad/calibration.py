@@ -21,7 +21,9 @@ def floored_log(values):
 
 def confidence(z) -> np.ndarray:
     """``|erf(z / sqrt(2))|`` in ``[0, 1]``, ``(n,)`` -> ``(n,)``: 0 at the threshold, near 1 far on
-    either side (the share of a normal distribution within ``|z|`` of its centre)."""
-    from scipy.special import erf
-
-    return np.abs(erf(np.asarray(z, dtype=np.float64) / math.sqrt(2)))
+    either side (the share of a normal distribution within ``|z|`` of its centre). ``math.erf``
+    element by element (about 0.1 s for a million): scipy.special's import alone costs more than
+    scoring a beat."""
+    z = np.asarray(z, dtype=np.float64)
+    scaled = (z / math.sqrt(2)).ravel()
+    return np.abs(np.fromiter(map(math.erf, scaled.tolist()), np.float64, len(scaled))).reshape(z.shape)

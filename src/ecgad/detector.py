@@ -52,6 +52,12 @@ methods). It needs the latent codes, so a model without them (the reference desi
 written before the check existed gives none.
 
 Model file: one safetensors file, read and written by ``ecgad.detector_file``.
+
+Backends: a detector loaded from a file scores with onnxruntime where its exported graph lies
+beside the file (``ecgad.onnx_runtime``; ``ecgad export onnx`` makes it), else with torch
+(``Detector.load(path, backend="auto"|"torch"|"onnx")``). Fitting always uses torch; this module
+imports torch only when it is used, so an install without torch scores with onnxruntime. The
+latent neighbour search is numpy's either way.
 """
 from __future__ import annotations
 
@@ -63,23 +69,23 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from . import __version__, calibration, detector_file
+from . import calibration, detector_file
 from .calibration import LOG_FLOOR
 from .calibration import floored_log as _log
 from .data.beats import prepare
 from .datafit import DataFit
 from .detector_datafit import DataFitMethods
 from .detector_file import FORMAT, FORMATS  # noqa: F401 (the formats, importable from here as before)
-from .nn import build, config_dict
-from .provenance import training_environment
+from .nn import architecture_spec, build, config_dict
+from .nn.spec import SPECS
 from .thresholds import NORMAL_QUANTILE, choose_threshold  # noqa: F401 (importable from here, as before)
-from .train import TrainConfig, seed_everything, train
+from .train_config import TrainConfig
 from .verdict import Verdict
 
 SHIPPED_MODEL = "ecg5000-hybrid.safetensors"
-EVAL_BATCH = 2048  # beats per forward pass when scoring
+EVAL_BATCH = 2048  # beats per forward pass when scoring: bounds the memory of a big batch
+LATENT_BATCH = 256  # query codes per step of the latent neighbour search: (members, batch, refs) distances
 EMBED_BATCH = 512  # beats per forward pass in ``embed``, the last one padded (one input shape)
 
 
@@ -115,16 +121,20 @@ class Detector(DataFitMethods):
         stopping figure, ``"error"`` (validation normals' reconstruction error) or ``"auc"``
         (validation ROC AUC; needs labelled validation, else "error" is used) (default: "error"
         for the hybrid, "auc" for the reference design)."""
-        self.model = build(arch, config)
+        # spec: what scoring needs besides the network (no torch); the network is built on first use
+        self.spec = architecture_spec(arch, config)
+        self._model = self.spec if not isinstance(self.spec, _SPEC_CLASSES) else None
+        self._weights: dict[str, np.ndarray] | None = None  # read from a file, loaded into the network on first use
+        self.network = None  # an ecgad.onnx_runtime.OnnxNetwork where the onnx backend scores
         self.arch = arch
         self.train_config = train_config or TrainConfig()
-        self.length = self.model.config.length
+        self.length = self.spec.config.length
         if latent_neighbours is None:
-            latent_neighbours = self.model.default_latent_neighbours
+            latent_neighbours = self.spec.default_latent_neighbours
         self.latent_neighbours = latent_neighbours
-        if self.latent_neighbours < 0 or (self.latent_neighbours and not self.model.latent_in_score):
+        if self.latent_neighbours < 0 or (self.latent_neighbours and not self.spec.latent_in_score):
             raise ValueError(f"latent_neighbours={self.latent_neighbours} does not apply to the {arch} architecture")
-        self.stop_on = self.model.default_stop_on if stop_on is None else stop_on
+        self.stop_on = self.spec.default_stop_on if stop_on is None else stop_on
         if self.stop_on not in ("error", "auc"):
             raise ValueError(f"stop_on must be 'error' or 'auc', not {self.stop_on!r}")
         self.scaling: dict[str, np.ndarray] = {}  # the architecture's input scaling (its scaling_names)
@@ -136,6 +146,44 @@ class Detector(DataFitMethods):
         self.log_scale: float | None = None  # sigma of validation normals' log scores
         self.meta: dict = {}
         self.training: dict = {}
+
+    # ---------------------------------------------------------------- the network
+    @property
+    def model(self):
+        """The torch network (``ecgad.nn.protocol.Autoencoder``), built on first use (imports torch)
+        with the weights read from the model file, if any."""
+        if self._model is None:
+            model = build(self.arch, config_dict(self.spec))
+            if self._weights is not None:
+                _load_weights(model, self._weights)
+            self._model = model.eval()
+        return self._model
+
+    def _network_from_weights(self) -> None:
+        """Put the weights read from a file into the torch network now (the torch backend), so that
+        weights that do not fit it are refused on loading."""
+        if self._model is None:
+            self.model  # noqa: B018 (built with the weights)
+        else:  # an architecture without a spec class: its network was built already
+            _load_weights(self._model, self._weights)
+            self._model.eval()
+
+    @model.setter
+    def model(self, model) -> None:
+        self._model, self.network = model, None
+        if not isinstance(self.spec, _SPEC_CLASSES):
+            self.spec = model
+
+    @property
+    def n_members(self) -> int:
+        """Independently trained parts of the network (1 where the architecture has no ensemble)."""
+        members = getattr(self.spec, "n_members", None)
+        return int(members) if members is not None else len(self.model.parts())
+
+    @property
+    def backend(self) -> str:
+        """What runs the network when scoring: ``"onnx"`` (onnxruntime) or ``"torch"``."""
+        return "torch" if self.network is None else "onnx"
 
     # ---------------------------------------------------------------- fitting
     def fit(self, normal_beats, validation=None, *, normal_share: float | None = None,
@@ -149,6 +197,10 @@ class Detector(DataFitMethods):
         a fifth of the normal beats is held out as validation. The score's parts are
         standardised on the validation normal beats (see the module docstring).
         """
+        from . import __version__
+        from .provenance import training_environment
+        from .train import seed_everything, train
+
         seed = self.train_config.seed if seed is None else seed
         seed_everything(seed)
         self.model = build(self.arch, config_dict(self.model))  # initial weights from the seed
@@ -233,19 +285,24 @@ class Detector(DataFitMethods):
         return self.scaling.get("max")
 
     def _to_model(self, beats: np.ndarray) -> np.ndarray:
-        return self.model.to_model(beats, self.scaling)
+        return self.spec.to_model(beats, self.scaling)
 
     def _from_model(self, recon: np.ndarray) -> np.ndarray:
-        return self.model.from_model(recon, self.scaling)
+        return self.spec.from_model(recon, self.scaling)
 
-    def _evaluate(self, prepared: np.ndarray, part: torch.nn.Module | None = None, batch: int = EVAL_BATCH,
+    def _evaluate(self, prepared: np.ndarray, part=None, batch: int = EVAL_BATCH,
                   codes: bool = False, pad: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Reconstructions in model input space ``(n, length)`` and per-beat reconstruction
         errors ``(n,)`` by ``part`` (one of ``model.parts()``; default the whole model), and with
         ``codes`` the members' latent codes, ``(members, n, latent)``. With ``pad`` every batch
         is padded to ``batch`` beats (one input shape only, so the kernels torch caches per
         shape do not pile up over many calls) and the errors are computed batch by batch in
-        float32, as the recording model's features always were (scores: on the whole, in numpy)."""
+        float32, as the recording model's features always were (scores: on the whole, in numpy).
+        The onnx backend runs the same numbers through onnxruntime (``part`` needs torch)."""
+        if self.network is not None and part is None:
+            return self._evaluate_onnx(prepared, batch, codes, pad)
+        import torch
+
         model = part or self.model
         model.eval()
         recon, latent, errors = [], [], []
@@ -272,29 +329,62 @@ class Detector(DataFitMethods):
             error = self.model.error(recon, self._to_model(prepared)).astype(np.float64)
         return recon, error, np.concatenate(latent, axis=1) if latent else None
 
-    def _error(self, prepared: np.ndarray, model: torch.nn.Module | None = None) -> np.ndarray:
+    def _evaluate_onnx(self, prepared: np.ndarray, batch: int, codes: bool,
+                       pad: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``_evaluate`` in onnxruntime, ``batch`` beats a run (no padding needed: one session
+        serves every batch size; the errors of ``pad`` are computed batch by batch in float32 as
+        in torch)."""
+        if len(prepared) <= batch:  # one run: no lists, no concatenation (the single-beat path)
+            x = np.ascontiguousarray(self._to_model(prepared), dtype=np.float32)
+            latent, recon = self.network.run(x)
+            error = (self.spec.error(recon, x) if pad else self.spec.error(recon, self._to_model(prepared)))
+            return recon, error.astype(np.float64), latent if codes else None
+        recons, latents, errors = [], [], []
+        for start in range(0, len(prepared), batch):
+            x = np.ascontiguousarray(self._to_model(prepared[start:start + batch]), dtype=np.float32)
+            latent, recon = self.network.run(x)
+            recons.append(recon)
+            if codes:
+                latents.append(latent)
+            if pad:
+                errors.append(self.spec.error(recon, x))
+        recon = np.concatenate(recons)
+        error = np.concatenate(errors) if pad else self.spec.error(recon, self._to_model(prepared))
+        return recon, error.astype(np.float64), np.concatenate(latents, axis=1) if codes else None
+
+    def _error(self, prepared: np.ndarray, model=None) -> np.ndarray:
         """Per-beat reconstruction error (by ``model``, default the whole model)."""
         return self._evaluate(prepared, model)[1]
 
-    def _latent_distance(self, latent: np.ndarray, batch: int = 1024, refs: np.ndarray | None = None,
+    def _latent_distance(self, latent: np.ndarray, batch: int = LATENT_BATCH, refs: np.ndarray | None = None,
                          skip: np.ndarray | None = None) -> np.ndarray:
         """Geometric mean over members of the mean distance to the k nearest codes of ``refs``
         (default: the training normals'). Queries where ``skip`` is true are among ``refs``
-        themselves: their nearest (themselves) is left out."""
-        refs = torch.from_numpy(np.ascontiguousarray(self.latent_train if refs is None else refs, dtype=np.float64))
-        skip = np.zeros(latent.shape[1], dtype=bool) if skip is None else np.asarray(skip, dtype=bool)
-        extra = int(skip.any())
+        themselves: their nearest (themselves) is left out. In numpy, float64, ``batch`` query
+        codes at a time, all members together (memory: members x ``batch`` x refs distances)."""
+        refs, norms = self._refs64(self.latent_train if refs is None else refs)
+        skip = None if skip is None or not np.any(skip) else np.asarray(skip, dtype=bool)
+        extra = int(skip is not None)
         k = min(self.latent_neighbours, refs.shape[1] - extra)
-        logs = np.zeros(latent.shape[1])
-        for member in range(len(refs)):
-            for start in range(0, latent.shape[1], batch):
-                q = torch.from_numpy(np.ascontiguousarray(latent[member, start:start + batch], dtype=np.float64))
-                near = torch.topk(torch.cdist(q, refs[member]), k + extra, dim=1, largest=False).values
-                if extra:
-                    own = torch.from_numpy(skip[start:start + batch])[:, None]
-                    near = torch.where(own, near[:, 1:], near[:, :k])
-                logs[start:start + batch] += _log(near.mean(dim=1).numpy())
+        logs = np.empty(latent.shape[1])
+        for start in range(0, latent.shape[1], batch):
+            near = _nearest(latent[:, start:start + batch].astype(np.float64), refs, norms, k + extra)
+            if extra:
+                own = skip[None, start:start + batch, None]
+                near = np.where(own, near[:, :, 1:], near[:, :, :k])
+            logs[start:start + batch] = _log(near.mean(axis=2)).sum(axis=0)
         return np.exp(logs / len(refs))
+
+    def _refs64(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Reference codes in float64 and their squared norms, made once per array (the training
+        normals', the data-fit check's), not once per call."""
+        cache = self.__dict__.setdefault("_refs64_cache", {})
+        hit = cache.get(id(refs))
+        if hit is None or hit[0] is not refs:
+            if len(cache) >= 4:
+                cache.clear()
+            hit = cache[id(refs)] = (refs, *_refs_with_norms(refs))
+        return hit[1], hit[2]
 
     def _parts(self, prepared: np.ndarray, evaluated: tuple | None = None) -> dict[str, np.ndarray]:
         _, error, latent = evaluated or self._evaluate(prepared, codes=bool(self.latent_neighbours))
@@ -343,7 +433,7 @@ class Detector(DataFitMethods):
         ``reconstruction`` to float32 rounding. An empty ``(0, length)`` array gives empty arrays."""
         self._require_fitted()
         if isinstance(beats, np.ndarray) and beats.ndim == 2 and len(beats) == 0:
-            codes = np.empty((len(self.model.parts()), 0, self.model.config.latent), np.float32)
+            codes = np.empty((self.n_members, 0, self.spec.config.latent), np.float32)
             return Embedding(codes=codes, errors=np.empty(0))
         _, errors, codes = self._evaluate(prepare(beats, self.length), batch=batch, codes=True, pad=True)
         return Embedding(codes=codes, errors=errors)
@@ -386,16 +476,48 @@ class Detector(DataFitMethods):
         return detector_file.write(self, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> Detector:
-        """Read a file written by :meth:`save` (either format). Only safetensors: no code is ever executed."""
-        return detector_file.read(cls, path)
+    def load(cls, path: str | Path, backend: str = "auto") -> Detector:
+        """Read a file written by :meth:`save` (either format). Only safetensors (and, for the onnx
+        backend, the ONNX graph beside it, checked against it): no code is ever executed.
+        ``backend``: ``"auto"`` (onnxruntime where it and the graph are present, else torch),
+        ``"torch"`` or ``"onnx"`` (see ``ecgad.onnx_runtime``)."""
+        return detector_file.read(cls, path, backend)
 
 
-def load_detector(path: str | Path | None = None) -> Detector:
+def load_detector(path: str | Path | None = None, backend: str = "auto") -> Detector:
     """Load a saved detector; with no path, the model shipped with ecgad."""
     if path is None:
         path = files("ecgad") / "assets" / SHIPPED_MODEL
-    return Detector.load(path)
+    return Detector.load(path, backend)
+
+
+def _load_weights(model, weights: dict[str, np.ndarray]) -> None:
+    import torch
+
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+
+
+_SPEC_CLASSES = tuple(spec_cls for _, spec_cls in SPECS.values())
+
+
+def _refs_with_norms(refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(members, m, latent)`` reference codes in float64 and their squared norms ``(members, m)``."""
+    refs = np.ascontiguousarray(refs, dtype=np.float64)
+    return refs, np.einsum("kmc,kmc->km", refs, refs)
+
+
+def _nearest(queries: np.ndarray, refs: np.ndarray, ref_norms: np.ndarray, k: int) -> np.ndarray:
+    """Per member, the ``k`` smallest Euclidean distances of each query, ascending: queries
+    ``(members, q, c)``, refs ``(members, m, c)`` with squared norms ``(members, m)`` ->
+    ``(members, q, k)``; by ``|a|^2 + |b|^2 - 2 a.b``, as torch's cdist computes it for many refs."""
+    squared = np.matmul(queries, refs.transpose(0, 2, 1))
+    squared *= -2.0
+    squared += np.einsum("kqc,kqc->kq", queries, queries)[:, :, None]
+    squared += ref_norms[:, None, :]
+    if k < squared.shape[2]:
+        squared = np.partition(squared, k - 1, axis=2)[:, :, :k]
+    squared.sort(axis=2)
+    return np.sqrt(np.maximum(squared, 0.0, out=squared), out=squared)
 
 
 def fit_split(split, arch: str = "hybrid", config: dict | None = None,

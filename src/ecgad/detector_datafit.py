@@ -31,7 +31,9 @@ class DataFitMethods:
         self._require_fitted()
         prepared = prepare(beats, self.length)
         evaluated = self._evaluate(prepared, codes=bool(self.latent_neighbours))
-        warnings = datafit_warnings(self._domain_distance(evaluated[2]), self.fit_check) if self.fit_check else []
+        # under the check's minimum group size there is nothing to judge: no distances to measure
+        checked = self.fit_check is not None and len(prepared) >= self.fit_check.min_beats
+        warnings = datafit_warnings(self._domain_distance(evaluated[2]), self.fit_check) if checked else []
         return self._verdicts(prepared, evaluated), warnings
 
     def calibrate_data_fit(self, beats, is_anomaly, **settings) -> Detector:
@@ -59,7 +61,11 @@ class DataFitMethods:
     def _domain_refs(self) -> np.ndarray:
         if self.latent_abnormal is None:
             return self.latent_train
-        return np.concatenate([self.latent_train, self.latent_abnormal], axis=1)
+        cached = getattr(self, "_domain_refs_cache", None)  # made once, not per call
+        if cached is None or cached[0] is not self.latent_train or cached[1] is not self.latent_abnormal:
+            both = np.concatenate([self.latent_train, self.latent_abnormal], axis=1)
+            cached = self._domain_refs_cache = (self.latent_train, self.latent_abnormal, both)
+        return cached[2]
 
     def domain_distance(self, beats, *, stored_abnormal=None) -> np.ndarray:
         """Each beat's domain distance, ``(n,)``, the log of a latent-code distance: how far

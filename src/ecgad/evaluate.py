@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .detector import Detector, Verdict, fit_split, load_detector
 from .report import report_page
-from .train import TrainConfig
+from .train_config import TrainConfig
 
 METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "threshold")
 EXAMPLE_QUANTILES = (0.5, 0.1, 0.9)  # the typical beat of a class first, then its easy and hard ends

@@ -26,12 +26,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .data.beatfile import Source, read_named
 from .data.beats import prepare
 from .detector import Detector
-from .train import TrainConfig
+from .train_config import TrainConfig
 
 MIN_TRAIN_NORMALS = 10       # below this the autoencoder learns noise and the latent k-NN has too few codes
 MIN_VALIDATION_NORMALS = 5   # the score's parts are standardised on the validation normals
@@ -194,6 +193,8 @@ def fit(data_split: FileSplit, seed: int = 0, candidates: tuple[Candidate, ...] 
 @contextlib.contextmanager
 def _threads(n: int | None):
     """Small batches of a small set train faster on one thread than split across cores."""
+    import torch  # training only: label_info and the rest are read without torch
+
     before = torch.get_num_threads()
     if n is not None:
         torch.set_num_threads(n)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import torch
-
 #: the checkout this package runs from, when it runs from one (``<repo>/src/ecgad``)
 _REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -29,5 +27,7 @@ def code_commit() -> str | None:
 
 def training_environment() -> dict:
     """The three fields every newly trained model carries in its metadata."""
+    import torch  # only when training: inference runs without torch
+
     return {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(),
             "code_commit": code_commit()}

@@ -10,16 +10,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 300
-    batch_size: int = 64
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-5
-    patience: int = 30          # epochs without a better validation figure before stopping
-    noise: float = 0.05         # std of Gaussian noise added to inputs (denoising AE)
-    seed: int = 0
+from .train_config import TrainConfig  # noqa: F401 (importable from here, as before)
 
 
 @dataclass

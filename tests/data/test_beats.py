@@ -88,3 +88,21 @@ def test_no_beats_is_refused() -> None:
         prepare([])
     with pytest.raises(ValueError, match="no beats"):
         prepare(np.empty((0, BEAT_LENGTH)))
+
+
+@pytest.mark.parametrize("samples", [140, 96, 187])
+def test_an_array_is_prepared_as_its_rows_one_by_one(samples: int) -> None:
+    """Arrays take a path without the per-beat loop: the same numbers, the same first bad beat."""
+    beats = np.random.default_rng(samples).normal(size=(50, samples)).cumsum(axis=1)
+    np.testing.assert_array_equal(prepare(beats), prepare([list(b) for b in beats]))
+    np.testing.assert_array_equal(prepare(beats[0]), prepare(list(beats[0])))
+    for row, value, message in ((7, np.nan, "beat 8: contains NaN"), (3, None, "beat 4: is constant"),
+                                (5, 1e12, "beat 6: has values beyond")):
+        bad = beats.copy()
+        bad[row] = 1.5 if value is None else bad[row]
+        if value is not None:
+            bad[row, 5] = value
+        bad[row + 10, :] = 0.0  # a later bad beat: the first one is named
+        for given in (bad, [list(b) for b in bad]):
+            with pytest.raises(ValueError, match=message):
+                prepare(given)

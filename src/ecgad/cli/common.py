@@ -19,6 +19,17 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def require_training(command: str) -> None:
+    """Exit 2 with a clear line when the training extra (torch, scikit-learn) is not installed:
+    scoring, analysing and serving run without it, training and evaluating do not."""
+    from ecgad.onnx_runtime import importable
+
+    missing = [m for m in ("torch", "sklearn") if not importable(m)]
+    if missing:
+        fail(f"`ecgad {command}` needs {' and '.join(missing)}, which this install leaves out: "
+             f"pip install 'ecgad[train]'")
+
+
 def database_problem(exc: Exception) -> str:
     """One line for a database that cannot be opened (SQLAlchemy's messages run over many lines)."""
     return f"cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"

@@ -7,7 +7,7 @@ import click
 
 from ecgad.data.ecg5000 import PROTOCOLS
 
-from .common import ARCH_CHOICE, data_dir_option, fail, many_values_option
+from .common import ARCH_CHOICE, data_dir_option, fail, many_values_option, require_training
 
 
 def _seeds(tokens: list[str]) -> tuple[int, ...]:
@@ -71,6 +71,7 @@ def evaluate_command(model_path: Path | None, data_dir: Path, protocol: str | No
     hold its own training beats. On one's own files a model is trained per seed on
     TRAIN_FILE (model size chosen on its validation part); TEST_FILE is only scored.
     """
+    require_training("evaluate")
     import json
 
     from ecgad import evaluate

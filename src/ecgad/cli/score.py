@@ -26,7 +26,6 @@ def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) ->
     from ecgad.data.beatfile import read_beats, read_named
     from ecgad.detector import load_detector
     from ecgad.own_beats import label_info
-    from ecgad.report.figures import CLASS_NAMES
 
     try:
         detector = load_detector(model_path)  # its messages name the model file
@@ -49,6 +48,8 @@ def score(file: Path, model_path: Path | None, labelled: bool, as_json: bool) ->
     click.echo(f"model {detector.meta.get('model_id')}  threshold {detector.threshold:.4f}")
     if labels is not None:
         # A model trained on its own file knows its labels; ECG5000 models name their classes.
+        from ecgad.report.figures import CLASS_NAMES  # Plotly comes with it: only for labelled files
+
         ecg5000 = label_info(detector.meta) is None
         shown = [f"{label} ({CLASS_NAMES[int(label)]})" if ecg5000 and label in {"1", "2", "3", "4", "5"} else label
                  for label in labels]

@@ -9,7 +9,7 @@ from click.core import ParameterSource
 
 from ecgad.data.ecg5000 import PROTOCOLS
 
-from .common import ARCH_CHOICE, data_dir_option, fail, many_values_option
+from .common import ARCH_CHOICE, data_dir_option, fail, many_values_option, require_training
 
 
 @click.command()
@@ -37,6 +37,7 @@ def train(ctx: click.Context, data_dir: Path, data_format: str, records: tuple[s
     """Train a detector on the normal beats of a protocol's train part (ecg5000), on one's own
     labelled beat file (--data FILE --normal-label LABEL), or a recording detector on
     annotated WFDB records (wfdb)."""
+    require_training("train")
     if data_dir.is_file():
         _train_file(ctx, data_dir, normal_label, validation_fraction, seed, arch, epochs, out)
         return

@@ -14,8 +14,6 @@ import re
 import shutil
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -303,6 +301,9 @@ def _sha256_file(path: Path) -> str:
 
 
 def _download(url: str, target: Path, progress: bool) -> None:
+    import urllib.error  # here: http and ssl cost every `ecgad` command's start a tenth of a second
+    import urllib.request
+
     from tqdm import tqdm
 
     try:

@@ -17,26 +17,10 @@ members still cost about a third of the reference design's FLOPs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import torch
 from torch import nn
 
-from .protocol import mean_squared_error
-
-
-@dataclass(frozen=True)
-class HybridConfig:
-    length: int = 140          # samples per beat
-    cnn_channels: int = 16     # channels of the first convolution; doubled once
-    lstm_chunk: int = 7        # samples per LSTM step (140 / 7 = 20 steps)
-    lstm_hidden: int = 32
-    features: int = 32         # width of each branch's summary and of the fused vector
-    latent: int = 8            # the bottleneck
-    decoder_hidden: int = 128
-    dropout: float = 0.0
-    members: int = 3           # independently trained autoencoders, reconstructions averaged
+from .spec import HybridConfig, HybridSpec
 
 
 class CnnBranch(nn.Module):
@@ -108,20 +92,12 @@ class HybridMember(nn.Module):
         return self.decoder(self.encode(x)[0])
 
 
-class HybridAutoencoder(nn.Module):
-    """The members' mean reconstruction; implements ``ecgad.nn.protocol.Autoencoder``.
-
-    It reads z-normalised beats as they are (no input scaling); its error is the mean
-    squared error over the beat, and the score may add the latent codes' distance to
-    the training normals' (``default_latent_neighbours``; see ``ecgad.detector``)."""
-
-    default_latent_neighbours = 5  # k nearest training-normal codes in the score's latent part
-    latent_in_score = True
-    default_stop_on = "error"  # validation normals' reconstruction error: picks less by chance than ROC AUC
-    scaling_names: tuple[str, ...] = ()
+class HybridAutoencoder(HybridSpec, nn.Module):
+    """The members' mean reconstruction; implements ``ecgad.nn.protocol.Autoencoder``. Input
+    scaling, error measure and the score's defaults: ``ecgad.nn.spec.HybridSpec``."""
 
     def __init__(self, config: HybridConfig | None = None):
-        super().__init__()
+        nn.Module.__init__(self)
         cfg = self.config = config or HybridConfig()
         if cfg.members < 1:
             raise ValueError("a hybrid autoencoder needs at least one member")
@@ -147,17 +123,6 @@ class HybridAutoencoder(nn.Module):
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         return torch.stack([member.decoder(c) for member, c in zip(self.members, codes, strict=True)]).mean(dim=0)
 
-    error = staticmethod(mean_squared_error)
-
     @staticmethod
     def loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return ((output - target) ** 2).mean()
-
-    def fit_scaling(self, normals: np.ndarray) -> dict[str, np.ndarray]:
-        return {}
-
-    def to_model(self, beats: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
-        return beats
-
-    def from_model(self, values: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
-        return values

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .spec import l1_sum_error, mean_squared_error  # noqa: F401 (importable from here, as before)
+
 
 @runtime_checkable
 class Autoencoder(Protocol):
@@ -65,13 +67,3 @@ class Autoencoder(Protocol):
     def from_model(self, values: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
         """``(n, length)`` values in model input space -> z-normalised beat space."""
         ...
-
-
-def mean_squared_error(reconstruction, target):
-    """Per-beat mean squared error, ``(n,)``, for numpy arrays or torch tensors."""
-    return ((reconstruction - target) ** 2).mean(axis=1)
-
-
-def l1_sum_error(reconstruction, target):
-    """Per-beat absolute error summed over the beat, ``(n,)``, for numpy arrays or torch tensors."""
-    return abs(reconstruction - target).sum(axis=1)

@@ -5,34 +5,19 @@ to match its sigmoid output; its score is the L1 error summed over the beat.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import torch
 from torch import nn
 
-from .protocol import l1_sum_error
-
-MIN_RANGE = 1e-6  # floor of a time step's min-max range: a step constant over the training beats divides by this
+from .spec import MIN_RANGE, ReferenceConfig, ReferenceSpec, l1_sum_error  # noqa: F401 (importable from here)
 
 
-@dataclass(frozen=True)
-class ReferenceConfig:
-    length: int = 140
-    latent: int = 32
-
-
-class ReferenceAutoencoder(nn.Module):
+class ReferenceAutoencoder(ReferenceSpec, nn.Module):
     """Implements ``ecgad.nn.protocol.Autoencoder`` with one member: min-max input scaling
-    per time step, the L1 error summed over the beat, a score of that error alone."""
-
-    default_latent_neighbours = 0  # the original project's score: the reconstruction error alone
-    latent_in_score = False
-    default_stop_on = "auc"  # as the original project stopped
-    scaling_names = ("min", "max")  # per time step, (length,) each, from the training normals
+    per time step, the L1 error summed over the beat, a score of that error alone
+    (``ecgad.nn.spec.ReferenceSpec``)."""
 
     def __init__(self, config: ReferenceConfig | None = None):
-        super().__init__()
+        nn.Module.__init__(self)
         cfg = self.config = config or ReferenceConfig()
         self.encoder_cnn = nn.Sequential(
             nn.Conv1d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
@@ -74,17 +59,6 @@ class ReferenceAutoencoder(nn.Module):
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         return self._decode(codes[0], self.config.length)
 
-    error = staticmethod(l1_sum_error)
-
     @staticmethod
     def loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return l1_sum_error(output, target).mean()
-
-    def fit_scaling(self, normals: np.ndarray) -> dict[str, np.ndarray]:
-        return {"min": normals.min(axis=0), "max": normals.max(axis=0)}
-
-    def to_model(self, beats: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
-        return (beats - scaling["min"]) / np.maximum(scaling["max"] - scaling["min"], MIN_RANGE)
-
-    def from_model(self, values: np.ndarray, scaling: dict[str, np.ndarray]) -> np.ndarray:
-        return values * np.maximum(scaling["max"] - scaling["min"], MIN_RANGE) + scaling["min"]

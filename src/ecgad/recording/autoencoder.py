@@ -12,8 +12,9 @@ def embed_beats(detector: Detector, z: np.ndarray, batch: int = EMBED_BATCH) -> 
     """``(codes, errors)`` of z-normalised beats ``z`` ``(n, length)``: latent codes ``(n, c)`` and
     log reconstruction errors ``(n,)``; NaN for NaN rows (no usable window).
 
-    ``Detector.embed`` runs the beats ``batch`` at a time, the last batch padded: one input
-    shape only, so the kernels torch caches per shape do not pile up over a long recording.
+    ``Detector.embed`` runs the beats ``batch`` at a time, the last batch padded in torch: one
+    input shape only, so the kernels torch caches per shape do not pile up over a long recording
+    (onnxruntime needs no padding).
     Recording models have one member, whose code is the one used."""
     usable = ~np.isnan(z[:, 0]) if len(z) else np.zeros(0, bool)
     size = detector.embed(np.empty((0, detector.length))).codes.shape[2]

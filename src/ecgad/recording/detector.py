@@ -93,11 +93,12 @@ class RecordingDetector:
     # ---------------------------------------------------------------- files
     def save(self, path: str | Path) -> Path:
         """One .safetensors file: the beat model (as ``Detector.save`` writes it) plus our JSON metadata."""
-        from safetensors.torch import load_file, safe_open, save_file
+        from safetensors import safe_open
+        from safetensors.numpy import load_file, save_file
 
         path = Path(path)
         self.beat.save(path)
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="np") as f:
             metadata = dict(f.metadata() or {})
         tensors = load_file(str(path))
         header = {"format": FORMAT, "combination": self.combination.as_dict(), "settings": asdict(self.settings),
@@ -106,13 +107,14 @@ class RecordingDetector:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> RecordingDetector:
-        """Read a file written by :meth:`save` (safetensors only: no code is executed)."""
-        from safetensors.torch import safe_open
+    def load(cls, path: str | Path, backend: str = "auto") -> RecordingDetector:
+        """Read a file written by :meth:`save` (safetensors only, and its beat autoencoder's ONNX
+        graph for the onnx backend: no code is executed); ``backend`` as for ``Detector.load``."""
+        from safetensors import safe_open
 
         path = Path(path)
-        beat = Detector.load(path)  # checks the file and names it in its errors
-        with safe_open(str(path), framework="pt") as f:
+        beat = Detector.load(path, backend)  # checks the file and names it in its errors
+        with safe_open(str(path), framework="np") as f:
             raw = (f.metadata() or {}).get(METADATA_KEY)
         if raw is None:
             raise ValueError(f"{path}: a beat model, not a recording model (score beats with `ecgad score`)")
@@ -130,11 +132,11 @@ class RecordingDetector:
         return cls(beat, combination, settings, header.get("meta", {}))
 
 
-def load_recording_detector(path: str | Path | None = None) -> RecordingDetector:
+def load_recording_detector(path: str | Path | None = None, backend: str = "auto") -> RecordingDetector:
     """Load a saved recording detector; with no path, the one shipped with ecgad (MIT-BIH DS1)."""
     if path is None:
         path = files("ecgad") / "assets" / SHIPPED_RECORDING_MODEL
-    return RecordingDetector.load(path)
+    return RecordingDetector.load(path, backend)
 
 
 def analyze(signal, detector: RecordingDetector | None = None, *, progress: bool = False) -> RecordingResult:

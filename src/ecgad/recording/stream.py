@@ -12,8 +12,8 @@ the same engines run here piece by piece (:class:`~ecgad.data.rpeaks.RPeakStream
 :class:`~ecgad.data.quality.QualityStream`, :func:`~.morphology.beat_items`,
 :class:`~.table.BlockFeatures`, :func:`~.rhythm.rhythm_at`), and every value depends
 on the signal and beats up to a fixed point after the beat, never on how it was cut.
-The autoencoder's codes can differ in the last bits: torch sums in an order that
-depends on how many beats go through it together.
+The autoencoder's codes can differ in the last bits: torch and onnxruntime sum in an
+order that depends on how many beats go through them together.
 
 When a beat's verdict comes (the clinical delay after its R peak), the latest of:
 

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from ..data.annotations import ABNORMAL_SYMBOLS, BEAT_SYMBOLS, NORMAL_SYMBOLS, label_peaks, read_annotations
 from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
 from ..provenance import training_environment
-from ..train import TrainConfig
+from ..train_config import TrainConfig
 from .combination import Combination
 from .detector import RecordingDetector
 from .morphology import beat_items
@@ -193,6 +192,8 @@ def fit_on_records(records: Sequence[AnnotatedRecord], beat: Detector, *,
     combination = Combination.fit(x, y, features)
     digest = hashlib.sha256(json.dumps(combination.as_dict(), sort_keys=True).encode())
     digest.update(str(beat.meta.get("model_id")).encode())
+    from .. import __version__
+
     meta = {"model_id": f"recording-{digest.hexdigest()[:12]}", "version": __version__,
             "beat_model_id": beat.meta.get("model_id"), "beats_fitted": int(y.size),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), **training_environment()}

@@ -38,9 +38,15 @@ def check_workers(workers: int, storage_uri: str) -> None:
 
 
 def one_torch_thread() -> None:
-    """Each torch call on one thread (and one inter-op thread): a threaded server scores many small
-    batches side by side, and intra-op threads per call then only fight over the cores (on a busy
-    2-core machine, a stream ran 5x slower with 2 than with 1, and a whole-recording analysis 2x)."""
+    """Each torch and onnxruntime call on one thread (and one inter-op thread): a threaded server
+    scores many small batches side by side, and intra-op threads per call then only fight over the
+    cores (on a busy 2-core machine, a stream ran 5x slower with 2 than with 1, and a whole-recording
+    analysis 2x). The slim install has no torch: there onnxruntime's setting alone applies."""
+    from ecgad.onnx_runtime import importable, one_thread  # noqa: PLC0415
+
+    one_thread()
+    if not importable("torch"):
+        return
     import torch  # noqa: PLC0415 - only when serving
 
     torch.set_num_threads(1)
@@ -71,7 +77,7 @@ def _prepare(config: dict | None = None, workers: int = 1):
 
 
 def model_path(app) -> Path:
-    from ecgad.detector import SHIPPED_MODEL  # noqa: PLC0415 (imports torch: only here)
+    from ecgad.detector import SHIPPED_MODEL  # noqa: PLC0415 (imports numpy and the detector: only here)
 
     configured = app.config.get("MODEL_PATH")
     return Path(configured) if configured else Path(str(files("ecgad") / "assets" / SHIPPED_MODEL))
@@ -96,6 +102,11 @@ def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: in
         return
 
     from gunicorn.app.base import BaseApplication
+
+    from ecgad.onnx_runtime import importable  # noqa: PLC0415
+
+    if importable("torch"):  # the full install: imported once here, the forked workers inherit it
+        import torch  # noqa: F401, PLC0415 (rather than each worker importing it, seconds each, side by side)
 
     class Server(BaseApplication):
         def __init__(self, options: dict):

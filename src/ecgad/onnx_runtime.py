@@ -1,0 +1,146 @@
+"""A Detector's network in onnxruntime: scoring without torch.
+
+``ecgad export onnx`` (``ecgad.onnx_export``) writes a model's members as one ONNX graph, its
+*twin*: the same path with ``.onnx`` for ``.safetensors``. Input ``beats``, ``(n, length)``
+float32 in model input space (after the architecture's input scaling), any ``n``; outputs
+``codes``, ``(members, n, latent)``, each member's latent code, and ``reconstruction``,
+``(n, length)``, the members' mean reconstruction in model input space: exactly what
+``Autoencoder.latent_codes`` and ``Autoencoder.decode`` give in torch.
+
+One source of truth: the safetensors file. The graph is derived from it and carries, in its
+metadata, the model id of the file it was made from and the SHA-256 of that file's weights
+(``weights_digest``); the loader recomputes both from the safetensors file and refuses a graph
+that differs, so a retrained model cannot be scored by a stale graph. Everything else the score
+needs (input scaling, latent codes of the training normals, standardisation, threshold) is read
+from the safetensors file alone, as in torch.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "ecgad-onnx/1"
+INPUT, CODES, RECONSTRUCTION = "beats", "codes", "reconstruction"
+BACKENDS = ("auto", "torch", "onnx")
+SMALL_BATCH = 32  # beats up to which one thread runs the graph: waking more costs more than it saves
+
+
+def weights_digest(weights: dict[str, np.ndarray]) -> str:
+    """SHA-256 (hex) of a model's weights, ``{name: array}`` as in its state dict: names, dtypes,
+    shapes and bytes, in name order. Equal for the safetensors file and the network it loads into."""
+    digest = hashlib.sha256()
+    for name in sorted(weights):
+        array = np.ascontiguousarray(weights[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}\n".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def twin_path(model_path: str | Path) -> Path:
+    """Where a model file's ONNX graph lies: beside it, ``.onnx`` for its suffix."""
+    return Path(model_path).with_suffix(".onnx")
+
+
+def importable(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def choose_backend(backend: str, model_path: str | Path) -> str:
+    """``"torch"`` or ``"onnx"`` for ``backend`` (one of ``BACKENDS``) and the model file at
+    ``model_path``. ``auto``: onnxruntime where it and the model's graph are present, else torch.
+    ``ValueError`` naming what is missing when neither can score."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    twin = twin_path(model_path)
+    if backend == "onnx" or (backend == "auto" and twin.is_file() and importable("onnxruntime")):
+        if not importable("onnxruntime"):
+            raise ValueError("the onnx backend needs onnxruntime (pip install onnxruntime)")
+        if not twin.is_file():
+            raise ValueError(f"{model_path}: no ONNX graph beside it ({twin.name}); make it with "
+                             f"`ecgad export onnx --model {model_path} --out {twin}` (needs ecgad[train])")
+        return "onnx"
+    if not importable("torch"):
+        raise ValueError(f"{model_path}: scoring needs its ONNX graph {twin.name} beside it (make it with "
+                         f"`ecgad export onnx`, which needs ecgad[train]) or torch (pip install 'ecgad[train]')")
+    return "torch"
+
+
+_process_threads: int | None = None  # set by ``one_thread``
+
+
+def one_thread() -> None:
+    """Sessions made from now on in this process run each call on one thread: a threaded server
+    scores many small batches side by side, where threads per call only contend for the cores."""
+    global _process_threads
+    _process_threads = 1
+
+
+def _threads() -> int:
+    """Threads for one session: the cores this process may use (``ECGAD_ONNX_THREADS`` overrides,
+    then ``one_thread``)."""
+    if os.environ.get("ECGAD_ONNX_THREADS"):
+        return max(1, int(os.environ["ECGAD_ONNX_THREADS"]))
+    if _process_threads is not None:
+        return _process_threads
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class OnnxNetwork:
+    """A model's exported graph in an onnxruntime session, checked against its safetensors file.
+
+    ``run(x)``: ``(n, length)`` float32 model-space beats -> ``(codes, reconstruction)``,
+    ``(members, n, latent)`` and ``(n, length)`` float32. The sessions (one thread for up to
+    ``SMALL_BATCH`` beats, every core for more) are made and warmed up once, here; they are
+    safe to call from several threads."""
+
+    def __init__(self, path: str | Path, *, model_id: str | None, weights: str, length: int, members: int,
+                 latent: int):
+        import onnxruntime as ort
+
+        path = Path(path)
+
+        def session(threads: int):
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3  # errors only: its warnings are about node placement
+            try:
+                return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # onnxruntime raises its own types (Fail, InvalidProtobuf, ...)
+                raise ValueError(f"{path}: not an ONNX model onnxruntime can run ({exc.__class__.__name__}: "
+                                 f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+        threads = _threads()
+        self.session = session(threads)
+        found = self.session.get_modelmeta().custom_metadata_map
+        if found.get("ecgad.format") != FORMAT:
+            raise ValueError(f"{path}: not an ecgad ONNX graph (format {found.get('ecgad.format')!r}, "
+                             f"expected {FORMAT!r})")
+        if found.get("ecgad.model_id") != (model_id or ""):
+            raise ValueError(f"{path}: this ONNX graph is of model {found.get('ecgad.model_id')!r}, not of "
+                             f"{model_id!r} beside it; export it again with `ecgad export onnx`")
+        if found.get("ecgad.weights_sha256") != weights:
+            raise ValueError(f"{path}: this ONNX graph was made from other weights than its model file's "
+                             f"(model id {model_id!r}); export it again with `ecgad export onnx`")
+        self.path, self.length, self.members, self.latent = path, length, members, latent
+        self._outputs = [CODES, RECONSTRUCTION]
+        self._small = session(1) if threads > 1 else self.session
+        self.session.run(self._outputs, {INPUT: np.zeros((SMALL_BATCH + 1, length), np.float32)})  # warm-up
+        codes, recon = self.run(np.zeros((1, length), np.float32))  # warm-up: first-run allocations
+        if codes.shape != (members, 1, latent) or recon.shape != (1, length):
+            raise ValueError(f"{path}: the ONNX graph gives codes {codes.shape} and reconstructions "
+                             f"{recon.shape}; the model file needs ({members}, n, {latent}) and (n, {length})")
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        session = self._small if len(x) <= SMALL_BATCH else self.session
+        codes, recon = session.run(self._outputs, {INPUT: x})
+        return codes, recon
