@@ -120,8 +120,8 @@ def test_quality_stream_judges_windows_as_the_whole_signal(data_dir: Path) -> No
     stream.finish()
     assert np.array_equal(np.asarray(stream.bounds), bounds)
     assert bounds[-1] - bounds[-2] == 123
-    for name, values in whole.items():
-        assert np.array_equal(np.asarray(stream.features[name]), values), name
+    for name, values in whole.items():  # windows judged alone or ten minutes at a time: see _store
+        assert np.allclose(np.asarray(stream.features[name]), values, rtol=0, atol=1e-12), name
 
 
 def test_verdicts_come_soon_after_each_beat(shipped) -> None:

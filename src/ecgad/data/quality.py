@@ -43,6 +43,7 @@ each other) is marked unreadable, as a beat detector cannot count it.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,12 +203,12 @@ class QualityStream:
         ``MARGIN_S`` either side (less at the signal's ends)."""
         n, m = self.n_samples, self.margin
         spans = [(max(0, a - m), min(n, a + length + m)) for a in starts]
-        if len({h - q for q, h in spans}) > 1:  # margins cut short at an end: one row at a time
-            for a in starts:
-                self._rows([a], length)
-            return
-        raw = np.stack([self._buf[q - self._start:h - self._start] for q, h in spans])
-        self._store(starts, length, [q for q, _ in spans], raw, bandpass_rows(raw, self.fs))
+        runs = itertools.groupby(range(len(starts)), key=lambda i: spans[i][1] - spans[i][0])
+        for _, run in runs:  # margins cut short at an end: those windows apart, in order
+            group = list(run)
+            raw = np.stack([self._buf[spans[i][0] - self._start:spans[i][1] - self._start] for i in group])
+            self._store([starts[i] for i in group], length, [spans[i][0] for i in group], raw,
+                        bandpass_rows(raw, self.fs))
 
     def _store(self, starts: list[int], length: int, lo: list[int], raw: np.ndarray, x: np.ndarray) -> None:
         with np.errstate(all="ignore"):  # a flat or constant window: its statistics are 0, not warnings
@@ -217,9 +218,10 @@ class QualityStream:
         fs, f = self.fs, self.features
         offsets = np.asarray(starts) - np.asarray(lo)
         rows = x[np.arange(len(starts))[:, None], offsets[:, None] + np.arange(length)]
-        for row in rows:  # one at a time: numpy may sum a batch's rows in another order than one row's
-            for name, value in zip(("range_mv", "kurtosis", "psqi"), _shape_stats(row[None, :], fs), strict=True):
-                f[name].append(float(value[0]))
+        # as rows of one array: numpy may sum a batch's rows in another order than one row's, so a
+        # window judged alone (a stream) can differ in the last bits of its QRS-band share (1e-15)
+        for name, values in zip(("range_mv", "kurtosis", "psqi"), _shape_stats(rows, fs), strict=True):
+            f[name] += values.tolist()
         min_run = max(3, int(round(CLIPPED_S * fs)))
         for i, a in enumerate(starts):
             top, bottom = self._extremes(lo[i] + raw.shape[1])

@@ -125,10 +125,11 @@ def reference_span(block: int, settings: Settings, n_beats: int | None = None) -
 
 def _trimmed_median(z: np.ndarray, rounds: int = 2) -> np.ndarray:
     """The dominant beat: median of all, then of the half nearest to it (``rounds`` times)."""
-    t = np.median(z, axis=0)
+    columns = np.ascontiguousarray(z.T)  # medians along contiguous rows: faster, the same values
+    t = np.median(columns, axis=1)
     for _ in range(rounds):
         d = ((z - t) ** 2).mean(axis=1)
-        t = np.median(z[d <= np.quantile(d, 0.5)], axis=0)
+        t = np.median(columns[:, d <= np.quantile(d, 0.5)], axis=1)
     return t
 
 
