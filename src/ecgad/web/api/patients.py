@@ -7,21 +7,18 @@ from datetime import date
 from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from .. import audit
 from ..access import own_patient, visible_patient, visible_patients
 from ..extensions import db
 from ..models import Patient
+from ..patients import service
 from ..patients.forms import PatientForm
-from ..patients.views import FIELDS, _identifier_taken
+from ..patients.service import FIELDS, TAKEN, IdentifierTaken
 from ..util import Page
 from . import bp
 from .problems import invalid
 from .schemas import PatientIn, PatientList, PatientOut, PatientPatch, PatientQuery
-
-TAKEN = "You already have a patient with this medical record number."
 
 
 def _form_checked(values: dict) -> dict:
@@ -68,16 +65,9 @@ def create_patient(body: dict):
     """Create a patient (doctors only); answers 201 with it and its ``id``."""
     _doctors_only()
     values = _form_checked(body)
-    if _identifier_taken(values["identifier"]):
-        _conflict()
-    patient = Patient(doctor_id=current_user.id, **values)
-    db.session.add(patient)
     try:
-        db.session.flush()
-        audit.record("patient.create", "patient", patient.id, f"identifier={patient.identifier}")
-        db.session.commit()
-    except IntegrityError:  # the same record number, stored meanwhile by another request
-        db.session.rollback()
+        patient = service.create_patient(values)
+    except IdentifierTaken:
         _conflict()
     return patient, 201, {"Location": url_for("api.get_patient", patient_id=patient.id)}
 
@@ -97,18 +87,9 @@ def update_patient(body: dict, patient_id: int):
     """Change the fields given (the patient's doctor only)."""
     patient = own_patient(patient_id)
     values = _form_checked({f: body.get(f, getattr(patient, f)) for f in FIELDS})
-    if _identifier_taken(values["identifier"], exclude_id=patient.id):
-        _conflict()
-    changed = [f for f in FIELDS if values[f] != getattr(patient, f)]
-    for field in changed:
-        setattr(patient, field, values[field])
-    if changed:
-        audit.record("patient.update", "patient", patient.id,
-                     f"identifier={patient.identifier}; changed: {', '.join(changed)}")
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        service.update_patient(patient, values)
+    except IdentifierTaken:
         _conflict()
     return patient
 
@@ -118,8 +99,5 @@ def update_patient(body: dict, patient_id: int):
 def delete_patient(patient_id: int):
     """Delete the patient and all its analyses (the patient's doctor only)."""
     patient = own_patient(patient_id)
-    n = len(patient.analyses)
-    audit.record("patient.delete", "patient", patient.id, f"identifier={patient.identifier}; with {n} analyses")
-    db.session.delete(patient)
-    db.session.commit()
+    service.delete_patient(patient)
     return "", 204

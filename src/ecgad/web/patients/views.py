@@ -2,28 +2,22 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
-from .. import audit
 from ..access import can_change, own_patient, visible_patient, visible_patients
 from ..extensions import db
 from ..forms import ConfirmForm, RecordingForm, UploadForm
 from ..models import Analysis, Patient
 from ..security import doctor_required
 from ..util import Page, page_arg
-from . import bp
+from . import bp, service
 from .forms import PatientForm
+from .service import FIELDS, IdentifierTaken
 
-FIELDS = ("name", "identifier", "birth_date", "sex", "notes")
 
-
-def _identifier_taken(identifier: str, exclude_id: int | None = None) -> bool:
-    query = select(Patient.id).where(Patient.doctor_id == current_user.id, Patient.identifier == identifier)
-    if exclude_id is not None:
-        query = query.where(Patient.id != exclude_id)
-    return db.session.scalar(query) is not None
+def _values(form: PatientForm) -> dict:
+    return {f: getattr(form, f).data for f in FIELDS}
 
 
 @bp.get("")
@@ -52,23 +46,13 @@ def index():
 def create():
     form = PatientForm()
     if form.validate_on_submit():
-        if _identifier_taken(form.identifier.data):
-            form.identifier.errors.append("You already have a patient with this medical record number.")
+        try:
+            patient = service.create_patient(_values(form))
+        except IdentifierTaken as exc:
+            form.identifier.errors.append(str(exc))
         else:
-            patient = Patient(doctor_id=current_user.id)
-            form.populate_obj(patient)
-            patient.notes = patient.notes or ""
-            db.session.add(patient)
-            try:
-                db.session.flush()
-                audit.record("patient.create", "patient", patient.id, f"identifier={patient.identifier}")
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                form.identifier.errors.append("You already have a patient with this medical record number.")
-            else:
-                flash(f"Patient {patient.name} created.", "success")
-                return redirect(url_for("patients.show", patient_id=patient.id))
+            flash(f"Patient {patient.name} created.", "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
     status = 400 if request.method == "POST" else 200
     return render_template("patients/form.html", form=form, patient=None), status
 
@@ -98,23 +82,13 @@ def edit(patient_id: int):
     patient = own_patient(patient_id)
     form = PatientForm(obj=patient)
     if form.validate_on_submit():
-        if _identifier_taken(form.identifier.data, exclude_id=patient.id):
-            form.identifier.errors.append("You already have a patient with this medical record number.")
+        try:
+            changed = service.update_patient(patient, _values(form))
+        except IdentifierTaken as exc:
+            form.identifier.errors.append(str(exc))
         else:
-            changed = [f for f in FIELDS if getattr(form, f).data != getattr(patient, f)]
-            form.populate_obj(patient)
-            patient.notes = patient.notes or ""
-            if changed:
-                audit.record("patient.update", "patient", patient.id,
-                             f"identifier={patient.identifier}; changed: {', '.join(changed)}")
-            try:
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                form.identifier.errors.append("You already have a patient with this medical record number.")
-            else:
-                flash("Patient saved." if changed else "Nothing was changed.", "success")
-                return redirect(url_for("patients.show", patient_id=patient.id))
+            flash("Patient saved." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
     status = 400 if request.method == "POST" else 200
     return render_template("patients/form.html", form=form, patient=patient), status
 
@@ -125,11 +99,7 @@ def delete(patient_id: int):
     patient = own_patient(patient_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        n = len(patient.analyses)
-        audit.record("patient.delete", "patient", patient.id,
-                     f"identifier={patient.identifier}; with {n} analyses")
-        db.session.delete(patient)
-        db.session.commit()
+        n = service.delete_patient(patient)
         flash(f"Patient {patient.name} and {n} analyses deleted.", "success")
         return redirect(url_for("patients.index"))
     n = db.session.scalar(select(func.count()).select_from(Analysis).where(Analysis.patient_id == patient.id))
