@@ -70,7 +70,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calibration, detector_file
+from . import calibration, detector_file, neighbours, onnx_runtime
 from .calibration import LOG_FLOOR
 from .calibration import floored_log as _log
 from .data.beats import prepare
@@ -300,7 +300,7 @@ class Detector(DataFitMethods):
         float32, as the recording model's features always were (scores: on the whole, in numpy).
         The onnx backend runs the same numbers through onnxruntime (``part`` needs torch)."""
         if self.network is not None and part is None:
-            return self._evaluate_onnx(prepared, batch, codes, pad)
+            return onnx_runtime.evaluate(self, prepared, batch, codes, pad)
         import torch
 
         model = part or self.model
@@ -329,29 +329,6 @@ class Detector(DataFitMethods):
             error = self.model.error(recon, self._to_model(prepared)).astype(np.float64)
         return recon, error, np.concatenate(latent, axis=1) if latent else None
 
-    def _evaluate_onnx(self, prepared: np.ndarray, batch: int, codes: bool,
-                       pad: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """``_evaluate`` in onnxruntime, ``batch`` beats a run (no padding needed: one session
-        serves every batch size; the errors of ``pad`` are computed batch by batch in float32 as
-        in torch)."""
-        if len(prepared) <= batch:  # one run: no lists, no concatenation (the single-beat path)
-            x = np.ascontiguousarray(self._to_model(prepared), dtype=np.float32)
-            latent, recon = self.network.run(x)
-            error = (self.spec.error(recon, x) if pad else self.spec.error(recon, self._to_model(prepared)))
-            return recon, error.astype(np.float64), latent if codes else None
-        recons, latents, errors = [], [], []
-        for start in range(0, len(prepared), batch):
-            x = np.ascontiguousarray(self._to_model(prepared[start:start + batch]), dtype=np.float32)
-            latent, recon = self.network.run(x)
-            recons.append(recon)
-            if codes:
-                latents.append(latent)
-            if pad:
-                errors.append(self.spec.error(recon, x))
-        recon = np.concatenate(recons)
-        error = np.concatenate(errors) if pad else self.spec.error(recon, self._to_model(prepared))
-        return recon, error.astype(np.float64), np.concatenate(latents, axis=1) if codes else None
-
     def _error(self, prepared: np.ndarray, model=None) -> np.ndarray:
         """Per-beat reconstruction error (by ``model``, default the whole model)."""
         return self._evaluate(prepared, model)[1]
@@ -368,7 +345,7 @@ class Detector(DataFitMethods):
         k = min(self.latent_neighbours, refs.shape[1] - extra)
         logs = np.empty(latent.shape[1])
         for start in range(0, latent.shape[1], batch):
-            near = _nearest(latent[:, start:start + batch].astype(np.float64), refs, norms, k + extra)
+            near = neighbours.nearest(latent[:, start:start + batch].astype(np.float64), refs, norms, k + extra)
             if extra:
                 own = skip[None, start:start + batch, None]
                 near = np.where(own, near[:, :, 1:], near[:, :, :k])
@@ -383,7 +360,7 @@ class Detector(DataFitMethods):
         if hit is None or hit[0] is not refs:
             if len(cache) >= 4:
                 cache.clear()
-            hit = cache[id(refs)] = (refs, *_refs_with_norms(refs))
+            hit = cache[id(refs)] = (refs, *neighbours.with_norms(refs))
         return hit[1], hit[2]
 
     def _parts(self, prepared: np.ndarray, evaluated: tuple | None = None) -> dict[str, np.ndarray]:
@@ -498,26 +475,6 @@ def _load_weights(model, weights: dict[str, np.ndarray]) -> None:
 
 
 _SPEC_CLASSES = tuple(spec_cls for _, spec_cls in SPECS.values())
-
-
-def _refs_with_norms(refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(members, m, latent)`` reference codes in float64 and their squared norms ``(members, m)``."""
-    refs = np.ascontiguousarray(refs, dtype=np.float64)
-    return refs, np.einsum("kmc,kmc->km", refs, refs)
-
-
-def _nearest(queries: np.ndarray, refs: np.ndarray, ref_norms: np.ndarray, k: int) -> np.ndarray:
-    """Per member, the ``k`` smallest Euclidean distances of each query, ascending: queries
-    ``(members, q, c)``, refs ``(members, m, c)`` with squared norms ``(members, m)`` ->
-    ``(members, q, k)``; by ``|a|^2 + |b|^2 - 2 a.b``, as torch's cdist computes it for many refs."""
-    squared = np.matmul(queries, refs.transpose(0, 2, 1))
-    squared *= -2.0
-    squared += np.einsum("kqc,kqc->kq", queries, queries)[:, :, None]
-    squared += ref_norms[:, None, :]
-    if k < squared.shape[2]:
-        squared = np.partition(squared, k - 1, axis=2)[:, :, :k]
-    squared.sort(axis=2)
-    return np.sqrt(np.maximum(squared, 0.0, out=squared), out=squared)
 
 
 def fit_split(split, arch: str = "hybrid", config: dict | None = None,

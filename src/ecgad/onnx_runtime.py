@@ -144,3 +144,27 @@ class OnnxNetwork:
         session = self._small if len(x) <= SMALL_BATCH else self.session
         codes, recon = session.run(self._outputs, {INPUT: x})
         return codes, recon
+
+
+def evaluate(detector, prepared: np.ndarray, batch: int, codes: bool,
+             pad: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``Detector._evaluate`` in onnxruntime, ``batch`` beats a run (no padding needed: one session
+    serves every batch size; the errors of ``pad`` are computed batch by batch in float32 as
+    in torch)."""
+    if len(prepared) <= batch:  # one run: no lists, no concatenation (the single-beat path)
+        x = np.ascontiguousarray(detector._to_model(prepared), dtype=np.float32)
+        latent, recon = detector.network.run(x)
+        error = (detector.spec.error(recon, x) if pad else detector.spec.error(recon, detector._to_model(prepared)))
+        return recon, error.astype(np.float64), latent if codes else None
+    recons, latents, errors = [], [], []
+    for start in range(0, len(prepared), batch):
+        x = np.ascontiguousarray(detector._to_model(prepared[start:start + batch]), dtype=np.float32)
+        latent, recon = detector.network.run(x)
+        recons.append(recon)
+        if codes:
+            latents.append(latent)
+        if pad:
+            errors.append(detector.spec.error(recon, x))
+    recon = np.concatenate(recons)
+    error = np.concatenate(errors) if pad else detector.spec.error(recon, detector._to_model(prepared))
+    return recon, error.astype(np.float64), np.concatenate(latents, axis=1) if codes else None
