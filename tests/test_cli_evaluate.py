@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -104,7 +105,8 @@ def test_own_files_are_evaluated_with_their_own_label_names(tmp_path):
                                 "test_labels": {"7": 20, "x": 8}}
     page = (tmp_path / "report" / "report.html").read_text()
     assert "x (n=8)" in page and "7 (n=20)" in page  # the file's names, not ECG5000's classes
-    assert "PVC" not in page and "R-on-T" not in page
+    words = re.sub(r'"bdata":"[^"]*"', "", page)  # base64 arrays (plotly's bdata) can spell anything
+    assert "PVC" not in words and "R-on-T" not in words
     text = CliRunner().invoke(main, ["evaluate", "--data", str(train), "--test", str(test), "--normal-label", "7",
                                      "--epochs", "1"])
     assert text.exit_code == 0, text.output
