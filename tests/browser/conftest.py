@@ -14,7 +14,6 @@ screenshot is also written, downscaled, to docs/screenshots/analysis.png for the
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -34,6 +33,7 @@ from browsertools import (
     normal_beats,
     skip_reason,
 )
+from servers import served
 
 # ------------------------------------------------------------------ the app
 
@@ -93,11 +93,10 @@ def live_server(tmp_path_factory, browser_model_path):
     """The app on a fresh SQLite database in tmp, at http://127.0.0.1:<free port>, with an admin and a
     second doctor ('otto') made by the account code (the first doctor is made in the UI by the test).
     One per test module: each module's scenario (and the audit log it checks) starts from a clean slate."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
     from ecgad.web import create_app
     from ecgad.web.accounts import create_user
     from ecgad.web.detection import forget_detectors
+    from ecgad.web.extensions import db
 
     instance = tmp_path_factory.mktemp("browser-instance")
     app = create_app({
@@ -117,24 +116,11 @@ def live_server(tmp_path_factory, browser_model_path):
         create_user(ADMIN.email, PASSWORD, "admin", ADMIN.name, via="browser tests")
         create_user(OTHER.email, PASSWORD, "doctor", OTHER.name, via="browser tests")
 
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, code="-", size="-"):  # keep pytest's captured output readable
-            pass
-
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="ecgad-browser-tests", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app=app, base_url=f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
-        forget_detectors()
-        from ecgad.web.extensions import db
-
-        with app.app_context():
-            db.engine.dispose()
+    with served(app, "ecgad-browser-tests") as base_url:
+        yield LiveServer(app=app, base_url=base_url)
+    forget_detectors()
+    with app.app_context():
+        db.engine.dispose()
 
 
 # ------------------------------------------------------------------ the browser

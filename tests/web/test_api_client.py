@@ -11,8 +11,9 @@ from datetime import date
 
 import numpy as np
 import pytest
-from apitools import make_token, served
+from apitools import make_token
 from heartbeats import synthetic_ecg
+from servers import served
 from webtools import normal_beats, row_counts
 
 from ecgad.client import (

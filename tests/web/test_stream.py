@@ -3,7 +3,6 @@ threaded server on a free port, as ``ecgad serve --dev`` runs it), with the ``we
 from __future__ import annotations
 
 import json
-import threading
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from apitools import auth, make_token
+from servers import served
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 from webtools import login
@@ -23,26 +23,18 @@ SHOWN = 5e-5      # beat messages give scores to 4 decimals
 
 
 @contextmanager
-def served(app):
-    """``app`` on a free port of 127.0.0.1, in threads; yields the port."""
-    from werkzeug.serving import make_server
-
+def served_port(app):
+    """``app`` served as ``ecgad serve --dev`` would (one torch thread per call); yields its port."""
     from ecgad.web.server import one_torch_thread
 
-    one_torch_thread()  # as `ecgad serve` does
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join(5)
+    one_torch_thread()
+    with served(app, "ecgad-stream-tests") as base_url:
+        yield int(base_url.rsplit(":", 1)[1])
 
 
 @pytest.fixture
 def port(app):
-    with served(app) as p:
+    with served_port(app) as p:
         yield p
 
 
@@ -236,7 +228,7 @@ def test_the_server_keeps_serving_after_errors(port, token):
 def test_a_message_over_the_size_limit_is_refused_with_1009(make_app, world_for, tmp_path):
     app = make_app(STREAM_MAX_MESSAGE_BYTES=10_000)
     token = world_for(app)
-    with served(app) as port:
+    with served_port(app) as port:
         got, code = session(port, token, [START, {"type": "samples", "samples": [0.125] * 4000}])
     assert code == CLOSE_TOO_BIG and "larger than the 10000 bytes" in got[-1]["detail"]
 
@@ -244,7 +236,7 @@ def test_a_message_over_the_size_limit_is_refused_with_1009(make_app, world_for,
 def test_samples_per_message_and_session_length_limits(make_app, world_for):
     app = make_app(STREAM_MAX_SAMPLES_PER_MESSAGE=1000, STREAM_MAX_SAMPLES=5000)
     token = world_for(app)
-    with served(app) as port:
+    with served_port(app) as port:
         got, code = session(port, token, [START, {"type": "samples", "samples": [0.0] * 1001}])
         assert code == CLOSE_TOO_BIG and "at most 1000 are accepted" in got[-1]["detail"]
         got, code = session(port, token, [START, *[{"type": "samples", "samples": [0.0] * 1000}] * 6])
@@ -257,7 +249,7 @@ def test_streams_per_user_and_per_process(make_app, world_for):
     token = world_for(app)
     other = world_for(app, role="other")
     admin = world_for(app, role="admin")
-    with served(app) as port:
+    with served_port(app) as port:
         with open_stream(port, token) as first:
             first.send(json.dumps(START))
             assert json.loads(first.recv(timeout=30))["type"] == "started"
@@ -275,7 +267,7 @@ def test_streams_per_user_and_per_process(make_app, world_for):
 def test_an_idle_stream_is_closed(make_app, world_for):
     app = make_app(STREAM_IDLE_SECONDS=0.5)
     token = world_for(app)
-    with served(app) as port, open_stream(port, token) as ws:
+    with served_port(app) as port, open_stream(port, token) as ws:
         ws.send(json.dumps(START))
         got, code = talk(ws, [])
     assert code == CLOSE_POLICY and "No message for 0.5 s" in got[-1]["detail"]
@@ -287,7 +279,7 @@ def test_a_fast_sender_is_slowed_not_dropped(make_app, world_for, data_dir):
     app = make_app(STREAM_MAX_QUEUED=1)
     token = world_for(app)
     _, x = mitdb(data_dir, "101", 1)
-    with served(app) as port:
+    with served_port(app) as port:
         got, code = session(port, token, [START, *chunks(x, 37), {"type": "end"}])
     assert code == CLOSE_NORMAL and got[-1]["summary"]["samples"] == x.size
     assert got[-1]["summary"]["beats"] == sum(m["type"] == "beat" for m in got) > 60
@@ -317,7 +309,7 @@ def test_no_token_or_a_bad_one_is_refused_before_the_upgrade(app, port, world):
 def test_opening_a_stream_counts_against_the_tokens_rate_limit(make_app, world_for):
     app = make_app(API_RATE_LIMIT="2 per minute")
     token = world_for(app)
-    with served(app) as port:
+    with served_port(app) as port:
         for _ in range(2):
             assert session(port, token, [START, {"type": "end"}])[0][0]["type"] == "started"
         with pytest.raises(InvalidStatus) as refused:

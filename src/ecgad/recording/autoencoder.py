@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..detector import EMBED_BATCH, LOG_FLOOR, Detector
+from ..calibration import floored_log
+from ..detector import EMBED_BATCH, Detector
 from .morphology import MIN_DISTANCE
 
 
@@ -17,13 +18,13 @@ def embed_beats(detector: Detector, z: np.ndarray, batch: int = EMBED_BATCH) -> 
     (onnxruntime needs no padding).
     Recording models have one member, whose code is the one used."""
     usable = ~np.isnan(z[:, 0]) if len(z) else np.zeros(0, bool)
-    size = detector.embed(np.empty((0, detector.length))).codes.shape[2]
+    size = detector.spec.config.latent
     codes, errors = np.full((len(z), size), np.nan), np.full(len(z), np.nan)
     if usable.any():
         # a few beats (a stream) go through a small padded batch: a power of two, so few shapes
         embedding = detector.embed(z[usable], batch=min(batch, 1 << max(3, int(usable.sum() - 1).bit_length())))
         codes[usable] = embedding.codes[0]
-        errors[usable] = np.log(np.maximum(embedding.errors, LOG_FLOOR))
+        errors[usable] = floored_log(embedding.errors)
     return codes, errors
 
 

@@ -57,6 +57,16 @@
     line.classList.toggle("error", !!isError);
   }
 
+  // a piece of the source's signal: {samples: [mV...], ended}
+  function fetchSamples(start, count) {
+    return fetch(samplesUrl + "?start=" + start + "&count=" + count,
+                 { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      });
+  }
+
   // ------------------------------------------------------------------ one session's state
   var s = null;
 
@@ -87,12 +97,7 @@
     if (total !== null) { count = Math.min(count, Math.max(1, total - start)); }
     var session = s;
     session.fetching = true;
-    fetch(samplesUrl + "?start=" + start + "&count=" + count,
-          { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.json();
-      })
+    fetchSamples(start, count)
       .then(function (piece) {
         if (session !== s) { return; }
         Array.prototype.push.apply(session.buf, piece.samples);
@@ -217,12 +222,7 @@
       return;
     }
     target.setAttribute("aria-busy", "true");
-    fetch(samplesUrl + "?start=" + start + "&count=" + count,
-          { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.json();
-      })
+    fetchSamples(start, count)
       .then(function (piece) {
         var x = piece.samples.map(function (_, i) { return (start + i - sample) / fs; });
         setText("monitor-beat-heading", "Beat at " + link.textContent.replace(/^Beat at /, ""));
