@@ -1,6 +1,7 @@
 """EDF/EDF+ (and BDF) files, read with pyedflib."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,17 @@ def _read_edf(path: Path, lead, fs, max_duration_s: float) -> Signal:
             raise RecordingError(f"{source}: lead {shown(names[index])} is empty (no samples)")
         _check_length(n_samples, rate, max_duration_s, source)
         samples = reader.readSignal(index).astype(np.float32)
+        start = _start(reader)
     finally:
         reader.close()
     if factor != 1.0:
         samples = samples * np.float32(factor)
-    return _finish(samples, rate, names[index], names, source, max_duration_s)
+    return _finish(samples, rate, names[index], names, source, max_duration_s, start)
+
+
+def _start(reader) -> datetime | None:
+    """The header's start date and time (EDF requires one; anonymised files often say 1985-01-01)."""
+    try:
+        return reader.getStartdatetime().replace(tzinfo=None)
+    except (ValueError, OSError, AttributeError):  # an unreadable date in an otherwise readable file
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -51,6 +52,7 @@ class Signal:
     lead: str                  # the lead read
     leads: tuple[str, ...]     # every lead the recording holds
     source: str                # the file (or WFDB record) it came from
+    start: datetime | None = None  # when the recording began (the header's local time), None when not told
 
     def __post_init__(self) -> None:
         samples = np.asarray(self.samples, dtype=np.float32)
@@ -141,7 +143,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.3g} minutes" if seconds >= 60 else f"{seconds:.3g} s"
 
 
-def _finish(samples: np.ndarray, fs: float, lead: str, leads, source: str, max_duration_s: float) -> Signal:
+def _finish(samples: np.ndarray, fs: float, lead: str, leads, source: str, max_duration_s: float,
+            start: datetime | None = None) -> Signal:
     """Check rate, length and content, patch short gaps, wrap as a Signal."""
     _check_rate(fs, source)
     _check_length(np.size(samples), fs, max_duration_s, source)
@@ -157,7 +160,7 @@ def _finish(samples: np.ndarray, fs: float, lead: str, leads, source: str, max_d
     if float(np.max(x)) - float(np.min(x)) < 1e-6:
         raise RecordingError(f"{source}: lead {shown(lead)} is flat (constant {float(x[0]):g} mV): "
                              f"no ECG on it; choose another lead")
-    return Signal(x, fs, str(lead), tuple(str(n) for n in leads), source)
+    return Signal(x, fs, str(lead), tuple(str(n) for n in leads), source, start)
 
 
 def _check_fs(given: float | None, actual: float, source: str) -> None:

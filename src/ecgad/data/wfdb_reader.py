@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -140,4 +141,13 @@ def _read_wfdb(path: Path, lead, fs, max_duration_s: float) -> Signal:
     samples = record.p_signal[:, 0]
     if factor != 1.0:
         samples = samples * np.float32(factor)
-    return _finish(samples, rate, names[index], names, source, max_duration_s)
+    return _finish(samples, rate, names[index], names, source, max_duration_s, _start(hdr))
+
+
+def _start(hdr) -> datetime | None:
+    """The record's start from its header's base date and time; None unless both are given (a time
+    of day alone names no day, and the hourly table would put it on a wrong one)."""
+    date, time = getattr(hdr, "base_date", None), getattr(hdr, "base_time", None)
+    if date is None or time is None:
+        return None
+    return datetime.combine(date, time)
