@@ -39,7 +39,7 @@ def csv_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray
 def check_json(stdout: str) -> dict:
     out = json.loads(stdout)  # exactly one object
     assert list(out) == ["fs", "lead", "duration_s", "model", "warnings", "readable_fraction", "unreadable",
-                         "window_s", "summary", "beats"]
+                         "window_s", "summary", "beats", "holter"]
     assert out["warnings"] == [] and out["readable_fraction"] == 1.0 and out["unreadable"] == []
     assert set(out["summary"]) == {"beats", "anomalies", "mean_hr_bpm"}
     assert out["summary"]["beats"] == len(out["beats"]) > 0
@@ -49,6 +49,7 @@ def check_json(stdout: str) -> dict:
         assert isinstance(b["sample"], int) and 0 <= b["confidence"] <= 1
         assert b["time_s"] == pytest.approx(b["sample"] / out["fs"], abs=1e-3)
     assert out["model"]["model_id"].startswith("recording-")
+    assert out["holter"]["beats"] == len(out["beats"]) and out["holter"]["start"] is None  # a CSV tells no start
     return out
 
 
@@ -196,3 +197,22 @@ def test_header_above_20_khz_is_refused(model: Path, tmp_path: Path) -> None:
     result = invoke("analyze", tmp_path / "fast", "--model", model)
     assert_one_line_error(result)
     assert "sampling rate 1e+06 Hz is above the 20000 Hz accepted; accepted: 100 to 20000 Hz" in result.stderr
+
+
+def test_analyze_pdf_report(model: Path, csv_file, tmp_path: Path) -> None:
+    """--pdf writes the Holter report (Letter with --paper Letter); the text output gives the summary lines."""
+    from pypdf import PdfReader
+
+    path, peaks = csv_file
+    out = tmp_path / "holter.pdf"
+    result = invoke("analyze", path, "--model", model, "--pdf", out, "--paper", "Letter")
+    assert result.exit_code == 0, result.stderr
+    assert f"pdf: {out}" in result.stdout and "heart rate (8-beat average): min" in result.stdout
+    reader = PdfReader(out)
+    box = reader.pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx((612.0, 792.0))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Holter ECG report" in text and "ecg" in text and "recording-test" in text
+    assert f"Beats {peaks.size}" in " ".join(text.split()) or f"Beats\n{peaks.size}" in text
+    bad = invoke("analyze", path, "--model", model, "--pdf", tmp_path / "missing" / "x.pdf")
+    assert bad.exit_code == 2 and "--pdf" in bad.stderr

@@ -77,6 +77,8 @@ def test_pauses_longest_rr_and_heart_rate():
     # the slowest 8 intervals hold the pause: (2.6 + 7 x 0.75) / 8 s
     assert h["heart_rate"]["min"]["bpm"] == pytest.approx(60 / ((2.6 + 7 * 0.75) / 8), abs=0.1)
     assert h["heart_rate"]["mean_bpm"] == pytest.approx(60 / rr.mean(), abs=0.1)
+    (hour,) = h["hourly"]  # its min and max are the 8-beat averages too, not one interval's 23 or 120 bpm
+    assert (hour["hr_min"], hour["hr_max"]) == (h["heart_rate"]["min"]["bpm"], h["heart_rate"]["max"]["bpm"])
 
 
 def test_no_pause_nor_run_across_unreadable_stretches():

@@ -25,7 +25,8 @@ Definitions (as Holter systems report them; said again in ``summary["definitions
   normal beat (bigeminy) or two normal beats (trigeminy) after the last; their V beats still
   count as isolated.
 - **Pause**: an RR interval over ``PAUSE_S`` (2 s).
-- **Hourly table**: clock hours when the start is known (the first row from the start to the
+- **Hourly table**: the mean rate of the hour's intervals, the minimum and maximum of the
+  8-beat averages that start in it; clock hours when the start is known (the first row from the start to the
   next full hour), else hours from the start of the recording.
 
 Every event has ``sample`` (its first R peak), ``time_s`` (seconds from the start), ``clock``
@@ -88,16 +89,20 @@ def _rr_valid(sample: np.ndarray, unreadable: Sequence) -> np.ndarray:
     return valid
 
 
-def _hr_extremes(rr: np.ndarray, valid: np.ndarray, where: _Where) -> tuple[dict | None, dict | None]:
-    """The slowest and fastest ``HR_BEATS``-interval average, each with its first beat."""
+def _averaged_rr(rr: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``out[i]``: the mean of the ``HR_BEATS`` intervals from beat i on (NaN when one is not valid)."""
     n = HR_BEATS
     if rr.size < n:
-        return None, None
+        return np.zeros(0)
     ok = np.convolve(valid.astype(np.int64), np.ones(n, np.int64), "valid") == n
-    if not ok.any():
-        return None, None
     mean_rr = np.convolve(np.where(valid, rr, 0.0), np.ones(n), "valid") / n
-    mean_rr = np.where(ok, mean_rr, np.nan)
+    return np.where(ok, mean_rr, np.nan)
+
+
+def _hr_extremes(mean_rr: np.ndarray, where: _Where) -> tuple[dict | None, dict | None]:
+    """The slowest and fastest ``HR_BEATS``-interval average, each with its first beat."""
+    if not np.isfinite(mean_rr).any():
+        return None, None
     slow, fast = int(np.nanargmax(mean_rr)), int(np.nanargmin(mean_rr))
     return ({"bpm": round(60.0 / mean_rr[slow], 1), **where.beat(slow)},
             {"bpm": round(60.0 / mean_rr[fast], 1), **where.beat(fast)})
@@ -164,8 +169,9 @@ def _geminy(classes: np.ndarray, valid: np.ndarray, where: _Where, step: int) ->
 
 
 def _hourly(sample: np.ndarray, fs: float, classes: np.ndarray | None, rr: np.ndarray, valid: np.ndarray,
-            n_samples: int, start: datetime | None) -> list[dict]:
-    """One row per hour: beats, mean/min/max heart rate (of the hour's RR intervals), counts per class."""
+            mean_rr: np.ndarray, n_samples: int, start: datetime | None) -> list[dict]:
+    """One row per hour: beats, heart rate (mean of the hour's RR intervals; min and max of the
+    ``HR_BEATS``-beat averages starting in it), counts per class."""
     duration = n_samples / fs
     if start is not None:  # clock hours: the first row ends at the next full hour
         offset = start.minute * 60 + start.second + start.microsecond / 1e6
@@ -181,7 +187,9 @@ def _hourly(sample: np.ndarray, fs: float, classes: np.ndarray | None, rr: np.nd
             continue
         inside = (t >= lo) & (t < hi) if hi < duration else (t >= lo)
         in_rr = valid & (rr_end_t >= lo) & ((rr_end_t < hi) if hi < duration else True)
-        hr = 60.0 / rr[in_rr] if in_rr.any() else np.zeros(0)
+        first = inside[:mean_rr.size]
+        averaged = mean_rr[first][np.isfinite(mean_rr[first])]
+        hr = 60.0 / averaged if averaged.size else np.zeros(0)
         label_t = start + timedelta(seconds=lo) if start else None
         row = {"start_s": round(lo, 3), "end_s": round(hi, 3), "clock": clock(lo, 0),
                "hour": label_t.strftime("%H:%M") if label_t else clock(lo, 0)[:5],
@@ -229,7 +237,8 @@ def holter_summary(sample, fs: float, classes=None, *, n_samples: int | None = N
     rr = np.diff(sample) / fs
     valid = _rr_valid(sample, unreadable)
     rr_ok = rr[valid]
-    slowest, fastest = _hr_extremes(rr, valid, where)
+    mean_rr = _averaged_rr(rr, valid)
+    slowest, fastest = _hr_extremes(mean_rr, where)
     readable_s = n_samples / fs - sum(int(b) - int(a) for a, b, *_ in unreadable) / fs
     pauses = [{**where.beat(i), "rr_s": round(float(rr[i]), 3), "end_sample": int(sample[i + 1])}
               for i in np.flatnonzero(valid & (rr > PAUSE_S))]
@@ -249,7 +258,7 @@ def holter_summary(sample, fs: float, classes=None, *, n_samples: int | None = N
         "classified": classes is not None,
         "classes": {k: int((classes == k).sum()) for k in CLASSES} if classes is not None else None,
         "ventricular": None, "supraventricular": None,
-        "hourly": _hourly(sample, fs, classes, rr, valid, n_samples, start),
+        "hourly": _hourly(sample, fs, classes, rr, valid, mean_rr, n_samples, start),
         "trend": _trend(sample, fs, rr, valid, n_samples) if n_samples else {"step_s": TREND_S, "bpm": []},
         "definitions": DEFINITIONS,
     }
