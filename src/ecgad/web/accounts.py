@@ -128,6 +128,7 @@ def reassign_patients(source: User, target: User) -> int:
                            "one of each pair on the patient's page first")
     for patient in patients:
         patient.doctor_id = target.id
-        audit.record("patient.reassign", "patient", patient.id, f"from {source.email} to {target.email}")
+        audit.record("patient.reassign", "patient", patient.id, f"from {source.email} to {target.email}",
+                     patient_id=patient.id)
     db.session.commit()
     return len(patients)

@@ -222,8 +222,16 @@ class Recording(db.Model):
     readable_fraction: Mapped[float | None] = mapped_column(Float, nullable=True)
     # JSON list of [start_sample, end_sample, reason]
     unreadable_json: Mapped[str] = mapped_column("unreadable", Text, default="[]", server_default="[]")
+    # when the recording began, as its header says (naive local time); None when the file does not say
+    start_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # JSON: ecgad.recording.holter.holter_summary of the stored beats; None for analyses stored before it
+    holter_json: Mapped[str | None] = mapped_column("holter", Text, nullable=True)
 
     analysis: Mapped[Analysis] = relationship(back_populates="recording")
+
+    @property
+    def holter(self) -> dict | None:
+        return _loads(self.holter_json, None)
 
     @property
     def unreadable(self) -> list[list]:
@@ -299,6 +307,9 @@ class RecordingBeat(db.Model):
     part_template: Mapped[float | None] = mapped_column(Float, nullable=True)
     part_rhythm: Mapped[float | None] = mapped_column(Float, nullable=True)
     annotation: Mapped[str | None] = mapped_column(String(4), nullable=True)  # the .atr beat symbol
+    # the model's class (AAMI N, S, V, F, Q) and its probability; None when the model gives none
+    beat_class: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    class_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     @property
     def number(self) -> int:
@@ -343,6 +354,8 @@ class AuditEvent(db.Model):
     target_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the patient the event concerns (no foreign key: the line outlives the patient); None for others
+    patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     actor: Mapped[User | None] = relationship()
 

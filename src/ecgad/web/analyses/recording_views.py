@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import audit
 from ..access import own_patient, visible_analysis
 from ..detection import ModelMismatch, ModelUnavailable, recording_detector_of
 from ..forms import RecordingForm
@@ -13,6 +14,7 @@ from ..models import Analysis, RecordingBeat
 from ..patients.views import render_patient
 from ..util import script_json
 from . import bp, listing, timeline
+from .holter import holter_for, stored_beats
 from .recordings import analyse_recording
 from .service import AnalysisError
 
@@ -54,8 +56,8 @@ def upload_recording(patient_id: int):
     return redirect(url_for("analyses.show", analysis_id=analysis.id))
 
 
-def timeline_json(analysis: Analysis) -> str:
-    return script_json(timeline.figure(analysis).to_json())
+def timeline_json(analysis: Analysis, around_s: float | None = None) -> str:
+    return script_json(timeline.figure(analysis, around_s).to_json())
 
 
 EDGE_NOTE = "This beat lies too close to the start or end of the recording to be drawn."
@@ -96,11 +98,49 @@ def page(analysis: Analysis, can_change: bool):
     figure_json, figure_note = beat_figure(analysis, selected)
     table = listing.list_beats(RecordingBeat, analysis, selected, current_app.config["RECORDING_BEATS_PER_PAGE"],
                                default_only="anomalies")
+    recording = analysis.recording
+    # a beat named in the address (an event's link) opens the timeline on it; else the start
+    around = selected.sample / recording.fs if selected is not None and "beat" in request.args else None
     return render_template(
-        "analyses/recording.html", analysis=analysis, recording=analysis.recording, patient=analysis.patient,
+        "analyses/recording.html", analysis=analysis, recording=recording, patient=analysis.patient,
         beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
-        clock=clock, timeline_json=timeline_json(analysis), figure_json=figure_json, figure_note=figure_note,
-        can_change=can_change)
+        clock=clock, timeline_json=timeline_json(analysis, around), figure_json=figure_json, figure_note=figure_note,
+        can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS)
+
+
+SHOWN_EVENTS = 50  # events of a kind listed on the page (the summary keeps up to holter.MAX_EVENTS, the PDF 100)
+
+
+@bp.get("/analyses/<int:analysis_id>/report.pdf")
+@login_required
+def report_pdf(analysis_id: int):
+    """The Holter report of a recording as a PDF (``?paper=A4`` or ``Letter``), audited."""
+    from ecgad.recording.pdf import PAPERS, ReportHeader, holter_pdf
+
+    analysis = visible_analysis(analysis_id, kind="recording")
+    paper = request.args.get("paper", "A4")
+    if paper not in PAPERS:
+        return {"error": "Bad request", "message": f"paper must be one of {', '.join(PAPERS)}.", "status": 400}, 400
+    recording, patient = analysis.recording, analysis.patient
+    summary = holter_for(analysis)
+    by = analysis.created_by
+    header = ReportHeader(
+        patient_name=patient.name, patient_identifier=patient.identifier,
+        patient_birth_date=patient.birth_date.isoformat() if patient.birth_date else None,
+        source=analysis.filename, lead=recording.lead, fs=recording.fs, start=summary.get("start"),
+        duration_s=recording.duration_s,
+        models={k: str(v) for k, v in analysis.model.items() if k.endswith("model_id") and v}
+        or {"model_id": analysis.model_id},
+        analysed_by=f"{by.display_name} ({by.email})" if by else "a deleted account",
+        analysed_at=analysis.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        readable_fraction=recording.readable_fraction)
+    data = holter_pdf(summary, fs=recording.fs, samples=recording.samples, n_samples=recording.n_samples,
+                      header=header, beats=stored_beats(analysis), paper=paper)
+    audit.viewed("report.view", "analysis", analysis.id, patient.id, f"file={analysis.filename}; paper={paper}")
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="holter-{analysis.id}.pdf"'
+    response.headers["Cache-Control"] = "no-store"  # patient data: not kept in caches
+    return response
 
 
 @bp.get("/analyses/<int:analysis_id>/timeline.json")
@@ -113,6 +153,7 @@ def timeline_window(analysis_id: int):
     if start is None or end is None or not end > start:
         return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",
                 "status": 400}, 400
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "timeline", once=True)
     return timeline.window_data(analysis, start, end)
 
 

@@ -10,6 +10,7 @@ before reading; WFDB headers may name only files of the same upload.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path, PurePath
@@ -112,7 +113,8 @@ def _beat_rows(analysis_id: int, result, annotation: np.ndarray | None):
         beat = result.beat(i, parts=True)
         yield {"analysis_id": analysis_id, "position": i, "sample": beat["sample"], "rr_s": beat["rr_s"],
                **verdict_columns(beat), **{f"part_{p}": v for p, v in beat["parts"].items()},
-               "annotation": (str(annotation[i]) or None) if annotation is not None else None}
+               "annotation": (str(annotation[i]) or None) if annotation is not None else None,
+               "beat_class": beat.get("class"), "class_confidence": beat.get("class_confidence")}
 
 
 def analyse_recording(patient: Patient, user: User, files, *, fs: float | None = None,
@@ -149,15 +151,19 @@ def _reference_stats(result, signal, reference) -> tuple[np.ndarray, dict]:
 def store_recording(patient: Patient, user: User, signal, result, kind: str, *, reference=None,
                     source: str = "upload") -> Analysis:
     """Store ``result`` (a ``RecordingResult`` with its ``quality``) of ``signal`` (an
-    ``ecgad.data.signal.Signal``: its samples are kept for the timeline) as a recording analysis of
-    ``patient``, in one transaction, audited. ``kind``: the format (wfdb, edf, csv, tsv, stream);
+    ``ecgad.data.signal.Signal``: its samples are kept for the timeline, its start with the Holter
+    summary) as a recording analysis of ``patient``, in one transaction, audited. ``kind``: the
+    format (wfdb, edf, csv, tsv, stream);
     ``reference``: ``(samples, symbols)`` annotations or None. Raises AnalysisError (nothing stored)
     when the result has no beat. An upload's result comes from ``analyze``, a stream's from its own
     ``RecordingStream.result()``: what was sent live is what is stored."""
     if len(result) == 0:
         raise _fail(f"no heartbeats were found in lead {signal.lead}; is it an ECG lead? "
                     f"Choose another lead by name or number")
+    from ecgad.recording.holter import holter_of
+
     filename = signal.source
+    holter = holter_of(result, start=signal.start)
     annotation, stats = _reference_stats(result, signal, reference) if reference is not None else (None, {})
     hr = result.heart_rate_bpm[np.isfinite(result.heart_rate_bpm)]
     with transaction():
@@ -172,7 +178,8 @@ def store_recording(patient: Patient, user: User, signal, result, kind: str, *, 
             mean_hr_bpm=result.summary["mean_hr_bpm"],
             low_hr_bpm=float(np.percentile(hr, 5)) if hr.size else None,
             high_hr_bpm=float(np.percentile(hr, 95)) if hr.size else None,
-            parts=",".join(result.parts), readable_fraction=quality.readable_fraction, **stats)
+            parts=",".join(result.parts), readable_fraction=quality.readable_fraction, start_at=signal.start,
+            holter_json=json.dumps(holter), **stats)
         recording.unreadable = quality.segments()
         db.session.add(recording)
         db.session.flush()
@@ -182,5 +189,5 @@ def store_recording(patient: Patient, user: User, signal, result, kind: str, *, 
         audit.record("analysis.create", "analysis", analysis.id,
                      f"patient={patient.id}; {'stream' if source == 'stream' else 'recording'}={filename}; "
                      f"lead={signal.lead}; beats={analysis.n_beats}; anomalies={analysis.n_anomalies}; "
-                     f"model={analysis.model_id}", actor=user)
+                     f"model={analysis.model_id}", actor=user, patient_id=patient.id)
     return analysis

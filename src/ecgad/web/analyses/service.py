@@ -91,7 +91,7 @@ def analyse(patient: Patient, user: User, beats: list[np.ndarray], labels: np.nd
         } for i, v in enumerate(verdicts)])
         audit.record("analysis.create", "analysis", analysis.id,
                      f"patient={patient.id}; file={filename}; beats={analysis.n_beats}; "
-                     f"anomalies={analysis.n_anomalies}; model={analysis.model_id}", actor=user)
+                     f"anomalies={analysis.n_anomalies}; model={analysis.model_id}", actor=user, patient_id=patient.id)
     return analysis
 
 

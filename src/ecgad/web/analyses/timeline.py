@@ -68,10 +68,26 @@ def window_data(analysis: Analysis, start_s: float, end_s: float) -> dict:
                            recording.unreadable, start_s, end_s, max_points=MAX_POINTS, max_beats=MAX_BEATS)
 
 
-def figure(analysis: Analysis) -> go.Figure:
-    """The timeline as the page opens: the first ``INITIAL_WINDOW_S`` seconds, heart rate throughout."""
+def opening(duration_s: float, around_s: float | None = None) -> tuple[float, float]:
+    """The window the page opens on: ``INITIAL_WINDOW_S`` seconds from the start, or centred on
+    ``around_s`` (a beat or event the address names), within the recording."""
+    span = min(INITIAL_WINDOW_S, duration_s)
+    if around_s is None:
+        return 0.0, span
+    start = min(max(0.0, float(around_s) - span / 2), duration_s - span)
+    return start, start + span
+
+
+def figure(analysis: Analysis, around_s: float | None = None) -> go.Figure:
+    """The timeline as the page opens (see ``opening``), heart rate throughout."""
+    from ecgad.report.figures import to_ms
+
     recording = analysis.recording
-    window = window_data(analysis, 0.0, min(INITIAL_WINDOW_S, recording.duration_s))
-    return timeline_figure(window, _beats(analysis), fs=recording.fs, duration_s=recording.duration_s,
-                           lead=recording.lead, threshold=analysis.threshold, parts=recording.part_names,
-                           max_points=MAX_POINTS, max_beats=MAX_BEATS)
+    start, end = opening(recording.duration_s, around_s)
+    window = window_data(analysis, start, end)
+    fig = timeline_figure(window, _beats(analysis), fs=recording.fs, duration_s=recording.duration_s,
+                          lead=recording.lead, threshold=analysis.threshold, parts=recording.part_names,
+                          max_points=MAX_POINTS, max_beats=MAX_BEATS)
+    if start > 0:
+        fig.update_xaxes(range=[float(to_ms(start)), float(to_ms(end))])
+    return fig

@@ -26,14 +26,18 @@ def _views(analysis: Analysis):
 @login_required
 def show(analysis_id: int):
     analysis = visible_analysis(analysis_id)
-    return _views(analysis).page(analysis, can_change(analysis.patient))
+    views = _views(analysis)
+    audit.viewed("analysis.view", "analysis", analysis.id, analysis.patient_id, f"file={analysis.filename}")
+    return views.page(analysis, can_change(analysis.patient))
 
 
 @bp.get("/analyses/<int:analysis_id>/beats/<int:number>.json")
 @login_required
 def beat_json(analysis_id: int, number: int):
     analysis = visible_analysis(analysis_id)
-    return _views(analysis).beat_data(analysis, number)
+    data = _views(analysis).beat_data(analysis, number)
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, f"beat {number}", once=True)
+    return data
 
 
 @bp.route("/analyses/<int:analysis_id>/delete", methods=["GET", "POST"])
@@ -44,7 +48,7 @@ def delete(analysis_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         audit.record("analysis.delete", "analysis", analysis.id,
-                     f"patient={patient.id}; file={analysis.filename}; beats={analysis.n_beats}")
+                     f"patient={patient.id}; file={analysis.filename}; beats={analysis.n_beats}", patient_id=patient.id)
         db.session.delete(analysis)
         db.session.commit()
         flash(f"Analysis of {analysis.filename} deleted.", "success")

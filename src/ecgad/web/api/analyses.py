@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..access import own_patient, visible_analysis, visible_patient
 from ..analyses import timeline
+from ..analyses.holter import holter_for
 from ..analyses.recordings import analyse_recording
 from ..analyses.service import AnalysisError, analyse, clean_filename
 from ..detection import ModelUnavailable
@@ -145,7 +146,8 @@ def _beats_of(analysis: Analysis, query: dict) -> tuple[list[dict], dict | None]
     parts = recording.part_names
     return [{"beat": b.number, "score": b.score, "is_anomaly": b.is_anomaly, "confidence": b.confidence,
              "sample": b.sample, "time_s": round(b.sample / recording.fs, 4), "rr_s": b.rr_s,
-             "annotation": b.annotation, "parts": {p: b.part(p) for p in parts}} for b in beats], \
+             "annotation": b.annotation, "parts": {p: b.part(p) for p in parts},
+             "class": b.beat_class, "class_confidence": b.class_confidence} for b in beats], \
         {"page": page.number, "per_page": page.per_page, "total": analysis.n_beats, "pages": page.pages}
 
 
@@ -157,7 +159,11 @@ def get_analysis(query: dict, analysis_id: int):
     recording's by page (``page``, ``per_page``)."""
     analysis = visible_analysis(analysis_id)
     beats, paging = _beats_of(analysis, query)
-    return {**as_json(analysis), "beats": beats, "beats_page": paging}
+    # once per token user and analysis within audit.REPEAT_MINUTES: a program pages through a day's beats
+    audit.viewed("analysis.view", "analysis", analysis.id, analysis.patient_id, f"file={analysis.filename}",
+                 once=True)
+    holter = holter_for(analysis) if analysis.is_recording else None
+    return {**as_json(analysis), "beats": beats, "beats_page": paging, "holter": holter}
 
 
 @bp.get("/analyses/<int:analysis_id>/timeline")
@@ -167,6 +173,7 @@ def timeline_window(query: dict, analysis_id: int):
     """A window of a recording's signal with its beats, as the recording page draws it (start, end in
     seconds; clamped to the recording and to the longest window). 404 for beat analyses."""
     analysis = visible_analysis(analysis_id, kind="recording")
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "timeline", once=True)
     return timeline.window_data(analysis, query["start"], query["end"])
 
 
@@ -177,7 +184,7 @@ def delete_analysis(analysis_id: int):
     analysis = visible_analysis(analysis_id)
     patient = own_patient(analysis.patient_id)
     audit.record("analysis.delete", "analysis", analysis.id,
-                 f"patient={patient.id}; file={analysis.filename}; beats={analysis.n_beats}")
+                 f"patient={patient.id}; file={analysis.filename}; beats={analysis.n_beats}", patient_id=patient.id)
     db.session.delete(analysis)
     db.session.commit()
     return "", 204

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from werkzeug.datastructures import MultiDict
 
+from .. import audit
 from ..access import own_patient, visible_patient, visible_patients
 from ..extensions import db
 from ..models import Patient
@@ -76,7 +77,9 @@ def create_patient(body: dict):
 @bp.response(200, PatientOut)
 def get_patient(patient_id: int):
     """One patient (404 when it is not this user's to see)."""
-    return visible_patient(patient_id)
+    patient = visible_patient(patient_id)
+    audit.viewed("patient.view", "patient", patient.id, patient.id, f"identifier={patient.identifier}")
+    return patient
 
 
 @bp.patch("/patients/<int:patient_id>")

@@ -253,12 +253,19 @@ class StoredBeat(Schema):
     rr_s = fields.Float(allow_none=True, metadata={"description": "Recordings: time since the beat before (s)."})
     annotation = fields.String(allow_none=True, metadata={"description": "Recordings: the .atr symbol."})
     parts = fields.Dict(metadata={"description": "Recordings: log-odds each part of the score adds."})
+    class_ = fields.String(data_key="class", attribute="class", allow_none=True,
+                           metadata={"description": "Recordings: the beat's class (N, S, V, F, Q); null when the "
+                                                    "model gives none."})
+    class_confidence = fields.Float(allow_none=True, metadata={"description": "Recordings: the class's probability."})
 
 
 class AnalysisDetail(AnalysisOut):
     beats = fields.List(fields.Nested(StoredBeat))
     beats_page = fields.Nested(Paging, allow_none=True,
                                metadata={"description": "Recordings: which page of beats this is."})
+    holter = fields.Dict(allow_none=True, metadata={"description": "Recordings: the Holter summary (heart rate, "
+                                                                   "hourly table, V and S events, pauses), as "
+                                                                   "`ecgad analyze --json` gives it."})
 
 
 class BeatsPageQuery(PageQuery):

@@ -43,7 +43,7 @@ def create_patient(values: dict) -> Patient:
     patient = Patient(doctor_id=current_user.id, **{**values, "notes": values.get("notes") or ""})
     db.session.add(patient)
     db.session.flush()
-    audit.record("patient.create", "patient", patient.id, f"identifier={patient.identifier}")
+    audit.record("patient.create", "patient", patient.id, f"identifier={patient.identifier}", patient_id=patient.id)
     _commit()
     return patient
 
@@ -58,7 +58,7 @@ def update_patient(patient: Patient, values: dict) -> list[str]:
         setattr(patient, field, values[field])
     if changed:
         audit.record("patient.update", "patient", patient.id,
-                     f"identifier={patient.identifier}; changed: {', '.join(changed)}")
+                     f"identifier={patient.identifier}; changed: {', '.join(changed)}", patient_id=patient.id)
     _commit()
     return changed
 
@@ -66,7 +66,8 @@ def update_patient(patient: Patient, values: dict) -> list[str]:
 def delete_patient(patient: Patient) -> int:
     """Delete ``patient`` and its analyses; returns how many analyses went with it."""
     n = db.session.scalar(select(func.count()).select_from(Analysis).where(Analysis.patient_id == patient.id))
-    audit.record("patient.delete", "patient", patient.id, f"identifier={patient.identifier}; with {n} analyses")
+    audit.record("patient.delete", "patient", patient.id, f"identifier={patient.identifier}; with {n} analyses",
+                 patient_id=patient.id)
     db.session.delete(patient)
     db.session.commit()
     return n

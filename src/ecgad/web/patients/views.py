@@ -5,6 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import login_required
 from sqlalchemy import func, or_, select
 
+from .. import audit
 from ..access import can_change, own_patient, visible_patient, visible_patients
 from ..extensions import db
 from ..forms import ConfirmForm, RecordingForm, UploadForm
@@ -61,6 +62,7 @@ def create():
 @login_required
 def show(patient_id: int):
     patient = visible_patient(patient_id)
+    audit.viewed("patient.view", "patient", patient.id, patient.id, f"identifier={patient.identifier}")
     return render_patient(patient)
 
 
