@@ -1,6 +1,7 @@
 """Admin pages: doctors' accounts and the audit log."""
 from __future__ import annotations
 
+import html
 import re
 
 from webtools import PASSWORD, audit_actions, login
@@ -237,3 +238,100 @@ def test_reassign_pages_are_for_admins_only(client_for, world):
     admin = client_for("admin")
     assert admin.get(f"/admin/users/{ad}/reassign").status_code == 403  # admins have no patients
     assert admin.get("/admin/users/999999/reassign").status_code == 404
+
+
+def _events(app, action: str | None = None):
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import AuditEvent
+
+    with app.app_context():
+        query = select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return [(e.action, e.actor_email, e.target_type, e.target_id, e.patient_id) for e in db.session.scalars(query)]
+
+
+def test_views_of_patient_data_are_audited(app, client_for, world):
+    """Opening a patient or an analysis writes a line each time; a beat's JSON once per user and analysis
+    in 10 minutes (a page fetches one a click); what one may not see writes nothing."""
+    doctor, admin, other = client_for("doctor"), client_for("admin"), client_for("other")
+    assert doctor.get(f"/patients/{world.p}").status_code == 200
+    assert doctor.get(f"/patients/{world.p}").status_code == 200
+    assert doctor.get(f"/analyses/{world.a}").status_code == 200
+    for number in (1, 2, 3):
+        assert doctor.get(f"/analyses/{world.a}/beats/{number}.json").status_code == 200
+    assert admin.get(f"/patients/{world.p}").status_code == 200
+    assert other.get(f"/patients/{world.p}").status_code == 404
+    assert other.get(f"/analyses/{world.a}").status_code == 404
+    assert _events(app, "patient.view") == [("patient.view", "doctor@example.org", "patient", world.p, world.p)] * 2 \
+        + [("patient.view", "admin@example.org", "patient", world.p, world.p)]
+    assert _events(app, "analysis.view") == [("analysis.view", "doctor@example.org", "analysis", world.a, world.p)]
+    assert _events(app, "analysis.beats_view") == \
+        [("analysis.beats_view", "doctor@example.org", "analysis", world.a, world.p)]
+    # ten minutes on, the next beat is written again
+    from datetime import timedelta
+
+    from ecgad.web.extensions import db
+
+    with app.app_context():
+        line = db.session.scalars(select_last("analysis.beats_view")).one()
+        line.created_at -= timedelta(minutes=11)
+        db.session.commit()
+    assert doctor.get(f"/analyses/{world.a}/beats/4.json").status_code == 200
+    assert len(_events(app, "analysis.beats_view")) == 2
+    # through the API, with a token: the same lines, saying which token
+    from ecgad.web import tokens
+    from ecgad.web.models import User
+
+    with app.app_context():
+        _, token = tokens.create(db.session.get(User, world.users["doctor"].id), "reader", 1)
+    response = app.test_client().get(f"/api/v1/patients/{world.p}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    with app.app_context():
+        line = db.session.scalars(select_last("patient.view")).one()
+        assert line.actor_email == "doctor@example.org" and "via API token" in line.detail
+
+
+def select_last(action: str):
+    from sqlalchemy import select
+
+    from ecgad.web.models import AuditEvent
+
+    return select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id.desc()).limit(1)
+
+
+def test_audit_log_filters(app, client_for, world):
+    from datetime import UTC, datetime, timedelta
+
+    doctor, other, admin = client_for("doctor"), client_for("other"), client_for("admin")
+    doctor.get(f"/patients/{world.p}")
+    other.get(f"/patients/{world.q}")
+    doctor.post(f"/patients/{world.p}/edit", data={"name": "Renamed", "identifier": "MRN-001", "sex": "male"})
+
+    def rows(query: str) -> list[str]:
+        page = admin.get(f"/admin/audit?{query}")
+        assert page.status_code == 200
+        return re.findall(r'data-testid="audit-row" data-action="([^"]+)"', page.text)
+
+    assert rows(f"user={world.users['other'].id}") == ["patient.view", "login.success"]
+    assert rows(f"patient=%23{world.p}") == ["patient.update", "patient.view", "analysis.create"]
+    assert rows("patient=quentin") == ["patient.view"]          # part of the other patient's name
+    assert sorted(rows("patient=MRN-001")) == ["analysis.create", "patient.update", "patient.view",
+                                               "patient.view"]  # both patients have this record number
+    assert rows(f"patient=%23{world.p}&user={world.users['other'].id}") == []
+    today = datetime.now(UTC).date()
+    everything = rows("")
+    assert rows(f"from={today}&to={today}") == everything and len(everything) > 5
+    assert rows(f"from={today + timedelta(days=1)}") == [] and rows(f"to={today - timedelta(days=1)}") == []
+    bad = admin.get("/admin/audit?from=yesterday").text
+    assert "is not a date" in bad and re.findall(r'data-testid="audit-row"', bad)
+    # pages keep the filters
+    app.config["AUDIT_PER_PAGE"] = 2
+    first = admin.get(f"/admin/audit?user={world.users['doctor'].id}").text
+    link = re.search(r'id="page-next" href="([^"]+)"', first).group(1)
+    assert f"user={world.users['doctor'].id}" in html.unescape(link)
+    assert set(re.findall(r'data-action="([^"]+)"', admin.get(html.unescape(link)).text)) <= \
+        {"patient.view", "patient.update", "login.success", "analysis.create"}
+    assert client_for("doctor").get("/admin/audit?patient=1").status_code == 403

@@ -758,3 +758,91 @@ def test_delete_recording_removes_everything(app, client_for, world, recording):
     assert client.post(f"/patients/{world.p}/delete").status_code == 302
     left = row_counts(app)
     assert left["recordings"] == left["recording_beats"] == left["recording_chunks"] == 0
+
+
+# ------------------------------------------------------------------ the Holter summary and its PDF
+
+
+def test_holter_summary_on_the_page(app, client_for, world, recording, ecg):
+    """The page shows the stored Holter summary: what the synthetic signal's beats say (its longest RR is
+    the compensatory pause after the first premature beat: 1.4 x 0.8 s), an hour row of every beat, and
+    links to events; with ?beat=N the timeline opens on that beat."""
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import Recording, RecordingBeat
+
+    with app.app_context():
+        holter = json.loads(db.session.get(Recording, recording).holter_json)
+        classes = db.session.scalars(select(RecordingBeat.beat_class).where(RecordingBeat.analysis_id == recording)
+                                     .order_by(RecordingBeat.position)).all()
+    assert holter["beats"] == len(KINDS) and holter["start"] is None  # a CSV tells no start
+    assert holter["longest_rr"]["rr_s"] == pytest.approx(1.12, abs=0.01)
+    assert holter["longest_rr"]["beat"] == KINDS.index("V") + 1 and holter["pauses"]["count"] == 0
+    page = client_for("doctor").get(f"/analyses/{recording}").text
+    assert text_of(page, "holter-longest-rr").startswith("1.12 s")
+    assert text_of(page, "holter-pauses") == "0"
+    assert text_of(page, "holter-hr-mean") == f"{holter['heart_rate']['mean_bpm']:.0f} bpm"
+    rows = re.findall(r'data-testid="hour-row"><th scope="row">([^<]+)</th><td class="num">(\d+)</td>', page)
+    assert rows == [("00:00", str(len(KINDS)))]
+    link = re.search(r'href="([^"]+)"[^>]*data-testid="event-link" data-beat="(\d+)" data-time="([\d.]+)"', page)
+    assert link and html.unescape(link.group(1)) == f"/analyses/{recording}?beat={link.group(2)}#timeline-section"
+    if all(classes):  # a model with beat classes: the page counts what was stored
+        assert text_of(page, "holter-v") == str(classes.count("V"))
+    else:
+        assert 'data-testid="holter-no-classes"' in page
+    # the address names a beat: the timeline opens on a 20-s window around it
+    number = 60
+    t = ecg.peaks[number - 1] / FS
+    opened = client_for("doctor").get(f"/analyses/{recording}?beat={number}").text
+    figure = json.loads(re.search(r'id="timeline-figure-data">(.*?)</script>', opened, re.S).group(1))
+    assert figure["layout"]["xaxis"]["range"] == pytest.approx([float(to_ms(t - 10)), float(to_ms(t + 10))], abs=1)
+    assert min(figure["data"][0]["x"]) >= to_ms(t - 10) - 1
+
+
+def test_pdf_report(app, client_for, world, recording):
+    from pypdf import PdfReader
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import AuditEvent
+
+    doctor = client_for("doctor")
+    response = doctor.get(f"/analyses/{recording}/report.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    pdf = PdfReader(io.BytesIO(response.data))
+    assert float(pdf.pages[0].mediabox.width) == pytest.approx(595.28, abs=0.01)  # A4
+    text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
+    for expected in ("Holter ECG report", "Ann Example", "MRN-001", "holter.csv", "Dr Dora (doctor@example.org)",
+                     f"Beats {len(KINDS)}", "Reviewed and signed by", "25 mm/s, 10 mm/mV"):
+        assert expected in text, expected
+    letter = PdfReader(io.BytesIO(doctor.get(f"/analyses/{recording}/report.pdf?paper=Letter").data))
+    assert float(letter.pages[0].mediabox.width) == 612.0
+    assert doctor.get(f"/analyses/{recording}/report.pdf?paper=A3").status_code == 400
+    assert client_for("other").get(f"/analyses/{recording}/report.pdf").status_code == 404
+    assert client_for("admin").get(f"/analyses/{recording}/report.pdf").status_code == 200
+    page = doctor.get(f"/analyses/{recording}").text
+    assert f'href="/analyses/{recording}/report.pdf"' in page
+    from sqlalchemy import select
+
+    with app.app_context():
+        lines = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "report.view")
+                                   .order_by(AuditEvent.id)).all()
+        assert [(e.actor_email, e.patient_id, e.target_id) for e in lines] == \
+            [("doctor@example.org", world.p, recording)] * 2 + [("admin@example.org", world.p, recording)]
+        assert "paper=Letter" in lines[1].detail
+
+
+def test_summary_made_again_for_a_recording_stored_before_summaries(app, client_for, recording):
+    """A recording stored before migration 0005 has no summary: the page and the PDF make it from its beats."""
+    from ecgad.web.extensions import db
+    from ecgad.web.models import Recording
+
+    with app.app_context():
+        row = db.session.get(Recording, recording)
+        before = json.loads(row.holter_json)
+        row.holter_json = None
+        db.session.commit()
+    page = client_for("doctor").get(f"/analyses/{recording}").text
+    assert text_of(page, "holter-longest-rr").startswith(f"{before['longest_rr']['rr_s']:.2f} s")
+    assert client_for("doctor").get(f"/analyses/{recording}/report.pdf").status_code == 200

@@ -1,8 +1,10 @@
 """Admin: doctors' accounts and the audit log."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import accounts
 from ..accounts import AccountError
@@ -129,15 +131,54 @@ def reset_password(user_id: int):
     return render_template("admin/reset_password.html", form=form, user=user), status
 
 
+def _date_arg(name: str) -> date | None:
+    """A YYYY-MM-DD query argument; None when absent, blank or not a date (the page says which)."""
+    value = (request.args.get(name) or "").strip()
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _patients_named(text: str) -> list[int]:
+    """Ids of the patients ``text`` names: ``#12`` or ``12`` (an id: deleted patients too), an exact
+    record number, or part of a name."""
+    text = text.strip()
+    if text.lstrip("#").isascii() and text.lstrip("#").isdigit():
+        return [int(text.lstrip("#"))]
+    return list(db.session.scalars(select(Patient.id).where(
+        or_(Patient.identifier == text, func.lower(Patient.name).contains(text.lower(), autoescape=True)))))
+
+
 @bp.get("/audit")
 @admin_required
 def audit_log():
+    """The audit log, newest first, by page; filtered by what happened, who did it, which patient it
+    concerned and between which dates (UTC, both days included)."""
     action = request.args.get("action") or None
+    user_id = request.args.get("user", type=int)
+    patient_text = (request.args.get("patient") or "").strip()[:200]
+    since, until = _date_arg("from"), _date_arg("to")
+    problems = [f"“{request.args.get(n)}” is not a date (YYYY-MM-DD); ignored." for n, d in
+                (("from", since), ("to", until)) if d is None and (request.args.get(n) or "").strip()]
     query = select(AuditEvent)
     if action:
         query = query.where(AuditEvent.action == action)
+    if user_id is not None:
+        query = query.where(AuditEvent.actor_id == user_id)
+    if patient_text:
+        ids = _patients_named(patient_text)
+        # lines written before events named their patient: the patient's own events name it as target
+        query = query.where(or_(AuditEvent.patient_id.in_(ids),
+                                (AuditEvent.target_type == "patient") & AuditEvent.target_id.in_(ids)))
+    if since is not None:
+        query = query.where(AuditEvent.created_at >= datetime.combine(since, time.min))
+    if until is not None:
+        query = query.where(AuditEvent.created_at < datetime.combine(until + timedelta(days=1), time.min))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = Page.make(page_arg(), current_app.config["AUDIT_PER_PAGE"], total)
     events = db.session.scalars(query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
                                 .limit(page.per_page).offset(page.offset)).all()
-    return render_template("admin/audit.html", events=events, page=page, action=action)
+    users = db.session.scalars(select(User).order_by(func.lower(User.email))).all()
+    return render_template("admin/audit.html", events=events, page=page, action=action, users=users,
+                           user_id=user_id, patient=patient_text, since=since, until=until, problems=problems)

@@ -159,6 +159,26 @@
     });
   }
 
+  /* The Holter summary's event links (?beat=N, data-time in seconds): move the timeline to the event
+     (a 20-s window around it, within the recording) and show its first beat, without reloading. */
+  function followEventLinks(timeline) {
+    var origin = Number((timeline.layout.meta || {}).time_origin_ms) || 0;
+    var xaxis = timeline.layout.xaxis || {};
+    var duration = xaxis.maxallowed !== undefined ? axisSeconds(xaxis.maxallowed, origin) : Infinity;
+    Array.prototype.forEach.call(document.querySelectorAll("a.event-link[data-time]"), function (link) {
+      link.addEventListener("click", function (event) {
+        var time = Number(link.getAttribute("data-time"));
+        if (!isFinite(time)) { return; }  // the link itself still works (a page load)
+        event.preventDefault();
+        var span = Math.min(20, duration);
+        var start = Math.max(0, Math.min(time - span / 2, duration - span));
+        window.Plotly.relayout(timeline, { "xaxis.range": toAxis([start, start + span], origin) });
+        document.getElementById("timeline-section").scrollIntoView();
+        loadBeat(timeline, Number(link.getAttribute("data-beat")));
+      });
+    });
+  }
+
   function draw() {
     window.ecgadDrawFigure("timeline-figure-data", "timeline-plot").then(function (timeline) {
       if (!timeline) { return; }
@@ -168,6 +188,7 @@
         if (custom && custom.length) { loadBeat(timeline, Math.round(custom[0])); }
       });
       followView(timeline);
+      followEventLinks(timeline);
     });
   }
 
