@@ -177,7 +177,7 @@ def test_upgrade_from_0001_keeps_beat_analyses(database_url, tmp_path, model_pat
             with engine.connect() as connection:  # the downgrade kept the beats (no cascade on SQLite)
                 assert connection.execute(text("SELECT count(*) FROM analysis_beats")).scalar() == 6
             upgrade(engine)
-            assert current_revision(engine) == head_revision() == "0004"
+            assert current_revision(engine) == head_revision() == "0005"
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT id, kind, n_beats FROM analyses")).all() == \
                     [(analysis, "beats", 6)]
@@ -212,8 +212,9 @@ def test_api_tokens_migration_up_and_down(database_url, tmp_path, model_path):
         try:
             downgrade(engine, "0003")
             assert "api_tokens" not in table_names(engine) and current_revision(engine) == "0003"
-            upgrade(engine)
+            upgrade(engine, "0004")
             assert "api_tokens" in table_names(engine) and current_revision(engine) == "0004"
+            upgrade(engine)
         finally:
             engine.dispose()
         from ecgad.web import tokens
@@ -243,5 +244,60 @@ def test_api_tokens_migration_up_and_down(database_url, tmp_path, model_path):
             assert table_names(engine) == TABLES - {"api_tokens"}
         finally:
             engine.dispose()
+    finally:
+        _dispose(app)
+
+
+def test_beat_classes_migration_up_and_down(database_url, tmp_path, model_path):
+    """0005 adds beat classes, the recording's start and Holter summary, and the audit lines' patient to a
+    database at 0004, keeping its recording; the page then makes the summary from the stored beats.
+    Going back to 0004 removes those columns alone and keeps the rows."""
+    from sqlalchemy import inspect, text
+
+    from ecgad.web.database import current_revision, downgrade, upgrade
+
+    fs = 250.0
+    x, peaks = synthetic_ecg("N" * 20 + "V" + "N" * 20, fs)
+    data = ("time,II\n" + "".join(f"{i / fs:.4f},{v:.5f}\n" for i, v in enumerate(x))).encode()
+    app = _app(database_url, tmp_path, model_path)
+    try:
+        doctor = add_user(app, "doctor@example.org", "doctor")
+        patient = add_patient(app, doctor.id)
+        client = app.test_client()
+        assert login(client, "doctor@example.org").status_code == 302
+        response = upload_recording(client, patient, [(data, "holter.csv")])
+        analysis_id = int(response.location.rsplit("/", 1)[1])
+        engine = _engine(database_url)
+        added = {"recording_beats": {"beat_class", "class_confidence"}, "recordings": {"start_at", "holter"},
+                 "audit_events": {"patient_id"}}
+        try:
+            downgrade(engine, "0004")
+            assert current_revision(engine) == "0004"
+            columns = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in added}
+            assert all(not (added[t] & columns[t]) for t in added)
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM recording_beats")).scalar() == peaks.size
+            upgrade(engine)
+            assert current_revision(engine) == "0005"
+            columns = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in added}
+            assert all(added[t] <= columns[t] for t in added)
+            assert "ix_audit_events_patient_id" in {i["name"] for i in inspect(engine).get_indexes("audit_events")}
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM recording_beats")).scalar() == peaks.size
+                assert connection.execute(text("SELECT holter FROM recordings")).scalar() is None
+        finally:
+            engine.dispose()
+        page = client.get(f"/analyses/{analysis_id}")  # made again from the stored beats
+        assert page.status_code == 200 and 'data-testid="holter-hourly"' in page.text
+        assert client.get(f"/analyses/{analysis_id}/report.pdf").status_code == 200
+        # a new recording stores its summary, and audit lines name their patient
+        response = upload_recording(client, patient, [(data, "again.csv")])
+        again = int(response.location.rsplit("/", 1)[1])
+        from ecgad.web.extensions import db
+
+        with app.app_context():
+            assert db.session.scalar(text(f"SELECT holter FROM recordings WHERE analysis_id = {again}"))
+            assert db.session.scalar(text("SELECT count(*) FROM audit_events WHERE patient_id = :p"),
+                                     {"p": patient}) >= 3
     finally:
         _dispose(app)
