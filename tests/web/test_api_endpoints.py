@@ -159,7 +159,9 @@ def test_beat_analysis_stored_listed_shown_deleted(app, world, doctor):
     with app.app_context():
         events = db.session.execute(select(AuditEvent.action, AuditEvent.detail, AuditEvent.actor_id)
                                     .where(AuditEvent.target_id == a["id"], AuditEvent.target_type == "analysis")).all()
+    # what changed it, and that it was read (once in 10 minutes however many times: audit.viewed)
     assert [(e.action, e.actor_id) for e in events] == [("analysis.create", world.users["doctor"].id),
+                                                         ("analysis.view", world.users["doctor"].id),
                                                          ("analysis.delete", world.users["doctor"].id)]
     assert all("via API token" in e.detail for e in events)
 
