@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
+from .. import audit
 from ..access import visible_analysis, visible_patients
 from ..extensions import db
 from ..models import Analysis, Patient, RecordingBeat
@@ -63,6 +64,8 @@ def recording(analysis_id: int):
     """The monitor playing a stored recording's lead (whoever may see the analysis, as on its page)."""
     analysis = visible_analysis(analysis_id, kind="recording")
     rec = analysis.recording
+    audit.viewed("analysis.view", "analysis", analysis.id, analysis.patient_id,
+                 f"file={analysis.filename}; live monitor")
     return render_template("monitor/monitor.html", source="recording", fs=rec.fs, total=rec.n_samples,
                            samples_url=url_for("monitor.recording_samples", analysis_id=analysis.id),
                            beat_url=url_for("monitor.recording_beat", analysis_id=analysis.id),
@@ -86,7 +89,9 @@ def example_samples():
 @login_required
 def recording_samples(analysis_id: int):
     """``count`` samples of the stored lead from ``start`` (fewer, or none, at its end)."""
-    rec = visible_analysis(analysis_id, kind="recording").recording
+    analysis = visible_analysis(analysis_id, kind="recording")
+    rec = analysis.recording
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "live monitor", once=True)
     args = _piece_args(rec.fs)
     if args is None:
         return _bad_request(f"Give start (a sample number, 0 or more) and count (1 to {sources.max_count(rec.fs)}).")
