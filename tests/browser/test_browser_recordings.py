@@ -180,6 +180,24 @@ def test_a_recording(page, live_server, tmp_path):
     expect(page.locator("#beat-table tr[data-testid=beat-row]")).to_have_count(50)
     page.log.check("after reloading")
 
+    # --- the Holter summary: an event's link moves the timeline to it and shows its beat
+    expect(page.locator("#holter")).to_be_visible()
+    expect(page.locator("[data-testid=holter-hourly] [data-testid=hour-row]")).to_have_count(1)
+    expect(page.locator("[data-testid=holter-pauses]")).to_have_text("0")
+    link = page.locator("[data-testid=holter-longest-rr] a.event-link")
+    event_beat = int(link.get_attribute("data-beat"))
+    assert event_beat == KINDS.index("V") + 1  # the compensatory pause after the first V (an event's first beat)
+    link.click()
+    t = sample[event_beat - 1] / FS
+    lo = max(0.0, t - 10)
+    expect(page.locator("#timeline-plot")).to_have_attribute("data-window", f"{lo:.1f}-{lo + 20:.1f}")
+    expect(page.locator("#beat-plot")).to_have_attribute("data-beat", str(event_beat))
+    expect(page.locator("#beat-heading")).to_have_text(f"Beat {event_beat} at 00:00:{t:04.1f}")
+    # the PDF button answers a PDF (fetched with the page's session)
+    pdf = page.request.get(page.locator("#pdf-report").get_attribute("href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:5] == b"%PDF-"
+    page.log.check("after following an event of the Holter summary")
+
     # --- a WFDB record: three files at once, with the annotations checked
     record = tmp_path / "record"
     record.mkdir()
