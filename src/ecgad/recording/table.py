@@ -15,6 +15,7 @@ from .rhythm import rhythm_features
 from .settings import AUTOENCODER_FEATURES, Settings
 
 ITEM_BATCH = 4096  # beats cut and embedded at a time by beat_table (memory: a few MB per thousand)
+REFERENCE_BATCH = 4  # dominant beats computed together: more would outgrow the CPU's caches and run slower
 
 
 class BlockFeatures:
@@ -74,11 +75,13 @@ class BlockFeatures:
         for i in set(range(len(blocks))) - set(todo):
             out[i] = self._last[1]
         for length in {e - a for _, (a, e) in (blocks[i] for i in todo)}:
-            which = [i for i in todo if blocks[i][1][1] - blocks[i][1][0] == length]
-            spans = np.array([blocks[i][1] for i in which]) - o
-            for i, ref, (a, e) in zip(which, references_of(self.items, spans, self.settings, self.fs), spans,
-                                      strict=True):
-                out[i] = (ref, median_code(self.codes[a:e]) if self.detector is not None else None)
+            same = [i for i in todo if blocks[i][1][1] - blocks[i][1][0] == length]
+            for c in range(0, len(same), REFERENCE_BATCH):
+                which = same[c:c + REFERENCE_BATCH]
+                spans = np.array([blocks[i][1] for i in which]) - o
+                for i, ref, (a, e) in zip(which, references_of(self.items, spans, self.settings, self.fs), spans,
+                                          strict=True):
+                    out[i] = (ref, median_code(self.codes[a:e]) if self.detector is not None else None)
         if blocks:
             self._last = (blocks[-1][0], out[-1])
         return out
