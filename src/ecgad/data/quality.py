@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import sosfiltfilt
 
+from .order_stats import quantile
 from .rpeaks import _sos
 
 WINDOW_S = 5.0
@@ -85,46 +86,80 @@ class UnreadableRecording(ValueError):
 
 
 def _runs_of(mask: np.ndarray, min_length: int) -> np.ndarray:
-    """``mask`` kept only where it is True at least ``min_length`` samples in a row."""
-    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    """``mask`` (1-D or rows) kept only where it is True at least ``min_length`` samples in a row
+    (runs do not cross rows)."""
+    rows = np.atleast_2d(mask)
+    padded = np.zeros((rows.shape[0], rows.shape[1] + 1), np.int8)  # a False after each row
+    padded[:, :-1] = rows
+    edges = np.diff(np.r_[0, padded.ravel(), 0])
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    out = np.zeros(mask.size, bool)
-    for a, b in zip(starts[ends - starts >= min_length], ends[ends - starts >= min_length], strict=True):
-        out[a:b] = True
-    return out
+    long = ends - starts >= min_length
+    inside = np.zeros(padded.size + 1, np.int64)
+    np.add.at(inside, starts[long], 1)
+    np.add.at(inside, ends[long], -1)
+    out = (np.cumsum(inside[:-1]) > 0).reshape(padded.shape)[:, :-1]
+    return out.reshape(mask.shape)
+
+
+def _ragged_median(values: np.ndarray, first: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``np.median(values[f:f + c])`` for each ``f``, ``c`` in ``first``, ``count`` (NaN where ``c`` is 0)."""
+    width = int(count.max()) if count.size else 0
+    if width == 0:
+        return np.full(count.size, np.nan)
+    j = np.arange(width)
+    rows = np.where(j < count[:, None], values[np.minimum(first[:, None] + j, values.size - 1)], np.inf)
+    rows.sort(axis=1)
+    k = np.maximum(count, 1)
+    picked = (rows[np.arange(k.size), (k - 1) // 2] + rows[np.arange(k.size), k // 2]) / 2
+    return np.where(count > 0, picked, np.nan)
 
 
 def _shape_stats(rows: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row (a window of band-passed signal): 1-99 % range, kurtosis, and the share of its
     5-40 Hz power in 5-15 Hz."""
-    lo, hi = np.percentile(rows, [1, 99], axis=1)
+    lo, hi = quantile(rows, [0.01, 0.99], axis=1)
     d = rows - rows.mean(axis=1, keepdims=True)
-    var = (d * d).mean(axis=1)
-    kurtosis = np.where(var > 0, (d ** 4).mean(axis=1) / np.where(var > 0, var, 1.0) ** 2, 0.0)
-    power = np.abs(np.fft.rfft(d, axis=1)) ** 2
+    d2 = d * d
+    var = d2.mean(axis=1)
+    kurtosis = np.where(var > 0, (d2 * d2).mean(axis=1) / np.where(var > 0, var, 1.0) ** 2, 0.0)
+    spectrum = np.fft.rfft(d, axis=1)
+    power = spectrum.real ** 2 + spectrum.imag ** 2
     f = np.fft.rfftfreq(rows.shape[1], 1 / fs)
     total = power[:, (f >= 5) & (f <= 40)].sum(axis=1)
     qrs = power[:, (f >= 5) & (f <= 15)].sum(axis=1)
     return hi - lo, kurtosis, np.where(total > 0, qrs / np.where(total > 0, total, 1.0), 0.0)
 
 
-def _correlation(x: np.ndarray, local: np.ndarray, fs: float) -> float:
-    """How alike the beats at ``local`` (indices into ``x``) are: per beat, its best correlation
-    with another beat of the window; the median of that over the beats. Ectopic beats that
-    resemble one another (bigeminy, several PVCs of one focus) still count as alike."""
+def _correlations(x: np.ndarray, peaks: list[np.ndarray], fs: float) -> np.ndarray:
+    """How alike the beats of each row of ``x`` are (``peaks[i]``: their indices into row ``i``):
+    per beat, its best correlation with another beat of the window; the median of that over the
+    beats (0 with fewer than 2 whole beats). Ectopic beats that resemble one another (bigeminy,
+    several PVCs of one focus) still count as alike."""
     pre, post = int(round(BEAT_PRE_S * fs)), int(round(BEAT_POST_S * fs))
-    local = local[(local >= pre) & (local + post <= x.size)]
-    if local.size < 2:
-        return 0.0
-    beats = x[local[:, None] + np.arange(-pre, post)]
-    beats = beats - beats.mean(axis=1, keepdims=True)
-    norms = np.sqrt((beats ** 2).sum(axis=1))
-    if not (norms > 0).all():
-        return 0.0
-    beats = beats / norms[:, None]
-    r = beats @ beats.T
-    np.fill_diagonal(r, -1.0)
-    return float(np.median(r.max(axis=1)))
+    local = [p[(p >= pre) & (p + post <= x.shape[1])] for p in peaks]
+    count = np.array([p.size for p in local], dtype=np.int64)
+    out = np.zeros(len(local))
+    width = int(count.max()) if count.size else 0
+    if width < 2:
+        return out
+    # every window's beats as rows of one (windows, width, beat) array, padded with zero beats
+    at = np.zeros((len(local), width), np.int64)
+    valid = np.arange(width) < count[:, None]
+    at[valid] = np.concatenate(local)
+    beats = x[np.arange(len(local))[:, None, None], at[:, :, None] + np.arange(-pre, post)]
+    beats = beats - beats.mean(axis=2, keepdims=True)
+    norms = np.sqrt((beats ** 2).sum(axis=2))
+    usable = (count >= 2) & np.where(valid, norms > 0, True).all(axis=1)
+    beats = beats / np.where(valid & (norms > 0), norms, 1.0)[:, :, None]
+    r = beats @ beats.transpose(0, 2, 1)
+    r[:, np.arange(width), np.arange(width)] = -1.0
+    r[~np.broadcast_to(valid[:, None, :], r.shape)] = -np.inf  # padding is no partner
+    best = np.where(valid, r.max(axis=2), np.inf)
+    best.sort(axis=1)
+    k = np.maximum(count, 1)
+    median = (best[np.arange(k.size), (k - 1) // 2] + best[np.arange(k.size), k // 2]) / 2
+    out[usable] = median[usable]
+    return out
 
 
 class QualityStream:
@@ -143,7 +178,7 @@ class QualityStream:
         self.margin = int(round(MARGIN_S * self.fs))
         self._buf, self._start = np.zeros(0), 0      # samples from global index _start on
         self._peaks = np.zeros(0, np.int64)
-        self._top, self._bottom, self._seen = -np.inf, np.inf, 0  # extremes of samples[:_seen]
+        self._top, self._bottom = -np.inf, np.inf  # extremes of the samples judged so far
         self.bounds = [0]                             # window starts, then the end of the last judged
         self.features: dict[str, list[float]] = {k: [] for k in FEATURES}
         self.ended = False
@@ -189,15 +224,6 @@ class QualityStream:
         if keep > self._start:  # samples no later window (nor the last piece) reads
             self._buf, self._start = self._buf[keep - self._start:], keep
 
-    def _extremes(self, end: int) -> tuple[float, float]:
-        """Max and min of the signal's samples before ``end`` (advancing only)."""
-        if end > self._seen:
-            part = self._buf[self._seen - self._start:end - self._start]
-            if part.size:
-                self._top, self._bottom = max(self._top, float(part.max())), min(self._bottom, float(part.min()))
-            self._seen = end
-        return self._top, self._bottom
-
     def _rows(self, starts: list[int], length: int) -> None:
         """Features of the windows ``[a, a + length)`` for ``a`` in ``starts``, each band-passed with
         ``MARGIN_S`` either side (less at the signal's ends)."""
@@ -222,20 +248,25 @@ class QualityStream:
         # window judged alone (a stream) can differ in the last bits of its QRS-band share (1e-15)
         for name, values in zip(("range_mv", "kurtosis", "psqi"), _shape_stats(rows, fs), strict=True):
             f[name] += values.tolist()
-        min_run = max(3, int(round(CLIPPED_S * fs)))
-        for i, a in enumerate(starts):
-            top, bottom = self._extremes(lo[i] + raw.shape[1])
-            tol = 1e-4 * (top - bottom)
-            # at a rail for CLIPPED_S or more in a row: a sampled sine repeats its extreme value too, but briefly
-            rails = _runs_of((raw[i] >= top - tol) | (raw[i] <= bottom + tol), min_run) if top > bottom \
-                else np.zeros(raw.shape[1], bool)  # a constant signal is flat, not clipped
-            f["clipped"].append(float(rails[offsets[i]:offsets[i] + length].mean()))
-            p0, p1 = np.searchsorted(self._peaks, [a, a + length])
-            inside = self._peaks[p0:p1]
-            f["beats"].append(float(inside.size))
-            rr = np.diff(self._peaks[max(p0 - 1, 0):p1]) / fs
-            f["hr_bpm"].append(60.0 / float(np.median(rr)) if rr.size else 0.0)
-            f["correlation"].append(_correlation(x[i], inside - lo[i], fs))
+        # "saturated": at the extremes of the signal so far, each window's own end included
+        tops = np.maximum.accumulate(np.r_[self._top, raw.max(axis=1)])[1:]
+        bottoms = np.minimum.accumulate(np.r_[self._bottom, raw.min(axis=1)])[1:]
+        self._top, self._bottom = float(tops[-1]), float(bottoms[-1])
+        tol = (1e-4 * (tops - bottoms))[:, None]
+        at_rail = (raw >= (tops[:, None] - tol)) | (raw <= (bottoms[:, None] + tol))
+        at_rail &= (tops > bottoms)[:, None]  # a constant signal is flat, not clipped
+        # at a rail for CLIPPED_S or more in a row: a sampled sine repeats its extreme value too, but briefly
+        rails = _runs_of(at_rail, max(3, int(round(CLIPPED_S * fs))))
+        window = offsets[:, None] + np.arange(length)
+        f["clipped"] += rails[np.arange(len(starts))[:, None], window].mean(axis=1).tolist()
+        a = np.asarray(starts)
+        p0, p1 = np.searchsorted(self._peaks, a), np.searchsorted(self._peaks, a + length)
+        f["beats"] += (p1 - p0).astype(float).tolist()
+        first = np.maximum(p0 - 1, 0)  # RR intervals from the beat before the window on
+        rr = _ragged_median(np.diff(self._peaks) / fs, first, np.maximum(p1 - first - 1, 0))
+        f["hr_bpm"] += np.where(np.isnan(rr), 0.0, 60.0 / rr).tolist()
+        f["correlation"] += _correlations(x, [self._peaks[i:j] - b for i, j, b in zip(p0, p1, lo, strict=True)],
+                                          fs).tolist()
 
 
 def bandpass_rows(raw: np.ndarray, fs: float) -> np.ndarray:

@@ -44,6 +44,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
+from .order_stats import median
+
 QRS_BAND = (5.0, 15.0)
 INTEGRATION_S = 0.150
 REFRACTORY_S = 0.200
@@ -163,7 +165,7 @@ def _candidates(x: np.ndarray, fs: float, offset: int, lo: int, hi: int) -> _Can
     refine_r = max(1, int(round(REFINE_S * fs)))
     np.abs(deriv, out=deriv)
     slope = _rows(deriv, pos, slope_r, -np.inf).max(axis=1)
-    baseline = np.median(_rows(clean, pos, base_r, None), axis=1)
+    baseline = median(_rows(clean, pos, base_r, None), axis=1)
     window = _rows(clean, pos, refine_r, np.nan) - baseline[:, None]
     up_i, down_i = _first_extreme(window), _first_extreme(-window)
     rows = np.arange(pos.size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..calibration import floored_log
+from ..data.order_stats import median
 from ..detector import EMBED_BATCH, Detector
 from .morphology import MIN_DISTANCE
 
@@ -31,7 +32,7 @@ def embed_beats(detector: Detector, z: np.ndarray, batch: int = EMBED_BATCH) -> 
 def median_code(codes: np.ndarray) -> np.ndarray | None:
     """The median latent code of the beats ``codes`` ``(n, c)`` with one (None if none has)."""
     codes = codes[~np.isnan(codes[:, 0])]
-    return np.median(codes, axis=0) if len(codes) else None
+    return median(codes, axis=0) if len(codes) else None
 
 
 def latent_distance(codes: np.ndarray, median: np.ndarray | None) -> np.ndarray:

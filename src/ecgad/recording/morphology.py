@@ -14,6 +14,7 @@ import numpy as np
 from scipy.signal import sosfiltfilt
 
 from ..data.beats import znormalise
+from ..data.order_stats import median, quantile
 from ..data.rpeaks import _sos, bandpass
 from .settings import Settings
 
@@ -69,7 +70,7 @@ def _windows(rows: np.ndarray, at: int, fs: float, settings: Settings) -> BeatIt
     shift = int(round(s.qrs_shift_s * fs))
     length = _qrs_length(s, fs)
     q = _cut(rows, at, fs, length, length / fs, s.qrs_pre_s * fs + shift)
-    q = q - np.median(q, axis=1, keepdims=True)
+    q = q - median(q, axis=1)[:, None]
 
     length = 2 * int(round(s.width_half_s * fs))
     w = _cut(rows, at, fs, length, length / fs, length / 2)
@@ -123,16 +124,6 @@ def reference_span(block: int, settings: Settings, n_beats: int | None = None) -
     return 0, end
 
 
-def _trimmed_median(z: np.ndarray, rounds: int = 2) -> np.ndarray:
-    """The dominant beat: median of all, then of the half nearest to it (``rounds`` times)."""
-    columns = np.ascontiguousarray(z.T)  # medians along contiguous rows: faster, the same values
-    t = np.median(columns, axis=1)
-    for _ in range(rounds):
-        d = ((z - t) ** 2).mean(axis=1)
-        t = np.median(columns[:, d <= np.quantile(d, 0.5)], axis=1)
-    return t
-
-
 @dataclass
 class Reference:
     """The dominant beat of some beats: template ``(template_length,)``, QRS ``(core,)``, QRS width (s)."""
@@ -142,23 +133,39 @@ class Reference:
     width: float
 
 
-def reference_of(items: BeatItems, settings: Settings, fs: float) -> Reference:
-    """The dominant beat of the beats ``items``: a trimmed median template, and the median
-    QRS and width of the half of the beats nearest to it."""
-    usable = items.usable
-    if not usable.any():
-        return Reference(None, None, float("nan"))
-    z = items.z[usable]
-    t = _trimmed_median(z)
-    d = ((z - t) ** 2).mean(axis=1)
-    dominant = np.flatnonzero(usable)[d <= np.quantile(d, 0.5)]
+def references_of(items: BeatItems, spans: np.ndarray, settings: Settings, fs: float,
+                  rounds: int = 2) -> list[Reference]:
+    """The dominant beat of each span of beats, ``spans`` ``(b, 2)`` rows ``(first, end)`` into
+    ``items``, all of one length: a trimmed median template (median of the usable beats, then
+    of the half nearest to it, ``rounds`` times), and the median QRS and width of the half of
+    the beats nearest to it. Every span at once, as rows of one array: the same numbers as one
+    at a time."""
+    spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    rows = spans[:, :1] + np.arange(int(spans[0, 1] - spans[0, 0]) if len(spans) else 0)
+    z = items.z[rows]                                  # (b, n, template_length)
+    usable = ~np.isnan(z[:, :, 0])
+
+    def nearest_half(t: np.ndarray) -> np.ndarray:
+        d = ((z - t[:, None, :]) ** 2).mean(axis=2)
+        return usable & (d <= quantile(d, 0.5, axis=1, keep=usable)[:, None])
+
+    t = median(z, axis=1, keep=usable[:, :, None])
+    for _ in range(rounds):
+        t = median(z, axis=1, keep=nearest_half(t)[:, :, None])
+    dominant = nearest_half(t)
     shift = int(round(settings.qrs_shift_s * fs))
-    q = items.qrs[dominant]
-    q = q[~np.isnan(q[:, 0])]
-    tq = np.median(q[:, shift:q.shape[1] - shift], axis=0) if len(q) else None
-    w = items.width[dominant]
-    w = w[~np.isnan(w)]
-    return Reference(t, tq, float(np.median(w)) if w.size else float("nan"))
+    q = items.qrs[rows][:, :, shift:items.qrs.shape[1] - shift]
+    has_qrs = dominant & ~np.isnan(q[:, :, 0])
+    tq = median(q, axis=1, keep=has_qrs[:, :, None])
+    w = items.width[rows]
+    width = median(w, axis=1, keep=dominant & ~np.isnan(w))
+    return [Reference(t[i], tq[i] if has_qrs[i].any() else None, float(width[i])) if usable[i].any()
+            else Reference(None, None, float("nan")) for i in range(len(spans))]
+
+
+def reference_of(items: BeatItems, settings: Settings, fs: float) -> Reference:
+    """The dominant beat of the beats ``items`` (:func:`references_of`)."""
+    return references_of(items, np.array([[0, items.width.size]]), settings, fs)[0]
 
 
 def template_features(items: BeatItems, ref: Reference, settings: Settings, fs: float) -> dict[str, np.ndarray]:

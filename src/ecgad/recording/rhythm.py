@@ -8,6 +8,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..calibration import MAD_TO_SD
+from ..data.order_stats import median
 
 SPREAD_FLOOR = 0.02  # of the log RR ratio: a perfectly regular rhythm does not make every beat infinitely premature
 
@@ -17,7 +18,7 @@ def _median_before(v: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
     out = np.empty(index.size)
     full = index >= k
     if full.any():
-        out[full] = np.median(sliding_window_view(v, k)[index[full] - k], axis=1)
+        out[full] = median(sliding_window_view(v, k)[index[full] - k], axis=1)
     for j in np.flatnonzero(~full):
         i = int(index[j])
         out[j] = np.median(v[:i]) if i else v[0]

@@ -10,11 +10,12 @@ from ..data.beats import rr_intervals
 from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
 from .autoencoder import embed_beats, latent_distance, median_code
-from .morphology import BeatItems, beat_items, reference_of, reference_span, template_features
+from .morphology import BeatItems, beat_items, reference_span, references_of, template_features
 from .rhythm import rhythm_features
 from .settings import AUTOENCODER_FEATURES, Settings
 
 ITEM_BATCH = 4096  # beats cut and embedded at a time by beat_table (memory: a few MB per thousand)
+REFERENCE_BATCH = 4  # dominant beats computed together: more would outgrow the CPU's caches and run slower
 
 
 class BlockFeatures:
@@ -31,7 +32,7 @@ class BlockFeatures:
         self.offset = 0    # global index of the first beat kept
         self.count = 0     # beats added so far
         self.done = 0      # beats whose features were given
-        self._reference: tuple[int, object, object] | None = None  # (block, Reference, median code)
+        self._last: tuple[int, tuple] | None = None  # (block, its reference and median code)
 
     def add(self, items: BeatItems) -> list[tuple[int, dict[str, np.ndarray]]]:
         """Add the next beats' items; returns ``(first_beat, features)`` of the beats now complete."""
@@ -48,25 +49,45 @@ class BlockFeatures:
         return self._complete(ended=True)
 
     def _complete(self, ended: bool) -> list[tuple[int, dict[str, np.ndarray]]]:
-        s, out = self.settings, []
-        while self.done < self.count:
-            block = self.done // s.block_beats
+        s = self.settings
+        blocks = []  # (block, reference span, beats) of the blocks now complete
+        done = self.done
+        while done < self.count:
+            block = done // s.block_beats
             a, e = reference_span(block, s, self.count if ended else None)
             if not ended and self.count < e:
                 break
             end = min((block + 1) * s.block_beats, self.count)
-            out.append((self.done, self._features(block, a, e, self.done, end)))
-            self.done = end
-            self._drop(min(reference_span(self.done // s.block_beats, s)[0], self.done))
+            blocks.append((block, (a, e), (done, end)))
+            done = end
+        references = self._references([(block, span) for block, span, _ in blocks])
+        out = [(first, self._features(ref, first, end))
+               for (_, _, (first, end)), ref in zip(blocks, references, strict=True)]
+        self.done = done
+        self._drop(min(reference_span(done // s.block_beats, s)[0], done))
         return out
 
-    def _features(self, block: int, a: int, e: int, first: int, end: int) -> dict[str, np.ndarray]:
-        o = self.offset
-        if self._reference is None or self._reference[0] != block:
-            ref = reference_of(self.items.take(slice(a - o, e - o)), self.settings, self.fs)
-            code = median_code(self.codes[a - o:e - o]) if self.detector is not None else None
-            self._reference = (block, ref, code)
-        _, ref, code = self._reference
+    def _references(self, blocks: list[tuple[int, tuple[int, int]]]) -> list[tuple[object, object]]:
+        """``(Reference, median code)`` of each ``(block, reference span)``; spans of one length
+        computed together, the last block's kept (a stream completes a block a few beats at a time)."""
+        o, out = self.offset, [None] * len(blocks)
+        todo = [i for i, (block, _) in enumerate(blocks) if self._last is None or self._last[0] != block]
+        for i in set(range(len(blocks))) - set(todo):
+            out[i] = self._last[1]
+        for length in {e - a for _, (a, e) in (blocks[i] for i in todo)}:
+            same = [i for i in todo if blocks[i][1][1] - blocks[i][1][0] == length]
+            for c in range(0, len(same), REFERENCE_BATCH):
+                which = same[c:c + REFERENCE_BATCH]
+                spans = np.array([blocks[i][1] for i in which]) - o
+                for i, ref, (a, e) in zip(which, references_of(self.items, spans, self.settings, self.fs), spans,
+                                          strict=True):
+                    out[i] = (ref, median_code(self.codes[a:e]) if self.detector is not None else None)
+        if blocks:
+            self._last = (blocks[-1][0], out[-1])
+        return out
+
+    def _features(self, reference: tuple[object, object], first: int, end: int) -> dict[str, np.ndarray]:
+        o, (ref, code) = self.offset, reference
         values = template_features(self.items.take(slice(first - o, end - o)), ref, self.settings, self.fs)
         if self.detector is not None:
             values["latent"] = latent_distance(self.codes[first - o:end - o], code)
