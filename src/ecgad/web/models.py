@@ -126,6 +126,13 @@ class Analysis(db.Model):
     kind: Mapped[str] = mapped_column(String(16), default="beats", server_default="beats")  # beats | recording
     # JSON list of {"code", "message"}: how to read this analysis (data fit, signal quality)
     warnings_json: Mapped[str] = mapped_column("warnings", Text, default="[]", server_default="[]")
+    # the clinician's review (web/analyses/review.py): free-text interpretation and the signature,
+    # which locks labels and text until an explicit unlock
+    interpretation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # no foreign key (migration 0007 says why); signed_by_name keeps who signed, as the signature read
+    signed_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    signed_by_name: Mapped[str | None] = mapped_column(String(400), nullable=True)
 
     patient: Mapped[Patient] = relationship(back_populates="analyses")
     created_by: Mapped[User | None] = relationship()
@@ -138,6 +145,10 @@ class Analysis(db.Model):
     @property
     def is_recording(self) -> bool:
         return self.kind == "recording"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
 
     @property
     def model(self) -> dict:
@@ -226,8 +237,15 @@ class Recording(db.Model):
     start_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # JSON: ecgad.recording.holter.holter_summary of the stored beats; None for analyses stored before it
     holter_json: Mapped[str | None] = mapped_column("holter", Text, nullable=True)
+    # JSON: the beat families (ecgad.recording.families), each id, count, mean beat and examples; each
+    # beat's family is in recording_beats.family. None for recordings stored before families were
+    families_json: Mapped[str | None] = mapped_column("families", Text, nullable=True)
 
     analysis: Mapped[Analysis] = relationship(back_populates="recording")
+
+    @property
+    def families(self) -> dict | None:
+        return _loads(self.families_json, None)
 
     @property
     def holter(self) -> dict | None:
@@ -292,7 +310,8 @@ class RecordingBeat(db.Model):
     __tablename__ = "recording_beats"
     __table_args__ = (UniqueConstraint("analysis_id", "position"),
                       Index("ix_recording_beats_analysis_id_score", "analysis_id", "score"),
-                      Index("ix_recording_beats_analysis_id_sample", "analysis_id", "sample"))
+                      Index("ix_recording_beats_analysis_id_sample", "analysis_id", "sample"),
+                      Index("ix_recording_beats_analysis_id_family", "analysis_id", "family"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
@@ -310,6 +329,10 @@ class RecordingBeat(db.Model):
     # the model's class (AAMI N, S, V, F, Q) and its probability; None when the model gives none
     beat_class: Mapped[str | None] = mapped_column(String(1), nullable=True)
     class_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # the beat's morphology family (1 = largest; 0: no usable window; None: stored before families)
+    family: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the clinician's label (N, S, V, F, Q, or X for artefact), kept beside the model's beat_class
+    reviewed_label: Mapped[str | None] = mapped_column(String(1), nullable=True)
 
     @property
     def number(self) -> int:
