@@ -52,6 +52,10 @@ class ReportHeader:
     analysed_by: str = ""
     analysed_at: str = ""
     readable_fraction: float | None = None
+    interpretation: str | None = None   # the clinician's free text
+    signed_by: str | None = None        # who reviewed and signed, None while unsigned
+    signed_at: str | None = None        # when, as text
+    reviewed: str | None = None         # what the review changed ("reviewed: 3 labels changed"), or None
 
 
 def _fonts() -> tuple[str, str]:
@@ -292,6 +296,25 @@ def _event_rows(s: dict) -> list[list[str]]:
     return rows
 
 
+def _review_flowables(header: ReportHeader, body, h2, paragraph) -> list:
+    """The interpretation, what the review changed and the signature (a blank line while unsigned)."""
+    from xml.sax.saxutils import escape
+
+    out = []
+    if header.reviewed:
+        out.append(paragraph(f"<b>{escape(header.reviewed)}</b>", body))
+    if header.interpretation:
+        out += [paragraph("Interpretation", h2),
+                paragraph(escape(header.interpretation).replace("\n", "<br/>"), body)]
+    if header.signed_by:
+        out.append(paragraph(f"<b>Reviewed and signed by</b> {escape(header.signed_by)} on "
+                             f"{escape(header.signed_at or '')}", body))
+    else:
+        out.append(paragraph("Reviewed and signed by: ________________________________ "
+                             "Date: ______________ Signature: ______________________", body))
+    return out
+
+
 def holter_pdf(summary: dict, *, fs: float, samples: Callable[[int, int], np.ndarray], n_samples: int,
                header: ReportHeader, beats: tuple[np.ndarray, np.ndarray | None] | None = None,
                paper: str = "A4") -> bytes:
@@ -326,8 +349,7 @@ def holter_pdf(summary: dict, *, fs: float, samples: Callable[[int, int], np.nda
              table([[Paragraph(c, small) for c in row] for row in _header_rows(header)],
                    [0.14 * width, 0.36 * width, 0.14 * width, 0.36 * width]),
              Spacer(1, 4 * MM),
-             Paragraph("Reviewed and signed by: ________________________________ "
-                       "Date: ______________ Signature: ______________________", body),
+             *_review_flowables(header, body, h2, Paragraph),
              Paragraph("Summary", h2),
              table([[Paragraph(c, small) for c in row] for row in _summary_rows(summary)],
                    [0.17 * width, 0.33 * width, 0.17 * width, 0.33 * width])]

@@ -240,12 +240,19 @@ class Recording(db.Model):
     # JSON: the beat families (ecgad.recording.families), each id, count, mean beat and examples; each
     # beat's family is in recording_beats.family. None for recordings stored before families were
     families_json: Mapped[str | None] = mapped_column("families", Text, nullable=True)
+    # JSON: the Holter summary made again with the reviewed labels (artefacts left out) after a change;
+    # None while no label was reviewed (then ``holter`` stands)
+    holter_reviewed_json: Mapped[str | None] = mapped_column("holter_reviewed", Text, nullable=True)
 
     analysis: Mapped[Analysis] = relationship(back_populates="recording")
 
     @property
     def families(self) -> dict | None:
         return _loads(self.families_json, None)
+
+    @property
+    def holter_reviewed(self) -> dict | None:
+        return _loads(self.holter_reviewed_json, None)
 
     @property
     def holter(self) -> dict | None:

@@ -1,5 +1,5 @@
 """The clinician's review: each recorded beat's morphology family and reviewed label (kept beside the
-model's class), the recording's families (JSON), and each analysis's interpretation and signature.
+model's class), the recording's families and its Holter summary with the reviewed labels (JSON), and each analysis's interpretation and signature.
 ``signed_by_id`` has no foreign key, like audit_events.patient_id: a signature outlives its account, and
 adding one would make SQLite copy the analyses table (whose drop cascades to every beat).
 
@@ -24,6 +24,7 @@ def upgrade() -> None:
                     unique=False)
     with op.batch_alter_table('recordings') as batch:
         batch.add_column(sa.Column('families', sa.Text(), nullable=True))
+        batch.add_column(sa.Column('holter_reviewed', sa.Text(), nullable=True))
     with op.batch_alter_table('analyses') as batch:
         batch.add_column(sa.Column('interpretation', sa.Text(), nullable=True))
         batch.add_column(sa.Column('signed_at', sa.DateTime(), nullable=True))
@@ -39,6 +40,7 @@ def downgrade() -> None:
         batch.drop_column('signed_at')
         batch.drop_column('interpretation')
     with op.batch_alter_table('recordings', recreate='never') as batch:
+        batch.drop_column('holter_reviewed')
         batch.drop_column('families')
     op.drop_index('ix_recording_beats_analysis_id_family', table_name='recording_beats')
     with op.batch_alter_table('recording_beats', recreate='never') as batch:

@@ -10,7 +10,12 @@ from ..models import Analysis, RecordingBeat
 
 
 def stored_beats(analysis: Analysis) -> tuple[np.ndarray, np.ndarray | None]:
-    """Every stored beat's R peak and class (None when any beat has none: the model gave no classes)."""
+    """Every stored beat's R peak and class (None when any beat has none: the model gave no classes).
+    Once a label was reviewed: the reviewed labels, artefact beats left out (``review.reviewed_beats``)."""
+    if analysis.recording.holter_reviewed_json is not None:
+        from .review import reviewed_beats
+
+        return reviewed_beats(analysis)[:2]
     rows = db.session.execute(select(RecordingBeat.sample, RecordingBeat.beat_class)
                               .where(RecordingBeat.analysis_id == analysis.id).order_by(RecordingBeat.sample)).all()
     sample = np.array([r[0] for r in rows], dtype=np.int64)
@@ -19,11 +24,15 @@ def stored_beats(analysis: Analysis) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def holter_for(analysis: Analysis) -> dict:
-    """The Holter summary stored with the analysis; for one stored before summaries were, made from its
+    """The Holter summary with the reviewed labels once one was reviewed (its ``review`` says how many
+    changed); else the one stored with the analysis; for one stored before summaries were, made from its
     stored beats (then without classes)."""
     from ecgad.recording.holter import holter_summary
 
     recording = analysis.recording
+    reviewed = recording.holter_reviewed
+    if reviewed is not None:
+        return reviewed
     stored = recording.holter
     if stored is not None:
         return stored

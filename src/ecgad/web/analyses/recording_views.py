@@ -105,10 +105,50 @@ def page(analysis: Analysis, can_change: bool):
         "analyses/recording.html", analysis=analysis, recording=recording, patient=analysis.patient,
         beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
         clock=clock, timeline_json=timeline_json(analysis, around), figure_json=figure_json, figure_note=figure_note,
-        can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS)
+        can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS, **review_context(analysis))
+
+
+SHOWN_FAMILIES = 12  # families listed on the page, largest first (the API lists all)
+
+
+def sparkline(values, width: int = 120, height: int = 36) -> str:
+    """A mean beat as an inline SVG polyline (no script, nothing fetched): NaN points are skipped."""
+    import numpy as np
+
+    y = np.array([np.nan if v is None else v for v in values], dtype=float)
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return "—"
+    lo, hi = float(y[ok].min()), float(y[ok].max())
+    span = hi - lo or 1.0
+    x = np.linspace(1, width - 1, y.size)
+    points = " ".join(f"{a:.1f},{height - 2 - (b - lo) / span * (height - 4):.1f}" for a, b in zip(x[ok], y[ok],
+                                                                                                   strict=True))
+    return (f'<svg class="sparkline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="mean beat" data-testid="family-mean"><polyline fill="none" stroke="currentColor" '
+            f'stroke-width="1.2" points="{points}"/></svg>')
+
+
+def review_context(analysis: Analysis) -> dict:
+    from ..forms import ConfirmForm
+    from . import review
+
+    return {"families": review.family_list(analysis), "shown_families": SHOWN_FAMILIES, "sparkline": sparkline,
+            "review_labels": review.LABELS, "label_names": review.LABEL_NAMES, "confirm_form": ConfirmForm(),
+            "max_interpretation": review.MAX_INTERPRETATION}
 
 
 SHOWN_EVENTS = 50  # events of a kind listed on the page (the summary keeps up to holter.MAX_EVENTS, the PDF 100)
+
+
+def _reviewed_note(summary: dict) -> str | None:
+    review = summary.get("review")
+    if not review:
+        return None
+    note = f"Reviewed: {review['changed']} label{'s' if review['changed'] != 1 else ''} changed from the model's"
+    if review["artefacts"]:
+        note += f"; {review['artefacts']} artefact beat{'s' if review['artefacts'] != 1 else ''} left out"
+    return note + ". The summary uses the reviewed labels."
 
 
 @bp.get("/analyses/<int:analysis_id>/report.pdf")
@@ -133,7 +173,10 @@ def report_pdf(analysis_id: int):
         or {"model_id": analysis.model_id},
         analysed_by=f"{by.display_name} ({by.email})" if by else "a deleted account",
         analysed_at=analysis.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-        readable_fraction=recording.readable_fraction)
+        readable_fraction=recording.readable_fraction, interpretation=analysis.interpretation,
+        signed_by=analysis.signed_by_name,
+        signed_at=analysis.signed_at.strftime("%Y-%m-%d %H:%M UTC") if analysis.signed_at else None,
+        reviewed=_reviewed_note(summary))
     data = holter_pdf(summary, fs=recording.fs, samples=recording.samples, n_samples=recording.n_samples,
                       header=header, beats=stored_beats(analysis), paper=paper)
     audit.viewed("report.view", "analysis", analysis.id, patient.id, f"file={analysis.filename}; paper={paper}")

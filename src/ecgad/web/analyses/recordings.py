@@ -107,14 +107,16 @@ def read_upload(files, folder: Path, fs: float | None, lead: str | None):
     return replace(signal, source=record_name(names)), reference, format_of(target).name
 
 
-def _beat_rows(analysis_id: int, result, annotation: np.ndarray | None):
-    """The ``RecordingBeat`` rows of ``result``'s beats (``recording_beat``, full precision), one at a time."""
+def _beat_rows(analysis_id: int, result, annotation: np.ndarray | None, family: np.ndarray):
+    """The ``RecordingBeat`` rows of ``result``'s beats (``recording_beat``, full precision, and the
+    beat's family), one at a time."""
     for i in range(len(result)):
         beat = result.beat(i, parts=True)
         yield {"analysis_id": analysis_id, "position": i, "sample": beat["sample"], "rr_s": beat["rr_s"],
                **verdict_columns(beat), **{f"part_{p}": v for p, v in beat["parts"].items()},
                "annotation": (str(annotation[i]) or None) if annotation is not None else None,
-               "beat_class": beat.get("class"), "class_confidence": beat.get("class_confidence")}
+               "beat_class": beat.get("class"), "class_confidence": beat.get("class_confidence"),
+               "family": int(family[i])}
 
 
 def analyse_recording(patient: Patient, user: User, files, *, fs: float | None = None,
@@ -162,8 +164,11 @@ def store_recording(patient: Patient, user: User, signal, result, kind: str, *, 
                     f"Choose another lead by name or number")
     from ecgad.recording.holter import holter_of
 
+    from .review import families_json, families_of
+
     filename = signal.source
     holter = holter_of(result, start=signal.start)
+    families = families_of(signal, result)
     annotation, stats = _reference_stats(result, signal, reference) if reference is not None else (None, {})
     hr = result.heart_rate_bpm[np.isfinite(result.heart_rate_bpm)]
     with transaction():
@@ -179,15 +184,15 @@ def store_recording(patient: Patient, user: User, signal, result, kind: str, *, 
             low_hr_bpm=float(np.percentile(hr, 5)) if hr.size else None,
             high_hr_bpm=float(np.percentile(hr, 95)) if hr.size else None,
             parts=",".join(result.parts), readable_fraction=quality.readable_fraction, start_at=signal.start,
-            holter_json=json.dumps(holter), **stats)
+            holter_json=json.dumps(holter), families_json=families_json(families), **stats)
         recording.unreadable = quality.segments()
         db.session.add(recording)
         db.session.flush()
         for chunk in signal_chunks(analysis.id, signal.samples):  # one at a time: a day is hundreds of MB
             insert_all(RecordingChunk, [chunk])
-        insert_all(RecordingBeat, _beat_rows(analysis.id, result, annotation))
+        insert_all(RecordingBeat, _beat_rows(analysis.id, result, annotation, families.family))
         audit.record("analysis.create", "analysis", analysis.id,
                      f"patient={patient.id}; {'stream' if source == 'stream' else 'recording'}={filename}; "
                      f"lead={signal.lead}; beats={analysis.n_beats}; anomalies={analysis.n_anomalies}; "
-                     f"model={analysis.model_id}", actor=user, patient_id=patient.id)
+                     f"families={len(families)}; model={analysis.model_id}", actor=user, patient_id=patient.id)
     return analysis
