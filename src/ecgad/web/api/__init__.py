@@ -62,7 +62,7 @@ class EcgadApi(Api):
 
 def init_api(app: Flask) -> None:
     """Register the API on ``app``: its blueprint, the OpenAPI document, CSRF exemption, rate limit."""
-    from . import analyses, docs, patients, scoring  # noqa: F401 - their routes join bp
+    from . import analyses, docs, patients, review, scoring  # noqa: F401 - their routes join bp
 
     app.config.setdefault("API_TITLE", "ecgad")
     app.config.setdefault("API_VERSION", VERSION)

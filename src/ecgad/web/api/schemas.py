@@ -308,3 +308,76 @@ class Problem(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.Dict(metadata={"description": "Field -> messages, when the input did not validate."})
+
+
+# --- the clinician's review (web/analyses/review.py) ---------------------------------------------------
+
+REVIEW_LABELS = ("N", "S", "V", "F", "Q", "X")
+
+
+class LabelIn(Schema):
+    label = fields.String(required=True, allow_none=True,
+                          validate=validate.OneOf(REVIEW_LABELS + ("artefact",)),
+                          metadata={"description": "N, S, V, F, Q, or X (artefact; \"artefact\" is read as X); "
+                                                   "null: back to the model's class."})
+
+
+class InterpretationIn(Schema):
+    text = fields.String(required=True, validate=[validate.Length(max=20_000), no_nul])
+
+
+class UnlockIn(Schema):
+    reason = fields.String(load_default="", validate=[validate.Length(max=500), no_nul])
+
+
+class FamilyOut(Schema):
+    id = fields.Integer()
+    count = fields.Integer()
+    label = fields.String(allow_none=True, metadata={"description": "The reviewed label its beats share, "
+                                                                   "\"mixed\", or null (none reviewed)."})
+    machine_class = fields.String(allow_none=True, metadata={"description": "The model's majority class."})
+    mean_mv = fields.List(fields.Float(allow_none=True), metadata={"description": "The mean beat (mV), one value "
+                                                                                 "per sample from mean_start_s."})
+    mean_start_s = fields.Float()
+    fs = fields.Float()
+    examples = fields.List(fields.Integer(), metadata={"description": "Beat numbers, the most typical first."})
+
+
+class FamilyList(Schema):
+    items = fields.List(fields.Nested(FamilyOut))
+    representation = fields.String(allow_none=True)
+    unassigned = fields.Integer(metadata={"description": "Beats without a usable window (family 0)."})
+
+
+class ReviewedBeat(Schema):
+    beat = fields.Integer()
+    sample = fields.Integer()
+    time_s = fields.Float()
+    family = fields.Integer(allow_none=True)
+    # "class" is a Python keyword: the field is named by data_key
+    beat_class = fields.String(allow_none=True, data_key="class")
+    reviewed_label = fields.String(allow_none=True)
+    is_anomaly = fields.Boolean()
+    score = fields.Float()
+
+
+class ReviewedBeatList(Schema):
+    items = fields.List(fields.Nested(ReviewedBeat))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class FamilyLabelOut(Schema):
+    family = fields.Integer()
+    label = fields.String(allow_none=True)
+    beats = fields.Integer()
+
+
+class ReviewOut(Schema):
+    interpretation = fields.String(allow_none=True)
+    signed = fields.Boolean()
+    signed_by = fields.String(allow_none=True)
+    signed_at = fields.String(allow_none=True)
+    labels_changed = fields.Integer()
