@@ -177,7 +177,7 @@ def test_upgrade_from_0001_keeps_beat_analyses(database_url, tmp_path, model_pat
             with engine.connect() as connection:  # the downgrade kept the beats (no cascade on SQLite)
                 assert connection.execute(text("SELECT count(*) FROM analysis_beats")).scalar() == 6
             upgrade(engine)
-            assert current_revision(engine) == head_revision() == "0006"
+            assert current_revision(engine) == head_revision() == "0007"
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT id, kind, n_beats FROM analyses")).all() == \
                     [(analysis, "beats", 6)]
@@ -342,7 +342,7 @@ def test_all_leads_migration_up_and_down(database_url, tmp_path, model_path):
             assert "leads" not in {c["name"] for c in inspect(engine).get_columns("recordings")}
             assert chunks() == analysed  # the analysed lead stays, the other goes
             upgrade(engine)
-            assert current_revision(engine) == "0006"
+            assert current_revision(engine) == "0007"
             assert inspect(engine).get_pk_constraint("recording_chunks")["constrained_columns"] == \
                 ["analysis_id", "lead_index", "position"]
             with engine.connect() as connection:
@@ -361,5 +361,71 @@ def test_all_leads_migration_up_and_down(database_url, tmp_path, model_path):
             recording = db.session.get(Recording, analysis_id)
             assert recording.lead_names == [recording.lead]
             assert recording.samples(0, 10).size == 10
+    finally:
+        _dispose(app)
+
+
+def test_review_migration_up_and_down(database_url, tmp_path, model_path):
+    """0007 adds beat families, reviewed labels, the reviewed summary, the interpretation and the signature.
+    Going back to 0006 removes those columns alone and keeps every row (the analysis, its beats and
+    the model's classes); up again, the recording has no families (stored before them) and its beats
+    can still be relabelled one at a time."""
+    from sqlalchemy import inspect, text
+
+    from ecgad.web.database import current_revision, downgrade, upgrade
+
+    fs = 250.0
+    x, peaks = synthetic_ecg("N" * 20 + "V" + "N" * 20, fs)
+    data = ("time,II\n" + "".join(f"{i / fs:.4f},{v:.5f}\n" for i, v in enumerate(x))).encode()
+    app = _app(database_url, tmp_path, model_path)
+    try:
+        doctor = add_user(app, "doctor@example.org", "doctor")
+        patient = add_patient(app, doctor.id)
+        client = app.test_client()
+        assert login(client, "doctor@example.org").status_code == 302
+        response = upload_recording(client, patient, [(data, "holter.csv")])
+        analysis_id = int(response.location.rsplit("/", 1)[1])
+        assert client.post(f"/analyses/{analysis_id}/families/1/label", data={"label": "X"}).status_code == 303
+        assert client.post(f"/analyses/{analysis_id}/interpretation", data={"text": "Sinus."}).status_code == 303
+        assert client.post(f"/analyses/{analysis_id}/sign").status_code == 303
+        added = {"recording_beats": {"family", "reviewed_label"}, "recordings": {"families", "holter_reviewed"},
+                 "analyses": {"interpretation", "signed_at", "signed_by_id", "signed_by_name"}}
+        engine = _engine(database_url)
+
+        def columns():
+            return {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in added}
+
+        def count(table):
+            with engine.connect() as connection:
+                return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+
+        try:
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM recording_beats WHERE reviewed_label = 'X'")
+                                          ).scalar() > 0
+            beats = count("recording_beats")
+            downgrade(engine, "0006")
+            assert current_revision(engine) == "0006"
+            assert all(not (added[t] & columns()[t]) for t in added)
+            assert "ix_recording_beats_analysis_id_family" not in \
+                {i["name"] for i in inspect(engine).get_indexes("recording_beats")}
+            assert count("recording_beats") == beats and count("analyses") == 1 and count("recordings") == 1
+            upgrade(engine)
+            assert current_revision(engine) == "0007"
+            assert all(added[t] <= columns()[t] for t in added)
+            assert "ix_recording_beats_analysis_id_family" in \
+                {i["name"] for i in inspect(engine).get_indexes("recording_beats")}
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT families, holter_reviewed FROM recordings")).one() == \
+                    (None, None)
+                assert connection.execute(text("SELECT signed_at, interpretation FROM analyses")).one() == \
+                    (None, None)
+        finally:
+            engine.dispose()
+        page = client.get(f"/analyses/{analysis_id}")
+        assert page.status_code == 200 and 'data-testid="no-families"' in page.text
+        assert client.post(f"/analyses/{analysis_id}/families/1/label", data={"label": "V"}).status_code == 404
+        assert client.post(f"/analyses/{analysis_id}/beats/3/label", data={"label": "V"}).status_code == 303
+        assert "Reviewed: 1 label changed" in client.get(f"/analyses/{analysis_id}").text
     finally:
         _dispose(app)
