@@ -44,7 +44,7 @@ def relabel_family(analysis_id: int, family_id: int):
         n = review.relabel_family(analysis, family_id, _label_arg(), current_user._get_current_object())
     except review.ReviewError as exc:
         return _failed(exc)
-    flash(f"Family {family_id}: {n} beats labelled {request.form.get('label')}.", "success")
+    flash(f"Family {family_id}: {n} beat{'s' if n != 1 else ''} labelled {request.form.get('label')}.", "success")
     return _back(analysis, "families")
 
 
