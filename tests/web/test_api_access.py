@@ -92,3 +92,38 @@ def test_recording_timeline_matrix(app, world, tokens):
     for who, want in zip(WHO, (401, 200, 404, 200, 401, 401), strict=True):
         response = client.get(path, headers=auth(tokens[who]) if who != "anonymous" else {})
         assert response.status_code == want, (who, response.text[:300])
+
+
+def test_review_matrix(app, world, tokens):
+    """The review of a recording (families, beats, labels, interpretation, sign, unlock): reads for the
+    patient's doctor and admins, changes for the doctor only; the other doctor 404, an admin 403."""
+    import io
+
+    from heartbeats import synthetic_ecg
+
+    x, _ = synthetic_ecg("N" * 30 + "V" + "N" * 10, 250.0)
+    csv = ("II\n" + "".join(f"{v:.5f}\n" for v in x)).encode()
+    client = app.test_client()
+    created = client.post(f"/api/v1/patients/{world.p}/analyses", headers=auth(tokens["doctor"]),
+                          data={"files": [(io.BytesIO(csv), "trace.csv")], "fs": "250"},
+                          content_type="multipart/form-data")
+    assert created.status_code == 201, created.text
+    a = created.json["id"]
+    read, change = (401, 200, 404, 200, 401, 401), (401, 200, 404, 403, 401, 401)
+    cases = [("GET", "families", None, read), ("GET", "beats", None, read), ("GET", "review", None, read),
+             ("PUT", "families/1/label", {"label": "N"}, change), ("PUT", "beats/1/label", {"label": "V"}, change),
+             ("PUT", "interpretation", {"text": "t"}, change), ("POST", "sign", None, change),
+             ("POST", "unlock", None, change)]
+    order = ("anonymous", "other", "admin", "deactivated", "revoked", "doctor")
+    for method, path, body, expected in cases:
+        for who in order:
+            want = expected[WHO.index(who)]
+            response = client.open(f"/api/v1/analyses/{a}/{path}", method=method, json=body,
+                                   headers=auth(tokens[who]) if who != "anonymous" else {})
+            assert response.status_code == want, (method, path, who, response.text[:300])
+            if want >= 400:
+                assert_problem(response, want)
+    # a beat analysis has no families or beats to label
+    assert_problem(client.get(f"/api/v1/analyses/{world.a}/families", headers=auth(tokens["doctor"])), 404)
+    assert_problem(client.put(f"/api/v1/analyses/{world.a}/beats/1/label", json={"label": "V"},
+                              headers=auth(tokens["doctor"])), 404)

@@ -310,25 +310,3 @@ def test_api_review(app, world, rec, tokens):
     unlocked = client.post(f"/api/v1/analyses/{analysis_id}/unlock", json={"reason": "typo"}, headers=h)
     assert unlocked.status_code == 200 and not unlocked.json["signed"]
     assert_problem(client.post(f"/api/v1/analyses/{analysis_id}/unlock", headers=h), 409)
-
-
-def test_api_review_matrix(app, world, rec, tokens):
-    """Reads: the doctor and admins; the other doctor 404. Changes: the doctor only (other 404, admin 403)."""
-    analysis_id, _ = rec
-    client = app.test_client()
-    cases = [("GET", "families", None, (200, 404, 200)), ("GET", "beats", None, (200, 404, 200)),
-             ("GET", "review", None, (200, 404, 200)),
-             ("PUT", "families/1/label", {"label": "N"}, (200, 404, 403)),
-             ("PUT", "beats/1/label", {"label": "N"}, (200, 404, 403)),
-             ("PUT", "interpretation", {"text": "t"}, (200, 404, 403)),
-             ("POST", "sign", None, (200, 404, 403)), ("POST", "unlock", None, (200, 404, 403))]
-    for method, path, body, expected in cases:
-        for who, want in zip(("other", "admin", "doctor"), (expected[1], expected[2], expected[0]), strict=True):
-            response = client.open(f"/api/v1/analyses/{analysis_id}/{path}", method=method, json=body,
-                                   headers=auth(tokens[who]))
-            assert response.status_code == want, (method, path, who, response.text[:300])
-            if want >= 400:
-                assert_problem(response, want)
-        assert client.open(f"/api/v1/analyses/{analysis_id}/{path}", method=method, json=body).status_code == 401
-    # a beat analysis has no families or beats to label
-    assert_problem(client.get(f"/api/v1/analyses/{world.a}/families", headers=auth(tokens["doctor"])), 404)
