@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -13,7 +14,7 @@ from ..forms import RecordingForm
 from ..models import Analysis, RecordingBeat
 from ..patients.views import render_patient
 from ..util import script_json
-from . import bp, listing, timeline
+from . import bp, listing, strip, timeline
 from .holter import holter_for, stored_beats
 from .recordings import analyse_recording
 from .service import AnalysisError
@@ -155,6 +156,34 @@ def timeline_window(analysis_id: int):
                 "status": 400}, 400
     audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "timeline", once=True)
     return timeline.window_data(analysis, start, end)
+
+
+@bp.get("/analyses/<int:analysis_id>/strip.json")
+@login_required
+def strip_window(analysis_id: int):
+    """Every stored lead and the beats' labels over ``start``..``end`` seconds, for the ECG viewer
+    (clamped to the recording and to ``strip.MAX_STRIP_S``; NaN refused)."""
+    analysis = visible_analysis(analysis_id, kind="recording")
+    start, end = request.args.get("start", type=float), request.args.get("end", type=float)
+    if start is None or end is None or not end > start:
+        return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",
+                "status": 400}, 400
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "viewer", once=True)
+    return strip.strip_data(analysis, start, end)
+
+
+@bp.get("/analyses/<int:analysis_id>/abnormal.json")
+@login_required
+def abnormal_json(analysis_id: int):
+    """The next abnormal beat after ``after`` seconds, or the previous one before ``before``:
+    ``{"beat": {...}}``, or ``{"beat": null}`` when there is none that way."""
+    analysis = visible_analysis(analysis_id, kind="recording")
+    after, before = request.args.get("after", type=float), request.args.get("before", type=float)
+    time = after if after is not None else before
+    if time is None or not math.isfinite(time) or (after is not None and before is not None):
+        return {"error": "Bad request", "message": "Give either after or before, in seconds.", "status": 400}, 400
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "viewer", once=True)
+    return {"beat": strip.abnormal_beat(analysis, time, "next" if after is not None else "previous")}
 
 
 def beat_data(analysis: Analysis, number: int) -> dict:
