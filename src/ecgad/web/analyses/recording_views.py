@@ -61,6 +61,19 @@ def timeline_json(analysis: Analysis, around_s: float | None = None) -> str:
     return script_json(timeline.figure(analysis, around_s).to_json())
 
 
+def viewer_json(analysis: Analysis, around_s: float | None) -> str:
+    """What ecg-viewer.js needs to start: where to fetch, the leads, the clock, where to open."""
+    recording = analysis.recording
+    start = recording.start_at
+    return script_json(json.dumps({
+        "strip_url": url_for("analyses.strip_window", analysis_id=analysis.id),
+        "abnormal_url": url_for("analyses.abnormal_json", analysis_id=analysis.id),
+        "duration_s": recording.duration_s, "leads": recording.lead_names,
+        "start_of_day_s": start.hour * 3600 + start.minute * 60 + start.second + start.microsecond / 1e6
+        if start else None,
+        "initial_s": around_s}))
+
+
 EDGE_NOTE = "This beat lies too close to the start or end of the recording to be drawn."
 FIGURE_MODEL_MISSING = "The recording model is not available on this server, so this beat's shape is not drawn."
 
@@ -106,6 +119,7 @@ def page(analysis: Analysis, can_change: bool):
         "analyses/recording.html", analysis=analysis, recording=recording, patient=analysis.patient,
         beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
         clock=clock, timeline_json=timeline_json(analysis, around), figure_json=figure_json, figure_note=figure_note,
+        viewer_json=viewer_json(analysis, around),
         can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS)
 
 
