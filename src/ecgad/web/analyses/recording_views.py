@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -13,7 +14,7 @@ from ..forms import RecordingForm
 from ..models import Analysis, RecordingBeat
 from ..patients.views import render_patient
 from ..util import script_json
-from . import bp, listing, timeline
+from . import bp, listing, strip, timeline
 from .holter import holter_for, stored_beats
 from .recordings import analyse_recording
 from .service import AnalysisError
@@ -58,6 +59,19 @@ def upload_recording(patient_id: int):
 
 def timeline_json(analysis: Analysis, around_s: float | None = None) -> str:
     return script_json(timeline.figure(analysis, around_s).to_json())
+
+
+def viewer_json(analysis: Analysis, around_s: float | None) -> str:
+    """What ecg-viewer.js needs to start: where to fetch, the leads, the clock, where to open."""
+    recording = analysis.recording
+    start = recording.start_at
+    return script_json(json.dumps({
+        "strip_url": url_for("analyses.strip_window", analysis_id=analysis.id),
+        "abnormal_url": url_for("analyses.abnormal_json", analysis_id=analysis.id),
+        "duration_s": recording.duration_s, "leads": recording.lead_names,
+        "start_of_day_s": start.hour * 3600 + start.minute * 60 + start.second + start.microsecond / 1e6
+        if start else None,
+        "initial_s": around_s}))
 
 
 EDGE_NOTE = "This beat lies too close to the start or end of the recording to be drawn."
@@ -105,6 +119,7 @@ def page(analysis: Analysis, can_change: bool):
         "analyses/recording.html", analysis=analysis, recording=recording, patient=analysis.patient,
         beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
         clock=clock, timeline_json=timeline_json(analysis, around), figure_json=figure_json, figure_note=figure_note,
+<<<<<<< HEAD
         can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS, **review_context(analysis))
 
 
@@ -136,6 +151,10 @@ def review_context(analysis: Analysis) -> dict:
     return {"families": review.family_list(analysis), "shown_families": SHOWN_FAMILIES, "sparkline": sparkline,
             "review_labels": review.LABELS, "label_names": review.LABEL_NAMES, "confirm_form": ConfirmForm(),
             "max_interpretation": review.MAX_INTERPRETATION}
+=======
+        viewer_json=viewer_json(analysis, around),
+        can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS)
+>>>>>>> viewer
 
 
 SHOWN_EVENTS = 50  # events of a kind listed on the page (the summary keeps up to holter.MAX_EVENTS, the PDF 100)
@@ -198,6 +217,34 @@ def timeline_window(analysis_id: int):
                 "status": 400}, 400
     audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "timeline", once=True)
     return timeline.window_data(analysis, start, end)
+
+
+@bp.get("/analyses/<int:analysis_id>/strip.json")
+@login_required
+def strip_window(analysis_id: int):
+    """Every stored lead and the beats' labels over ``start``..``end`` seconds, for the ECG viewer
+    (clamped to the recording and to ``strip.MAX_STRIP_S``; NaN refused)."""
+    analysis = visible_analysis(analysis_id, kind="recording")
+    start, end = request.args.get("start", type=float), request.args.get("end", type=float)
+    if start is None or end is None or not end > start:
+        return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",
+                "status": 400}, 400
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "viewer", once=True)
+    return strip.strip_data(analysis, start, end)
+
+
+@bp.get("/analyses/<int:analysis_id>/abnormal.json")
+@login_required
+def abnormal_json(analysis_id: int):
+    """The next abnormal beat after ``after`` seconds, or the previous one before ``before``:
+    ``{"beat": {...}}``, or ``{"beat": null}`` when there is none that way."""
+    analysis = visible_analysis(analysis_id, kind="recording")
+    after, before = request.args.get("after", type=float), request.args.get("before", type=float)
+    time = after if after is not None else before
+    if time is None or not math.isfinite(time) or (after is not None and before is not None):
+        return {"error": "Bad request", "message": "Give either after or before, in seconds.", "status": 400}, 400
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "viewer", once=True)
+    return {"beat": strip.abnormal_beat(analysis, time, "next" if after is not None else "previous")}
 
 
 def beat_data(analysis: Analysis, number: int) -> dict:
