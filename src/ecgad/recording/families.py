@@ -26,14 +26,16 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 
 from .morphology import beat_items
+from .rhythm import rhythm_features
 from .settings import Settings
 
-REPRESENTATIONS = ("window", "latent", "mix")
+REPRESENTATIONS = ("window", "latent", "mix", "window+rhythm")
 #: the default representation and, per representation, the default distance threshold
 #: (benchmarks/families.py: the choice made on the selection half of DS1)
-DEFAULT_REPRESENTATION = "window"
-THRESHOLDS = {"window": 0.35, "latent": 1.0, "mix": 0.35}
+DEFAULT_REPRESENTATION = "window+rhythm"
+THRESHOLDS = {"window": 0.7, "latent": 0.7, "mix": 0.7, "window+rhythm": 0.7}
 MIX_LATENT_WEIGHT = 0.5   # the latent block's weight beside the window's in "mix" (both per-dimension RMS)
+RHYTHM_WEIGHT = 1.5       # prematurity's weight in "window+rhythm": a beat 30 % early moves 0.54
 SAMPLE_SIZE = 2500        # beats clustered per round: complete linkage costs O(n^2) time and memory
 EXAMPLES = 5              # example beats per family, the most typical first
 BATCH = 8192              # beats per nearest-centre batch
@@ -97,8 +99,8 @@ def _nearest(x: np.ndarray, centres: np.ndarray, batch: int = BATCH) -> tuple[np
     return idx, dist
 
 
-def cluster(x: np.ndarray, threshold: float, *, seed: int = 0, sample_size: int = SAMPLE_SIZE
-            ) -> tuple[np.ndarray, np.ndarray]:
+def cluster(x: np.ndarray, threshold: float, *, seed: int = 0, sample_size: int = SAMPLE_SIZE,
+            method: str = "complete") -> tuple[np.ndarray, np.ndarray]:
     """``(labels, centres)`` of the rows of ``x`` ``(n, d)`` (no NaN): every row within ``threshold``
     (Euclidean) of a centre, joined to its nearest; labels ``0 .. k-1`` in no particular order,
     centres the means of their members. The same input and seed give the same labels."""
@@ -116,7 +118,7 @@ def cluster(x: np.ndarray, threshold: float, *, seed: int = 0, sample_size: int 
         if len(sample) == 1:
             labels = np.ones(1, np.int64)
         else:
-            labels = fcluster(linkage(xs, method="complete"), threshold, criterion="distance")
+            labels = fcluster(linkage(xs, method=method), threshold, criterion="distance")
         k = int(labels.max())
         centres.append(_means(xs, labels - 1, k))
         _, d = _nearest(x[left], centres[-1])
@@ -140,16 +142,24 @@ def _means(x: np.ndarray, labels: np.ndarray, k: int, batch: int = BATCH) -> np.
     return sums / np.maximum(counts, 1)[:, None]
 
 
-def representation(z: np.ndarray, codes: np.ndarray | None, kind: str) -> np.ndarray:
+def representation(z: np.ndarray, codes: np.ndarray | None, kind: str, premature: np.ndarray | None = None
+                   ) -> np.ndarray:
     """The rows the beats are clustered on, ``float32``: ``window``, the z-normalised windows scaled to RMS
     units (the distance of two windows is their RMS difference: sqrt(2 (1 - r)) for correlation r);
     ``latent``, the latent codes scaled the same way (RMS over the code's dimensions); ``mix``, both side
-    by side, the codes weighted ``MIX_LATENT_WEIGHT``."""
+    by side, the codes weighted ``MIX_LATENT_WEIGHT``; ``window+rhythm``, the window and the beat's
+    prematurity (``premature`` of :mod:`.rhythm`, ``-log(RR / local RR)``; NaN counts as on time)
+    weighted ``RHYTHM_WEIGHT``: premature beats of normal shape (S) apart from the normal ones."""
     if kind not in REPRESENTATIONS:
         raise ValueError(f"representation {kind!r}: choose one of {', '.join(REPRESENTATIONS)}")
     window = (z / np.sqrt(z.shape[1])).astype(np.float32)
     if kind == "window":
         return window
+    if kind == "window+rhythm":
+        if premature is None:
+            raise ValueError("representation 'window+rhythm' needs each beat's prematurity")
+        rr = np.nan_to_num(np.asarray(premature, dtype=np.float64), nan=0.0)
+        return np.hstack([window, (RHYTHM_WEIGHT * rr)[:, None].astype(np.float32)])
     if codes is None:
         raise ValueError(f"representation {kind!r} needs the autoencoder's latent codes (a beat detector)")
     latent = (codes / np.sqrt(codes.shape[1])).astype(np.float32)
@@ -169,12 +179,15 @@ def beat_families(samples: np.ndarray, fs: float, peaks: np.ndarray, *, detector
     peaks = np.asarray(peaks, dtype=np.int64).reshape(-1)
     if peaks.size and (np.any(np.diff(peaks) <= 0) or peaks[0] < 0 or peaks[-1] >= samples.size):
         raise ValueError("peaks must be increasing sample indices within the signal")
-    threshold = THRESHOLDS[representation_kind] if threshold is None else float(threshold)
     if representation_kind not in REPRESENTATIONS:
         raise ValueError(f"representation {representation_kind!r}: choose one of {', '.join(REPRESENTATIONS)}")
-    needs_codes = representation_kind != "window"
+    threshold = THRESHOLDS[representation_kind] if threshold is None else float(threshold)
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold}")
+    needs_codes = representation_kind in ("latent", "mix")
     if needs_codes and detector is None:
         raise ValueError(f"representation {representation_kind!r} needs the beat autoencoder (detector)")
+    premature = rhythm_features(peaks, fs, settings.rr_context)["premature"]
     zs, rows = [], []
     for a in range(0, peaks.size, batch):
         z = beat_items(samples, 0, fs, peaks[a:a + batch], settings).z
@@ -184,7 +197,8 @@ def beat_families(samples: np.ndarray, fs: float, peaks: np.ndarray, *, detector
             codes = embed_beats(detector, z)[0]
         zs.append(z.astype(np.float32))
         usable = ~np.isnan(z[:, 0])
-        rows.append(representation(z[usable], None if codes is None else codes[usable], representation_kind))
+        rows.append(representation(z[usable], None if codes is None else codes[usable], representation_kind,
+                                   premature[a:a + batch][usable]))
     z = np.concatenate(zs) if zs else np.zeros((0, settings.template_length), np.float32)
     x = np.concatenate(rows) if rows else np.zeros((0, settings.template_length), np.float32)
     usable = np.flatnonzero(~np.isnan(z[:, 0]))
