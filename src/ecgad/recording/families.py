@@ -89,13 +89,14 @@ class Families:
 def _nearest(x: np.ndarray, centres: np.ndarray, batch: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
     """``(index, distance)`` of each row's nearest centre (Euclidean), ``batch`` rows at a time."""
     idx, dist = np.empty(len(x), np.int64), np.empty(len(x))
-    cc = (centres.astype(np.float64) ** 2).sum(axis=1)
+    c = centres.astype(np.float32)
+    cc = (c ** 2).sum(axis=1)
     for a in range(0, len(x), batch):
-        xb = x[a:a + batch].astype(np.float64)
-        d2 = (xb ** 2).sum(axis=1)[:, None] - 2 * xb @ centres.T.astype(np.float64) + cc
-        j = d2.argmin(axis=1)
+        xb = x[a:a + batch].astype(np.float32)
+        # float32 products (half the time of float64): enough to rank centres; the distance itself in float64
+        j = (cc - 2 * xb @ c.T).argmin(axis=1)
         idx[a:a + batch] = j
-        dist[a:a + batch] = np.sqrt(np.maximum(d2[np.arange(len(xb)), j], 0.0))
+        dist[a:a + batch] = np.sqrt(((xb.astype(np.float64) - centres[j]) ** 2).sum(axis=1))
     return idx, dist
 
 
@@ -175,7 +176,7 @@ def beat_families(samples: np.ndarray, fs: float, peaks: np.ndarray, *, detector
     ``latent`` and ``mix`` representations. ``threshold``: the distance within which a beat joins
     a family's centre (default: ``THRESHOLDS[representation_kind]``). Beats are cut ``batch`` at a
     time; what is kept per beat is its window and code (float32)."""
-    samples = np.asarray(samples, dtype=np.float64).reshape(-1)
+    samples = np.asarray(samples).reshape(-1)  # no float64 copy of a day's signal: windows are cast as cut
     peaks = np.asarray(peaks, dtype=np.int64).reshape(-1)
     if peaks.size and (np.any(np.diff(peaks) <= 0) or peaks[0] < 0 or peaks[-1] >= samples.size):
         raise ValueError("peaks must be increasing sample indices within the signal")
@@ -188,19 +189,24 @@ def beat_families(samples: np.ndarray, fs: float, peaks: np.ndarray, *, detector
     if needs_codes and detector is None:
         raise ValueError(f"representation {representation_kind!r} needs the beat autoencoder (detector)")
     premature = rhythm_features(peaks, fs, settings.rr_context)["premature"]
-    zs, rows = [], []
+    # filled in place, batch by batch: no list of parts to concatenate (that would hold a day's rows twice)
+    z = np.empty((peaks.size, settings.template_length), np.float32)
+    x, filled = None, 0
     for a in range(0, peaks.size, batch):
-        z = beat_items(samples, 0, fs, peaks[a:a + batch], settings).z
+        zb = beat_items(samples, 0, fs, peaks[a:a + batch], settings).z
         codes = None
         if needs_codes:
             from .autoencoder import embed_beats
-            codes = embed_beats(detector, z)[0]
-        zs.append(z.astype(np.float32))
-        usable = ~np.isnan(z[:, 0])
-        rows.append(representation(z[usable], None if codes is None else codes[usable], representation_kind,
-                                   premature[a:a + batch][usable]))
-    z = np.concatenate(zs) if zs else np.zeros((0, settings.template_length), np.float32)
-    x = np.concatenate(rows) if rows else np.zeros((0, settings.template_length), np.float32)
+            codes = embed_beats(detector, zb)[0]
+        z[a:a + len(zb)] = zb
+        usable = ~np.isnan(zb[:, 0])
+        rows = representation(zb[usable], None if codes is None else codes[usable], representation_kind,
+                              premature[a:a + batch][usable])
+        if x is None:
+            x = np.empty((peaks.size, rows.shape[1]), np.float32)
+        x[filled:filled + len(rows)] = rows
+        filled += len(rows)
+    x = x[:filled] if x is not None else np.zeros((0, settings.template_length), np.float32)
     usable = np.flatnonzero(~np.isnan(z[:, 0]))
     labels, centres = cluster(x, threshold, seed=seed)
     return _families(samples, fs, peaks, z, x, usable, labels, centres, representation_kind, threshold,
@@ -220,7 +226,8 @@ def _families(samples, fs, peaks, z, x, usable, labels, centres, kind, threshold
     family[usable] = rank[labels] + 1
     templates = _means(z[usable], labels, k)
     mean_mv = _mean_mv(samples, fs, peaks[usable], labels, k, settings)
-    dist = np.sqrt(((x - centres[labels]) ** 2).sum(axis=1))
+    dist = np.concatenate([np.sqrt(((x[a:a + BATCH] - centres[labels[a:a + BATCH]]) ** 2).sum(axis=1))
+                           for a in range(0, len(x), BATCH)]) if len(x) else np.zeros(0)
     by = np.lexsort((np.arange(labels.size), dist, labels))  # per cluster, nearest its centre first
     starts = np.concatenate([[0], np.cumsum(counts)])
     out = [Family(id=int(rank[c] + 1), count=int(counts[c]), template=templates[c], mean_mv=mean_mv[c],
@@ -236,7 +243,7 @@ def _mean_mv(samples, fs, peaks, labels, k, settings, batch: int = BATCH) -> np.
     p, lb = peaks[inside], labels[inside]
     sums, counts = np.zeros((k, offsets.size)), np.bincount(lb, minlength=k).astype(np.float64)
     for a in range(0, p.size, batch):
-        w = samples[p[a:a + batch, None] + offsets]
+        w = samples[p[a:a + batch, None] + offsets].astype(np.float64)
         w -= np.median(w, axis=1, keepdims=True)
         hot = csr_matrix((np.ones(w.shape[0]), (lb[a:a + batch], np.arange(w.shape[0]))), shape=(k, w.shape[0]))
         sums += hot @ w
