@@ -26,14 +26,16 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 
 from .morphology import beat_items
+from .rhythm import rhythm_features
 from .settings import Settings
 
-REPRESENTATIONS = ("window", "latent", "mix")
+REPRESENTATIONS = ("window", "latent", "mix", "window+rhythm")
 #: the default representation and, per representation, the default distance threshold
 #: (benchmarks/families.py: the choice made on the selection half of DS1)
-DEFAULT_REPRESENTATION = "window"
-THRESHOLDS = {"window": 0.35, "latent": 1.0, "mix": 0.35}
+DEFAULT_REPRESENTATION = "window+rhythm"
+THRESHOLDS = {"window": 0.7, "latent": 0.7, "mix": 0.7, "window+rhythm": 0.7}
 MIX_LATENT_WEIGHT = 0.5   # the latent block's weight beside the window's in "mix" (both per-dimension RMS)
+RHYTHM_WEIGHT = 1.5       # prematurity's weight in "window+rhythm": a beat 30 % early moves 0.54
 SAMPLE_SIZE = 2500        # beats clustered per round: complete linkage costs O(n^2) time and memory
 EXAMPLES = 5              # example beats per family, the most typical first
 BATCH = 8192              # beats per nearest-centre batch
@@ -87,18 +89,19 @@ class Families:
 def _nearest(x: np.ndarray, centres: np.ndarray, batch: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
     """``(index, distance)`` of each row's nearest centre (Euclidean), ``batch`` rows at a time."""
     idx, dist = np.empty(len(x), np.int64), np.empty(len(x))
-    cc = (centres.astype(np.float64) ** 2).sum(axis=1)
+    c = centres.astype(np.float32)
+    cc = (c ** 2).sum(axis=1)
     for a in range(0, len(x), batch):
-        xb = x[a:a + batch].astype(np.float64)
-        d2 = (xb ** 2).sum(axis=1)[:, None] - 2 * xb @ centres.T.astype(np.float64) + cc
-        j = d2.argmin(axis=1)
+        xb = x[a:a + batch].astype(np.float32)
+        # float32 products (half the time of float64): enough to rank centres; the distance itself in float64
+        j = (cc - 2 * xb @ c.T).argmin(axis=1)
         idx[a:a + batch] = j
-        dist[a:a + batch] = np.sqrt(np.maximum(d2[np.arange(len(xb)), j], 0.0))
+        dist[a:a + batch] = np.sqrt(((xb.astype(np.float64) - centres[j]) ** 2).sum(axis=1))
     return idx, dist
 
 
-def cluster(x: np.ndarray, threshold: float, *, seed: int = 0, sample_size: int = SAMPLE_SIZE
-            ) -> tuple[np.ndarray, np.ndarray]:
+def cluster(x: np.ndarray, threshold: float, *, seed: int = 0, sample_size: int = SAMPLE_SIZE,
+            method: str = "complete") -> tuple[np.ndarray, np.ndarray]:
     """``(labels, centres)`` of the rows of ``x`` ``(n, d)`` (no NaN): every row within ``threshold``
     (Euclidean) of a centre, joined to its nearest; labels ``0 .. k-1`` in no particular order,
     centres the means of their members. The same input and seed give the same labels."""
@@ -116,7 +119,7 @@ def cluster(x: np.ndarray, threshold: float, *, seed: int = 0, sample_size: int 
         if len(sample) == 1:
             labels = np.ones(1, np.int64)
         else:
-            labels = fcluster(linkage(xs, method="complete"), threshold, criterion="distance")
+            labels = fcluster(linkage(xs, method=method), threshold, criterion="distance")
         k = int(labels.max())
         centres.append(_means(xs, labels - 1, k))
         _, d = _nearest(x[left], centres[-1])
@@ -140,16 +143,24 @@ def _means(x: np.ndarray, labels: np.ndarray, k: int, batch: int = BATCH) -> np.
     return sums / np.maximum(counts, 1)[:, None]
 
 
-def representation(z: np.ndarray, codes: np.ndarray | None, kind: str) -> np.ndarray:
+def representation(z: np.ndarray, codes: np.ndarray | None, kind: str, premature: np.ndarray | None = None
+                   ) -> np.ndarray:
     """The rows the beats are clustered on, ``float32``: ``window``, the z-normalised windows scaled to RMS
     units (the distance of two windows is their RMS difference: sqrt(2 (1 - r)) for correlation r);
     ``latent``, the latent codes scaled the same way (RMS over the code's dimensions); ``mix``, both side
-    by side, the codes weighted ``MIX_LATENT_WEIGHT``."""
+    by side, the codes weighted ``MIX_LATENT_WEIGHT``; ``window+rhythm``, the window and the beat's
+    prematurity (``premature`` of :mod:`.rhythm`, ``-log(RR / local RR)``; NaN counts as on time)
+    weighted ``RHYTHM_WEIGHT``: premature beats of normal shape (S) apart from the normal ones."""
     if kind not in REPRESENTATIONS:
         raise ValueError(f"representation {kind!r}: choose one of {', '.join(REPRESENTATIONS)}")
     window = (z / np.sqrt(z.shape[1])).astype(np.float32)
     if kind == "window":
         return window
+    if kind == "window+rhythm":
+        if premature is None:
+            raise ValueError("representation 'window+rhythm' needs each beat's prematurity")
+        rr = np.nan_to_num(np.asarray(premature, dtype=np.float64), nan=0.0)
+        return np.hstack([window, (RHYTHM_WEIGHT * rr)[:, None].astype(np.float32)])
     if codes is None:
         raise ValueError(f"representation {kind!r} needs the autoencoder's latent codes (a beat detector)")
     latent = (codes / np.sqrt(codes.shape[1])).astype(np.float32)
@@ -165,28 +176,37 @@ def beat_families(samples: np.ndarray, fs: float, peaks: np.ndarray, *, detector
     ``latent`` and ``mix`` representations. ``threshold``: the distance within which a beat joins
     a family's centre (default: ``THRESHOLDS[representation_kind]``). Beats are cut ``batch`` at a
     time; what is kept per beat is its window and code (float32)."""
-    samples = np.asarray(samples, dtype=np.float64).reshape(-1)
+    samples = np.asarray(samples).reshape(-1)  # no float64 copy of a day's signal: windows are cast as cut
     peaks = np.asarray(peaks, dtype=np.int64).reshape(-1)
     if peaks.size and (np.any(np.diff(peaks) <= 0) or peaks[0] < 0 or peaks[-1] >= samples.size):
         raise ValueError("peaks must be increasing sample indices within the signal")
-    threshold = THRESHOLDS[representation_kind] if threshold is None else float(threshold)
     if representation_kind not in REPRESENTATIONS:
         raise ValueError(f"representation {representation_kind!r}: choose one of {', '.join(REPRESENTATIONS)}")
-    needs_codes = representation_kind != "window"
+    threshold = THRESHOLDS[representation_kind] if threshold is None else float(threshold)
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold}")
+    needs_codes = representation_kind in ("latent", "mix")
     if needs_codes and detector is None:
         raise ValueError(f"representation {representation_kind!r} needs the beat autoencoder (detector)")
-    zs, rows = [], []
+    premature = rhythm_features(peaks, fs, settings.rr_context)["premature"]
+    # filled in place, batch by batch: no list of parts to concatenate (that would hold a day's rows twice)
+    z = np.empty((peaks.size, settings.template_length), np.float32)
+    x, filled = None, 0
     for a in range(0, peaks.size, batch):
-        z = beat_items(samples, 0, fs, peaks[a:a + batch], settings).z
+        zb = beat_items(samples, 0, fs, peaks[a:a + batch], settings).z
         codes = None
         if needs_codes:
             from .autoencoder import embed_beats
-            codes = embed_beats(detector, z)[0]
-        zs.append(z.astype(np.float32))
-        usable = ~np.isnan(z[:, 0])
-        rows.append(representation(z[usable], None if codes is None else codes[usable], representation_kind))
-    z = np.concatenate(zs) if zs else np.zeros((0, settings.template_length), np.float32)
-    x = np.concatenate(rows) if rows else np.zeros((0, settings.template_length), np.float32)
+            codes = embed_beats(detector, zb)[0]
+        z[a:a + len(zb)] = zb
+        usable = ~np.isnan(zb[:, 0])
+        rows = representation(zb[usable], None if codes is None else codes[usable], representation_kind,
+                              premature[a:a + batch][usable])
+        if x is None:
+            x = np.empty((peaks.size, rows.shape[1]), np.float32)
+        x[filled:filled + len(rows)] = rows
+        filled += len(rows)
+    x = x[:filled] if x is not None else np.zeros((0, settings.template_length), np.float32)
     usable = np.flatnonzero(~np.isnan(z[:, 0]))
     labels, centres = cluster(x, threshold, seed=seed)
     return _families(samples, fs, peaks, z, x, usable, labels, centres, representation_kind, threshold,
@@ -206,7 +226,8 @@ def _families(samples, fs, peaks, z, x, usable, labels, centres, kind, threshold
     family[usable] = rank[labels] + 1
     templates = _means(z[usable], labels, k)
     mean_mv = _mean_mv(samples, fs, peaks[usable], labels, k, settings)
-    dist = np.sqrt(((x - centres[labels]) ** 2).sum(axis=1))
+    dist = np.concatenate([np.sqrt(((x[a:a + BATCH] - centres[labels[a:a + BATCH]]) ** 2).sum(axis=1))
+                           for a in range(0, len(x), BATCH)]) if len(x) else np.zeros(0)
     by = np.lexsort((np.arange(labels.size), dist, labels))  # per cluster, nearest its centre first
     starts = np.concatenate([[0], np.cumsum(counts)])
     out = [Family(id=int(rank[c] + 1), count=int(counts[c]), template=templates[c], mean_mv=mean_mv[c],
@@ -222,7 +243,7 @@ def _mean_mv(samples, fs, peaks, labels, k, settings, batch: int = BATCH) -> np.
     p, lb = peaks[inside], labels[inside]
     sums, counts = np.zeros((k, offsets.size)), np.bincount(lb, minlength=k).astype(np.float64)
     for a in range(0, p.size, batch):
-        w = samples[p[a:a + batch, None] + offsets]
+        w = samples[p[a:a + batch, None] + offsets].astype(np.float64)
         w -= np.median(w, axis=1, keepdims=True)
         hot = csr_matrix((np.ones(w.shape[0]), (lb[a:a + batch], np.arange(w.shape[0]))), shape=(k, w.shape[0]))
         sums += hot @ w
