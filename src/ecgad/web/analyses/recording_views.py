@@ -119,7 +119,7 @@ def page(analysis: Analysis, can_change: bool):
         "analyses/recording.html", analysis=analysis, recording=recording, patient=analysis.patient,
         beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
         clock=clock, timeline_json=timeline_json(analysis, around), figure_json=figure_json, figure_note=figure_note,
-<<<<<<< HEAD
+        viewer_json=viewer_json(analysis, around),
         can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS, **review_context(analysis))
 
 
@@ -151,10 +151,6 @@ def review_context(analysis: Analysis) -> dict:
     return {"families": review.family_list(analysis), "shown_families": SHOWN_FAMILIES, "sparkline": sparkline,
             "review_labels": review.LABELS, "label_names": review.LABEL_NAMES, "confirm_form": ConfirmForm(),
             "max_interpretation": review.MAX_INTERPRETATION}
-=======
-        viewer_json=viewer_json(analysis, around),
-        can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS)
->>>>>>> viewer
 
 
 SHOWN_EVENTS = 50  # events of a kind listed on the page (the summary keeps up to holter.MAX_EVENTS, the PDF 100)
