@@ -1,4 +1,5 @@
-"""The clinician's review in a real browser: a doctor opens a recording, relabels a whole beat family as
+"""The clinician's review in a real browser: a doctor opens a recording, jumps from abnormal beat to
+abnormal beat with the keys n and p, relabels a whole beat family as
 artefact and sees the Holter summary change (its beats left out, "Reviewed: N labels changed"), writes an
 interpretation, signs; the labels and the text are then locked (the forms disabled, a forged post answers
 409); another doctor cannot see any of it (404). CSRF on, as in production; the console must stay clean.
@@ -61,6 +62,17 @@ def reviewed_labels(live_server, analysis_id: int) -> dict:
                                        .group_by(RecordingBeat.reviewed_label)).all())
 
 
+def flagged_beats(live_server, analysis_id: int) -> list[int]:
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import RecordingBeat
+
+    with live_server.app.app_context():
+        return [p + 1 for p in db.session.scalars(select(RecordingBeat.position).where(
+            RecordingBeat.analysis_id == analysis_id, RecordingBeat.is_anomaly).order_by(RecordingBeat.position))]
+
+
 def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
     x, _ = synthetic_ecg(KINDS, FS)
     csv = tmp_path / "review.csv"
@@ -73,6 +85,22 @@ def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
     expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
     analysis_id = int(re.search(r"/analyses/(\d+)$", page.url).group(1))
     page.log.check("on the recording's page")
+
+    # --- the viewer: n and p jump from one abnormal beat to the next and back (the viewer's own test has more)
+    flagged = flagged_beats(live_server, analysis_id)
+    shown = page.locator("#viewer-beat")
+    canvas = page.locator("#ecg-viewer-canvas")
+    expect(canvas).to_have_attribute("data-beats-shown", re.compile(r"^\d+$"))  # drawn
+    canvas.focus()
+    page.keyboard.press("n")
+    expect(shown).to_have_attribute("data-beat", re.compile(r"^\d+$"))
+    first = int(shown.get_attribute("data-beat"))
+    assert first in flagged
+    page.keyboard.press("n")
+    following = flagged[flagged.index(first) + 1]
+    expect(shown).to_have_attribute("data-beat", str(following))
+    page.keyboard.press("p")
+    expect(shown).to_have_attribute("data-beat", str(first))
 
     # --- the families: largest first, each with its count, mean beat and examples
     rows = page.locator("[data-testid=family-row]")
