@@ -73,6 +73,17 @@ def flagged_beats(live_server, analysis_id: int) -> list[int]:
             RecordingBeat.analysis_id == analysis_id, RecordingBeat.is_anomaly).order_by(RecordingBeat.position))]
 
 
+def family_of(live_server, analysis_id: int, number: int) -> int:
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import RecordingBeat
+
+    with live_server.app.app_context():
+        return db.session.scalar(select(RecordingBeat.family).where(RecordingBeat.analysis_id == analysis_id,
+                                                                    RecordingBeat.position == number - 1))
+
+
 def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
     x, _ = synthetic_ecg(KINDS, FS)
     csv = tmp_path / "review.csv"
@@ -101,6 +112,16 @@ def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
     expect(shown).to_have_attribute("data-beat", str(following))
     page.keyboard.press("p")
     expect(shown).to_have_attribute("data-beat", str(first))
+    # the selected beat's label form follows the beat shown (no reload): relabel that beat V
+    form = page.locator("#beat-label-form")
+    expect(form).to_have_attribute("data-beat", str(first))
+    assert form.get_attribute("action").endswith(f"/analyses/{analysis_id}/beats/{first}/label")
+    page.select_option("#beat-label", "V")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("[data-testid=flash-success]")).to_have_text(f"Beat {first} labelled V.")
+    beats_total = int(page.locator("[data-testid=holter-beats]").text_content())
+    assert reviewed_labels(live_server, analysis_id) == {"V": 1, None: beats_total - 1}
+    expect(page.locator("[data-testid=holter-reviewed]")).to_contain_text("Reviewed: 1 label changed")
 
     # --- the families: largest first, each with its count, mean beat and examples
     rows = page.locator("[data-testid=family-row]")
@@ -109,7 +130,6 @@ def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
     assert counts == sorted(counts, reverse=True)
     expect(rows.first.locator("svg[data-testid=family-mean] polyline")).to_have_count(1)
     beats = int(page.locator("[data-testid=holter-beats]").text_content())
-    expect(page.locator("[data-testid=holter-reviewed]")).to_have_count(0)
 
     # --- an example beat opens that beat
     example = rows.first.locator("[data-testid=family-example]").first
@@ -118,8 +138,10 @@ def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
     expect(page).to_have_url(re.compile(rf"\?beat={number}#beat-plot-section$"))
     expect(page.locator("#beat-heading")).to_have_text(re.compile(rf"^Beat {number} at "))
 
-    # --- relabel the smallest listed family as artefact: the summary leaves its beats out and says so
-    last = rows.last
+    # --- relabel the smallest listed family (not beat ``first``'s) as artefact: the summary leaves its beats
+    # out and says so
+    last = page.locator(f"[data-testid=family-row]:not([data-family='{family_of(live_server, analysis_id, first)}'])"
+                        ).last
     family = last.get_attribute("data-family")
     n = int(last.locator("[data-testid=family-count]").text_content())
     last.locator("select").select_option("X")
@@ -129,9 +151,9 @@ def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
     row = page.locator(f"[data-testid=family-row][data-family='{family}']")
     expect(row.locator("[data-testid=family-label]")).to_have_text("X")
     expect(page.locator("[data-testid=holter-beats]")).to_have_text(str(beats - n))
-    expect(page.locator("[data-testid=holter-reviewed]")).to_contain_text(
-        f"Reviewed: {n} label{'s' if n != 1 else ''} changed")
-    assert reviewed_labels(live_server, analysis_id) == {"X": n, None: beats - n}
+    expect(page.locator("[data-testid=holter-reviewed]")).to_contain_text(f"Reviewed: {n + 1} labels changed")
+    final = {"X": n, "V": 1, None: beats - n - 1}
+    assert reviewed_labels(live_server, analysis_id) == final
     page.log.check("after relabelling a family")
 
     # --- interpretation, then signed: everything locked
@@ -150,7 +172,7 @@ def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
     token = page.locator("#interpretation-form input[name=csrf_token]").get_attribute("value")
     forged = page.request.post(f"/analyses/{analysis_id}/families/1/label", form={"csrf_token": token, "label": "V"})
     assert forged.status == 409 and "unlock it first" in forged.text()
-    assert reviewed_labels(live_server, analysis_id) == {"X": n, None: beats - n}
+    assert reviewed_labels(live_server, analysis_id) == final
     pdf = page.request.get(f"/analyses/{analysis_id}/report.pdf")
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
     page.log.check("after signing")
@@ -169,4 +191,4 @@ def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
                                       form={"csrf_token": token, "label": "N"}).status == 404, path
     finally:
         context.close()
-    assert reviewed_labels(live_server, analysis_id) == {"X": n, None: beats - n}
+    assert reviewed_labels(live_server, analysis_id) == final

@@ -255,5 +255,6 @@ def beat_data(analysis: Analysis, number: int) -> dict:
                              beat.confidence, {p: beat.part(p) for p in recording.part_names}),
             "time": clock(beat.sample / recording.fs), "heart_rate_bpm": beat.heart_rate_bpm,
             "verdict": beat.verdict_text, "annotation": beat.annotation,
+            "family": beat.family, "class": beat.beat_class, "reviewed_label": beat.reviewed_label,
             "figure": json.loads(figure) if figure else None, "figure_note": note}
 

@@ -57,6 +57,7 @@
       row.classList.toggle("selected", chosen);
       if (chosen) { row.setAttribute("aria-current", "true"); } else { row.removeAttribute("aria-current"); }
     });
+    document.dispatchEvent(new CustomEvent("ecgad:beat-shown", { detail: beat }));  // review.js: the label form
     var url = new URL(window.location.href);
     url.searchParams.set("beat", String(beat.beat));
     window.history.replaceState(null, "", url.pathname + url.search + "#beat-plot-section");
