@@ -1,6 +1,7 @@
 """Beat families (recording/families.py) on synthetic signals: shapes apart, numbering, determinism, edges, scale."""
 from __future__ import annotations
 
+import sys
 import time
 import tracemalloc
 
@@ -131,3 +132,28 @@ def test_a_day_of_beats_clusters_in_seconds_and_bounded_memory():
     assert np.unique(labels).size == 8
     assert seconds < 20  # a few seconds on a quiet machine; room for a loaded one
     assert peak < 300 * 2**20
+
+
+def test_benchmark_purity_and_choice():
+    """benchmarks/families.py: purity is the families' majority share of the labelled beats, and the
+    choice is the fewest families among the settings pure enough on the records given."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "families.py"
+    spec = importlib.util.spec_from_file_location("families_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        sys.path.remove(str(path.parent))
+    labels = np.array([0, 0, 0, 1, 1, 2])
+    classes = np.array(["N", "N", "V", "V", "V", ""])
+    m = bench.measures(labels, classes)
+    assert (m["majority"], m["labelled"], m["families"], m["abnormal"], m["abnormal_apart"]) == (4, 5, 3, 3, 2)
+    pure = {"a": {**m, "majority": 5}, "b": {**m, "majority": 5}}
+    few = {"a": {**m, "majority": 5, "families": 2}, "b": {**m, "majority": 5, "families": 2}}
+    impure = {"a": {**m, "families": 1}, "b": {**m, "families": 1}}
+    assert bench.choose({"pure": pure, "few": few, "impure": impure}, ["a", "b"]) == "few"
+    assert bench.choose({"impure": impure, "less": {"a": {**m, "majority": 3}, "b": m}}, ["a"]) == "impure"

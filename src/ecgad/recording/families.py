@@ -1,9 +1,11 @@
 """Beat families (Holter "templates"): a recording's beats grouped by the shape of their window.
 
 :func:`beat_families` cuts every beat's z-normalised template window (:func:`~.morphology.beat_items`,
-as the detector does), optionally the autoencoder's latent code, and groups the beats so that
-every beat lies within ``threshold`` of its family's centre in that representation. The number of
-families follows from the threshold, not from a count given in advance.
+as the detector does) and, by default, adds how premature the beat comes (``window+rhythm``: S
+beats have a normal shape but come early); the autoencoder's latent codes are an option
+(``latent``, ``mix``). It groups the beats so that every beat lies within ``threshold`` of its
+family's centre in that representation: the number of families follows from the threshold, not
+from a count given in advance.
 
 How (:func:`cluster`): take up to ``sample_size`` of the beats not yet covered (seeded), cluster
 them by complete linkage cut at ``threshold`` (every two beats of a cluster within ``threshold``,
