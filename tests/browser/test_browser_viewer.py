@@ -90,7 +90,7 @@ def test_the_viewer(page, live_server, tmp_path):
     expect(canvas).to_have_attribute("data-px-per-s", f"{25 * PX_PER_MM:.3f}")
     expect(page.locator("#viewer-scale")).to_have_text("25 mm/s · 10 mm/mV")
     box = canvas.bounding_box()
-    assert box["height"] == pytest.approx((10 + 2 * 25) * PX_PER_MM, abs=1.5)  # two leads' bands
+    assert box["height"] == pytest.approx((10 + 2 * 25 + 5) * PX_PER_MM, abs=1.5)  # two leads' bands
     span = int(box["width"]) / (25 * PX_PER_MM)  # seconds in view
     assert int(canvas.get_attribute("data-beats-shown")) == int(np.sum(sample <= span * FS))
     expect(page.locator("#viewer-time")).to_have_text(re.compile(r"^00:00:00\.0 – 00:00:\d\d\.\d$"))
@@ -200,6 +200,7 @@ def test_the_viewer_for_the_readme(page, live_server, browser):
     page.goto(f"/patients/{patient_id}")
     upload(page, [record.with_suffix(s) for s in (".hea", ".dat", ".atr")])
     expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
+    expect(page.locator("#ecg-viewer-canvas")).to_have_attribute("data-drawn", "true")
     page.fill("#viewer-clock", "00:10:00")
     page.click("#viewer-go")
     page.locator("#ecg-viewer-canvas").focus()

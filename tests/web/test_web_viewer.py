@@ -109,3 +109,43 @@ def test_only_who_may_see_the_patient(app, client_for, recording, world):
         assert client.get(f"/analyses/{recording}/abnormal.json?after=0").status_code == status, role
     doctor = client_for("doctor")
     assert doctor.get(f"/analyses/{world.a}/strip.json?start=0&end=5").status_code == 404  # a beats analysis
+
+
+def values(data) -> np.ndarray:
+    """A plotly JSON array: a list, or a typed array ({"dtype", "bdata": base64})."""
+    import base64
+
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"])).astype(float)
+    return np.array(data, dtype=float)
+
+
+def test_beat_figure_overlays_the_dominant_beat_and_explains_the_parts(app, client_for, recording):
+    """The beat JSON's figure has the patient's dominant beat, the one RecordingDetector.dominant_beat gives
+    from the whole stored lead; a flagged V beat lies farther from it than a normal beat; each part of the
+    score is explained, largest first, with the stored value."""
+    from ecgad.web.detection import recording_detector_of
+
+    client = client_for("doctor")
+    s = stored(app, recording)
+    kinds = np.array(list(KINDS))
+    distances = {}
+    for kind in ("N", "V"):
+        n = int(np.flatnonzero(kinds == kind)[2]) + 1  # past the first block
+        beat = client.get(f"/analyses/{recording}/beats/{n}.json").get_json()
+        traces = {t["name"]: t for t in beat["figure"]["data"]}
+        dominant = values(traces["patient's dominant beat (template)"]["y"])
+        with app.app_context():
+            detector = recording_detector_of(s.analysis.model_id)
+            expected = detector.dominant_beat(s.samples, FS, s.sample, n - 1)
+        np.testing.assert_allclose(dominant, expected, atol=1e-6)
+        shape = values(traces["beat"]["y"])
+        distances[kind] = float(np.sqrt(((shape - dominant) ** 2).mean()))
+        lines = beat["explanation"]
+        assert len(lines) == 3 and [line.split(" part ")[0] for line in lines] == \
+            [p.capitalize() for p in sorted(beat["parts"], key=lambda p: -abs(beat["parts"][p]))]
+        template = next(line for line in lines if line.startswith("Template part"))
+        assert template.startswith(f"Template part {beat['parts']['template']:+.2f}: ") and "dotted green" in template
+    assert distances["V"] > 2 * distances["N"]
+    page = client.get(f"/analyses/{recording}?beat=14").text
+    assert page.count("<li>Template part ") == 1 and page.count("<li>Autoencoder part ") == 1

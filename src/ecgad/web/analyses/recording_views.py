@@ -4,12 +4,15 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import audit
 from ..access import own_patient, visible_analysis
 from ..detection import ModelMismatch, ModelUnavailable, recording_detector_of
+from ..extensions import db
 from ..forms import RecordingForm
 from ..models import Analysis, RecordingBeat
 from ..patients.views import render_patient
@@ -78,9 +81,44 @@ EDGE_NOTE = "This beat lies too close to the start or end of the recording to be
 FIGURE_MODEL_MISSING = "The recording model is not available on this server, so this beat's shape is not drawn."
 
 
+def dominant_beat(analysis: Analysis, detector, beat: RecordingBeat) -> np.ndarray | None:
+    """The patient's dominant beat that ``beat``'s template part compared it with, recomputed from the
+    stored lead and R peaks (``RecordingDetector.dominant_beat``). Beats of unreadable stretches are not
+    stored, so after one the blocks may be cut a few beats off those of the analysis."""
+    from ecgad.recording.morphology import reference_span
+
+    recording = analysis.recording
+    peaks = np.array(db.session.scalars(select(RecordingBeat.sample).where(RecordingBeat.analysis_id == analysis.id)
+                                        .order_by(RecordingBeat.position)).all(), dtype=np.int64)
+    first, end = reference_span(beat.position // detector.settings.block_beats, detector.settings, peaks.size)
+    if end <= first:
+        return None
+    margin = int(round(detector.settings.segment_s * recording.fs)) + 1
+    lo = max(0, int(peaks[first]) - margin)
+    samples = recording.samples(lo, int(peaks[end - 1]) + margin)
+    return detector.dominant_beat(samples, recording.fs, peaks, beat.position, start=lo)
+
+
+PART_MEANINGS = {"template": ("how unlike the patient's own dominant beat it is", "the dotted green line"),
+                 "autoencoder": ("how unlike the autoencoder's reconstruction it is", "the dashed blue line"),
+                 "rhythm": ("its timing: prematurity and the pause after it", None)}
+
+
+def explain_parts(beat: RecordingBeat, parts: list[str]) -> list[str]:
+    """One sentence per part of the score: what it adds (log-odds, from the stored parts) and what it
+    measures, naming the line of the figure that shows it; the largest first."""
+    values = [(p, beat.part(p)) for p in parts if beat.part(p) is not None]
+    out = []
+    for name, value in sorted(values, key=lambda item: -abs(item[1])):
+        meaning, line = PART_MEANINGS.get(name, (name, None))
+        out.append(f"{name.capitalize()} part {value:+.2f}: {meaning}" + (f" ({line})." if line else "."))
+    return out
+
+
 def beat_figure(analysis: Analysis, beat: RecordingBeat | None) -> tuple[str | None, str | None]:
     """``(figure JSON, None)``: the beat-vs-reconstruction figure of one recorded beat with its stored
-    verdict, drawn by the model that made the analysis; or ``(None, why it is not drawn)``."""
+    verdict and the patient's dominant beat, drawn by the model that made the analysis; or
+    ``(None, why it is not drawn)``."""
     from dataclasses import replace
 
     from ecgad.report.figures import beat_figure as draw
@@ -103,7 +141,8 @@ def beat_figure(analysis: Analysis, beat: RecordingBeat | None) -> tuple[str | N
     verdict = replace(verdict, index=beat.position, score=beat.score, threshold=analysis.threshold,
                       is_anomaly=beat.is_anomaly, confidence=beat.confidence, meta=analysis.model)
     title = f"Beat {beat.number} at {clock(beat.sample / recording.fs)}"
-    return script_json(draw(verdict, title=title).to_json()), None
+    dominant = dominant_beat(analysis, detector, beat)
+    return script_json(draw(verdict, title=title, dominant=dominant).to_json()), None
 
 
 def page(analysis: Analysis, can_change: bool):
@@ -120,6 +159,7 @@ def page(analysis: Analysis, can_change: bool):
         beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
         clock=clock, timeline_json=timeline_json(analysis, around), figure_json=figure_json, figure_note=figure_note,
         viewer_json=viewer_json(analysis, around),
+        explanation=explain_parts(selected, recording.part_names) if selected is not None else [],
         can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS, **review_context(analysis))
 
 
@@ -254,7 +294,8 @@ def beat_data(analysis: Analysis, number: int) -> dict:
             **recording_beat(beat.sample, recording.fs, beat.rr_s, beat.score, analysis.threshold, beat.is_anomaly,
                              beat.confidence, {p: beat.part(p) for p in recording.part_names}),
             "time": clock(beat.sample / recording.fs), "heart_rate_bpm": beat.heart_rate_bpm,
+            "explanation": explain_parts(beat, recording.part_names), "class": beat.beat_class,
             "verdict": beat.verdict_text, "annotation": beat.annotation,
-            "family": beat.family, "class": beat.beat_class, "reviewed_label": beat.reviewed_label,
+            "family": beat.family, "reviewed_label": beat.reviewed_label,
             "figure": json.loads(figure) if figure else None, "figure_note": note}
 

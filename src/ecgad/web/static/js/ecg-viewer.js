@@ -20,6 +20,7 @@
   var KEEP_WINDOWS = 12;        // windows kept in the cache (those nearest the view)
   var LEAD_MM = 25;             // height of a lead's band on the paper (leads may overlap at 20 mm/mV, as on paper)
   var LABEL_MM = 10;            // the annotation row above the leads
+  var BOTTOM_MM = 5;            // below the last lead, for its downward deflections
   var COLOURS = { minor: "#f6d3d3", major: "#e7a1a1", trace: "#111111", abnormal: "#D7191C",
                   normal: "#0072B2", selected: "rgba(0, 114, 178, 0.16)", band: "rgba(215, 25, 28, 0.10)",
                   unreadable: "rgba(120, 120, 120, 0.25)" };
@@ -114,7 +115,7 @@
   function resize() {
     var box = canvas.parentElement.getBoundingClientRect();
     state.width = Math.max(200, Math.floor(box.width));
-    var height = Math.round((LABEL_MM + LEAD_MM * info.leads.length) * PX_PER_MM);
+    var height = Math.round((LABEL_MM + LEAD_MM * info.leads.length + BOTTOM_MM) * PX_PER_MM);
     var ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(state.width * ratio);
     canvas.height = Math.round(height * ratio);

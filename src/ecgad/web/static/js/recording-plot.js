@@ -39,6 +39,15 @@
         details.appendChild(span);
       });
     }
+    var explained = document.getElementById("beat-explanation");
+    if (explained) {   // what each part of the score adds and which line shows it
+      explained.textContent = "";
+      (beat.explanation || []).forEach(function (text) {
+        var item = document.createElement("li");
+        item.textContent = text;
+        explained.appendChild(item);
+      });
+    }
     var target = document.getElementById("beat-plot");
     setText("beat-figure-note", beat.figure ? "" : beat.figure_note || "");
     if (beat.figure) {
