@@ -72,16 +72,19 @@
     window.history.replaceState(null, "", url.pathname + url.search + "#beat-plot-section");
   }
 
+  var beatTicket = 0;  // only the latest request's beat is shown: answers may come back out of order (n, n, p)
+
   function loadBeat(timeline, number) {
     var url = timeline.getAttribute("data-beat-url").replace(/\/0\.json$/, "/" + number + ".json");
     var target = document.getElementById("beat-plot");
+    var ticket = ++beatTicket;
     target.setAttribute("aria-busy", "true");
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
-      .then(showBeat)
+      .then(function (beat) { if (ticket === beatTicket) { showBeat(beat); } })
       .catch(function () {
         setText("beat-heading", "Beat " + number + ": could not be loaded; reload the page and try again.");
       })
