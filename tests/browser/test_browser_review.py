@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browsertools import OTHER, PASSWORD, skip_reason
+from browsertools import OTHER, PASSWORD, screenshot, skip_reason
 
 _reason = skip_reason()
 if _reason:
@@ -177,6 +177,8 @@ def test_review_relabel_sign_lock(page, browser, live_server, tmp_path):
         expect(select).to_be_disabled()
     expect(page.locator("[data-testid=family-form] button").first).to_be_disabled()
     expect(page.locator("#unlock")).to_be_visible()
+    page.locator("#families").scroll_into_view_if_needed()
+    screenshot(page, "review")
     # a post that goes around the disabled form (with a valid CSRF token) is refused: 409
     token = page.locator("#interpretation-form input[name=csrf_token]").get_attribute("value")
     forged = page.request.post(f"/analyses/{analysis_id}/families/1/label", form={"csrf_token": token, "label": "V"})
