@@ -457,8 +457,8 @@ def rows(results: dict) -> list[dict]:
         for key, r in http_results.items():
             if not isinstance(r, dict):
                 continue
-            value = (f"p50 {r['p50_ms'] or 0:.1f} ms, p99 {r['p99_ms'] or 0:.1f} ms, {r['requests_per_s']:.0f} req/s, "
-                     f"{r['errors']} errors")
+            value = (f"p50 {r['p50_ms'] or 0:.1f} ms, p99 {r['p99_ms'] or 0:.1f} ms, {r['requests_per_s']:.3g} req/s "
+                     f"({r['requests']} in {r['seconds']:.1f} s), {r['errors']} errors")
             frac = fraction(r["requests_per_s"] * r["beats"], flops.get("hybrid", 0), peak)
             if r["beats"] == 1 and r["concurrency"] == 16:
                 verdict, met = judged(r["p99_ms"], TARGETS["http_p99_ms"], False, " ms")
@@ -550,8 +550,8 @@ def notes(results: dict, settings: dict, quick: bool) -> list[str]:
         out.append(f"In process: the 4500 ECG5000 test beats through `Detector.score`, each design in a process of "
                    f"its own, every thread it wants; batches repeated for {settings['seconds']:g} s, "
                    f"{settings['singles']} single beats; peak memory is the process's VmHWM (imports, model, "
-                   f"scoring). The reference design was trained here ({settings['reference_epochs']} epochs) "
-                   "(its speed does not depend on its weights).")
+                   f"scoring). The reference design was trained here for {settings['reference_epochs']} epoch(s) only: "
+                   "its speed does not depend on its weights.")
     if "http" in results:
         out.append(f"HTTP: `ecgad serve` with its own sizing ({results.get('server', 'unknown')}), SQLite, "
                    f"`ECGAD_API_RATE_LIMIT` raised to 1000000 per minute for the run; each case "
@@ -579,9 +579,17 @@ def main(argv: list[str] | None = None) -> None:
                         "not with --quick)")
     parser.add_argument("--out-json", type=Path, help="where to write the results (default: "
                         "benchmarks/results/speed.json, not with --quick)")
+    parser.add_argument("--from-json", type=Path, help="measure nothing: write the section again from the "
+                        "results of an earlier run (benchmarks/results/speed.json)")
     parser.add_argument("--no-build-slim", action="store_true",
                         help="skip the slim cold start if .venv-slim is missing")
     args = parser.parse_args(argv)
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+        results["rows"] = rows(results)
+        results["notes"] = notes(results, results["settings"], results["quick"])
+        replace_section(args.results or HERE / "RESULTS.md", section(results))
+        return
     if args.data is None:
         parser.error("give --data or set ECGAD_DATA_DIR")
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
