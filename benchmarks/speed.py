@@ -522,8 +522,8 @@ def section(results: dict) -> str:
              f"Date: {results['date']}  ",
              f"Machine: {m['cpu']}, {m['cores']} cores usable ({m['logical_cpus']} logical CPUs), {m['platform']}; "
              f"AVX-512: {', '.join(m['avx512']) or 'none'}; load average {m['load_average']:.1f} when it started"
-             + (" (shared with other work: figures are upper bounds for times, lower for rates)"
-                if m["load_average"] > 1 else "") + ".  ",
+             + (" (the machine was shared with other work while it ran: times are upper bounds and rates lower "
+                "bounds; rerun it on a quiet machine to compare)" if m["load_average"] > 1 else "") + ".  ",
              f"Peak estimate: {m['cores']} cores x {m['clock_ghz']:.2f} GHz ({m['clock_source']}) x "
              f"{m['flops_per_cycle']} fp32 FLOPs per cycle (one AVX-512 FMA a cycle: 16 lanes x 2) = "
              f"**{peak:.0f} GFLOP/s**. FLOPs per beat (`ecgad.nn.flops`): reference design "
