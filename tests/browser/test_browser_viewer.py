@@ -42,12 +42,12 @@ def abnormal_beats(live_server, analysis_id: int) -> tuple[list[int], np.ndarray
     return numbers, np.array([r[0] for r in rows])
 
 
-# the vertical extent (CSS px) of dark trace pixels above the second lead's band (the first lead's trace,
-# which at 20 mm/mV reaches into the label row), read from the canvas itself
+# the vertical extent (CSS px) of dark trace pixels in the second lead's band and below (V1 = -II / 2: at
+# 20 mm/mV it stays on the canvas, and II stays above it), read from the canvas itself
 TRACE_EXTENT = """() => {
   const c = document.getElementById('ecg-viewer-canvas');
   const ratio = c.width / c.getBoundingClientRect().width;
-  const mm = 96 / 25.4, top = 0, bottom = Math.round(35 * mm * ratio);
+  const mm = 96 / 25.4, top = Math.round(35 * mm * ratio), bottom = c.height;
   const data = c.getContext('2d').getImageData(0, top, c.width, bottom - top).data;
   let lo = Infinity, hi = -Infinity;
   for (let y = 0; y < bottom - top; y++) {
@@ -200,7 +200,8 @@ def test_the_viewer_for_the_readme(page, live_server, browser):
     page.goto(f"/patients/{patient_id}")
     upload(page, [record.with_suffix(s) for s in (".hea", ".dat", ".atr")])
     expect(page).to_have_url(re.compile(r"/analyses/\d+$"))
-    expect(page.locator("#ecg-viewer-canvas")).to_have_attribute("data-drawn", "true")
+    page.log.check("on record 208's page")
+    expect(page.locator("#ecg-viewer-canvas")).to_have_attribute("data-drawn", "true", timeout=20_000)
     page.fill("#viewer-clock", "00:10:00")
     page.click("#viewer-go")
     page.locator("#ecg-viewer-canvas").focus()

@@ -181,6 +181,10 @@
     drawGrid(ctx, height);
     var top = LABEL_MM * PX_PER_MM, band = LEAD_MM * PX_PER_MM, perMv = state.gain * PX_PER_MM;
     // the traces
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, top, state.width, height - top);   // the traces stay under the label row, which stays legible
+    ctx.clip();
     ctx.strokeStyle = COLOURS.trace;
     ctx.lineWidth = 1.1;
     ctx.lineJoin = "round";
@@ -198,6 +202,7 @@
         ctx.stroke();
       });
     });
+    ctx.restore();
     // the beats' labels: machine class, reference symbol under it
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
