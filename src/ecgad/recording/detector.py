@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, fields
 from importlib.resources import files
 from pathlib import Path
@@ -45,10 +47,10 @@ class RecordingDetector:
         return {**self.meta, "threshold": self.threshold, "features": list(self.combination.features)}
 
     def table(self, samples: np.ndarray, fs: float, *, peaks: np.ndarray | None = None,
-              progress: bool = False) -> BeatTable:
+              progress: bool = False, stop: threading.Event | None = None) -> BeatTable | None:
         uses_ae = any(f in AUTOENCODER_FEATURES for f in self.combination.features)
         return beat_table(samples, fs, self.beat if uses_ae else None, settings=self.settings,
-                          peaks=peaks, progress=progress)
+                          peaks=peaks, progress=progress, stop=stop)
 
     def analyze(self, signal, *, progress: bool = False) -> RecordingResult:
         """Find, score and explain every beat of ``signal`` (an ``ecgad.data.readers.Signal``) in its
@@ -58,11 +60,20 @@ class RecordingDetector:
         if signal.duration_s < MIN_DURATION_S:
             raise RecordingTooShort(signal.source, signal.duration_s)
         peaks = detect_r_peaks_chunked(signal.samples, signal.fs, chunk_s=self.settings.peak_chunk_s)
-        quality = assess_quality(signal.samples, signal.fs, peaks)
-        refusal = quality.refusal()
-        if refusal is not None:
-            raise UnreadableRecording(refusal)
-        table = self.table(signal.samples, signal.fs, peaks=peaks, progress=progress)
+        stop = threading.Event()
+        # the features are computed while the quality is judged: most of both runs without the GIL,
+        # on two cores; a refusal stops the features at their next batch
+        with ThreadPoolExecutor(1) as pool:
+            table = pool.submit(self.table, signal.samples, signal.fs, peaks=peaks, progress=progress, stop=stop)
+            try:
+                quality = assess_quality(signal.samples, signal.fs, peaks)
+                refusal = quality.refusal()
+                if refusal is not None:
+                    raise UnreadableRecording(refusal)
+            except BaseException:
+                stop.set()
+                raise
+            table = table.result()
         return self.result(table, lead=signal.lead, source=signal.source).readable_only(quality)
 
     def stream(self, fs: float, *, lead: str = "", source: str = "") -> RecordingStream:

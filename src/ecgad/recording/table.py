@@ -2,6 +2,7 @@
 (:class:`BlockFeatures`, which :mod:`ecgad.recording.stream` feeds as beats arrive)."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,11 +120,11 @@ class BeatTable:
 
 def beat_table(samples: np.ndarray, fs: float, beat_detector: Detector | None = None, *,
                settings: Settings = Settings(), peaks: np.ndarray | None = None,
-               progress: bool = False, desc: str = "scoring") -> BeatTable:
+               progress: bool = False, desc: str = "scoring", stop: threading.Event | None = None) -> BeatTable | None:
     """Find the beats of one lead (``samples`` in mV at ``fs`` Hz) and compute their features.
 
     ``peaks`` skips R-peak detection. Without ``beat_detector`` there are no
-    ``autoencoder`` and ``latent`` features."""
+    ``autoencoder`` and ``latent`` features. None once ``stop`` is set (checked between batches)."""
     from tqdm.auto import tqdm
 
     samples = np.asarray(samples).reshape(-1)
@@ -141,6 +142,8 @@ def beat_table(samples: np.ndarray, fs: float, beat_detector: Detector | None = 
     starts = range(0, peaks.size, ITEM_BATCH)
     done = []
     for first in tqdm(starts, desc=desc, unit="batch", disable=not progress or len(starts) < 2, leave=False):
+        if stop is not None and stop.is_set():
+            return None
         done += blocks.add(beat_items(samples, 0, fs, peaks[first:first + ITEM_BATCH], settings))
     for first, values in done + blocks.finish():
         for name, v in values.items():

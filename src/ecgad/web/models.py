@@ -283,7 +283,8 @@ def signal_chunks(analysis_id: int, samples: np.ndarray):
     samples = np.ascontiguousarray(samples, dtype="<f4")
     for i, start in enumerate(range(0, samples.size, SIGNAL_CHUNK)):
         yield {"analysis_id": analysis_id, "position": i,
-               "data": zlib.compress(samples[start:start + SIGNAL_CHUNK].tobytes(), 6)}
+               # level 1: a third of level 6's time for a quarter more bytes (a day of signal: seconds saved)
+               "data": zlib.compress(samples[start:start + SIGNAL_CHUNK].tobytes(), 1)}
 
 
 class RecordingBeat(db.Model):
