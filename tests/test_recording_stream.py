@@ -48,6 +48,12 @@ def assert_same(whole, stream, beats) -> None:
     assert np.array_equal(result.is_anomaly[~near], whole.is_anomaly[~near])
     assert np.array_equal(np.isnan(result.rr_s), np.isnan(whole.rr_s))
     assert np.nanmax(np.abs(result.rr_s - whole.rr_s), initial=0.0) == 0.0
+    # beat classes: the same (probabilities to 1e-6: the autoencoder's codes differ in the last bits;
+    # two classes within that of each other, which could swap, are a chance of about 1e-6 a beat)
+    assert whole.classes is not None and whole.classes.size == whole.sample.size
+    assert np.max(np.abs(result.class_confidence - whole.class_confidence), initial=0.0) <= 1e-6
+    assert np.array_equal(result.classes, whole.classes)
+    assert [b["class"] for b in beats] == result.classes.tolist()
     assert result.summary == whole.summary
 
 

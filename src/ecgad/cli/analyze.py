@@ -85,18 +85,24 @@ def analyze(record: Path, lead: str | None, fs: float | None, model_path: Path |
     hr = f", mean heart rate {s['mean_hr_bpm']:.0f} bpm" if s["mean_hr_bpm"] else ""
     share = 100 * s["anomalies"] / s["beats"] if s["beats"] else 0.0
     click.echo(f"{s['beats']} beats, {s['anomalies']} abnormal ({share:.1f}%){hr}")
+    if "classes" in s:  # a model with a beat classifier (ecgad-recording/3)
+        click.echo("beat classes: " + ", ".join(f"{c} {n}" for c, n in s["classes"].items())
+                   + " (N normal, S supraventricular, V ventricular, F fusion, Q unclassifiable)")
     _echo_quality(result)
     _echo_holter(holter)
     abnormal = result.is_anomaly.nonzero()[0]
     if abnormal.size:
         parts = list(result.parts)
+        classes = result.classes
         click.echo(f"{'time s':>10}  {'sample':>9}  {'RR s':>6}  {'score':>7}  {'conf':>5}  "
-                   + "  ".join(f"{p:>11}" for p in parts))
+                   + ("class  " if classes is not None else "") + "  ".join(f"{p:>11}" for p in parts))
         for i in abnormal:
             rr = result.rr_s[i]
             click.echo(f"{result.time_s[i]:>10.3f}  {result.sample[i]:>9d}  "
                        f"{(f'{rr:.3f}' if rr == rr else '-'):>6}  {result.score[i]:>7.2f}  "
-                       f"{result.confidence[i]:>5.2f}  " + "  ".join(f"{result.parts[p][i]:>+11.2f}" for p in parts))
+                       f"{result.confidence[i]:>5.2f}  "
+                       + (f"{classes[i]:>1} {result.class_confidence[i]:.2f}  " if classes is not None else "")
+                       + "  ".join(f"{result.parts[p][i]:>+11.2f}" for p in parts))
     if report is not None:
         click.echo(f"report: {report}")
     if pdf is not None:

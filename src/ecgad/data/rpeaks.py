@@ -35,8 +35,11 @@ in benchmarks/RESULTS.md ("R-peak detection").
 from __future__ import annotations
 
 import functools
+import os
 import statistics
 from collections.abc import Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -56,6 +59,7 @@ SLOPE_S = 0.075
 BASELINE_S = 0.5
 MIN_OVERLAP_S = 1.0
 WHOLE_MAX_S = 600.0  # longer signals are processed in chunks
+MAX_THREADS = 4      # threads that find a long signal's chunks' candidates, at most one a core
 MAX_DECAYS = 4
 T_SLOPE = 0.5  # a candidate soon after a QRS, less steep than this share of it, is a T wave
 POLARITY_RATIO = 2.0
@@ -323,6 +327,18 @@ class RPeakStream:
         self._emitted = 0             # how many of the state's peaks were returned
         self._last = -1               # the last peak returned
         self._finished = False
+        self._ahead: dict[tuple[int, int, int, int], Future] = {}  # chunks' candidates found beforehand
+
+    def look_ahead(self, x: np.ndarray, pool: Executor) -> None:
+        """Find the candidates of every chunk of the whole signal ``x`` (the samples this stream will
+        be fed) on ``pool``'s threads, ahead of the decisions, which stay in order here. A chunk's
+        candidates depend on its own samples only: the same peaks, found on several cores."""
+        n = x.size
+        for lo in range(0, n, self.chunk):
+            end = min(n, lo + self.chunk)
+            a, b = max(0, lo - self.overlap), min(n, end + self.overlap)
+            if b - a >= 2:
+                self._ahead[(a, b, lo, end)] = pool.submit(_chunk_candidates, x, self.fs, a, b, lo, end)
 
     @property
     def n_samples(self) -> int:
@@ -375,8 +391,12 @@ class RPeakStream:
             self._blocks, self._blocks_n = [], 0
         lo = self._core
         a, b = max(0, lo - self.overlap), min(self.n_samples, end + self.overlap)
-        segment = self._buf[a - self._buf_start:b - self._buf_start]
-        cands = _candidates(segment, self.fs, a, lo, end) if end > lo and segment.size >= 2 else None
+        ahead = self._ahead.pop((a, b, lo, end), None)
+        if ahead is not None:
+            cands = ahead.result()
+        else:
+            segment = self._buf[a - self._buf_start:b - self._buf_start]
+            cands = _candidates(segment, self.fs, a, lo, end) if end > lo and segment.size >= 2 else None
         self._core = end
         if cands is not None:
             self._take(cands, final=False)
@@ -410,14 +430,22 @@ class RPeakStream:
         return new
 
 
+def _chunk_candidates(x: np.ndarray, fs: float, a: int, b: int, lo: int, end: int) -> _Candidates:
+    return _candidates(np.asarray(x[a:b], dtype=np.float64), fs, a, lo, end)
+
+
 def _run(source, fs: float, chunk_s: float, overlap_s: float) -> np.ndarray:
     stream = RPeakStream(fs, chunk_s, overlap_s)
-    if isinstance(source, np.ndarray):  # a chunk at a time: a memory-mapped array is never read whole
-        x = source.reshape(-1)
-        source = (x[i:i + stream.chunk] for i in range(0, x.size, stream.chunk))
-    found = [stream.feed(block) for block in source]
-    found.append(stream.finish())
-    return np.concatenate(found)
+    if not isinstance(source, np.ndarray):
+        found = [stream.feed(block) for block in source]
+        return np.concatenate([*found, stream.finish()])
+    x = source.reshape(-1)  # a chunk at a time: a memory-mapped array is never read whole
+    threads = min(MAX_THREADS, len(os.sched_getaffinity(0)))
+    with ThreadPoolExecutor(threads) if threads > 1 and x.size > 2 * stream.chunk else nullcontext() as pool:
+        if pool is not None:
+            stream.look_ahead(x, pool)
+        found = [stream.feed(x[i:i + stream.chunk]) for i in range(0, x.size, stream.chunk)]
+        return np.concatenate([*found, stream.finish()])
 
 
 def detect_r_peaks(x: np.ndarray, fs: float) -> np.ndarray:

@@ -106,6 +106,7 @@ from ..data.annotations import (
 )
 from ..data.quality import UnreadableRecording
 from .autoencoder import embed_beats
+from .classes import CLASSES, BeatClassifier, aami_classes, context_features
 from .combination import Combination
 from .detector import (
     FORMAT,
@@ -126,6 +127,7 @@ from .table import BeatTable, BlockFeatures, beat_table
 from .training import (
     BEAT_CONFIG,
     BEAT_TRAIN_CONFIG,
+    CLASS_FEATURES,
     AnnotatedRecord,
     find_records,
     fit_beat_model,
@@ -144,4 +146,5 @@ __all__ = [
     "analyze", "beat_items", "beat_table", "embed_beats", "find_records", "fit_beat_model",
     "fit_on_records", "label_peaks", "load_recording_detector", "read_annotated",
     "rhythm_features", "template_features", "train_recording_detector", "training_tables", "write_report",
+    "BeatClassifier", "CLASSES", "CLASS_FEATURES", "aami_classes", "context_features",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 from ..data.quality import UnreadableRecording, assess_quality
 from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
+from .classes import BeatClassifier, context_features
 from .combination import Combination
 from .morphology import beat_items
 from .result import RecordingResult
@@ -20,7 +21,8 @@ from .settings import AUTOENCODER_FEATURES, FEATURE_PARTS, MIN_DURATION_S, PARTS
 from .stream import RecordingStream
 from .table import BeatTable, beat_table
 
-FORMAT = "ecgad-recording/2"  # 2: causal features (a stream gives the values of the whole signal)
+FORMAT = "ecgad-recording/3"  # 3: beat classes; 2: causal features (a stream gives the whole signal's values)
+READABLE_FORMATS = ("ecgad-recording/2", FORMAT)  # a /2 file loads without a classifier: no classes
 METADATA_KEY = "ecgad_recording"
 SHIPPED_RECORDING_MODEL = "mitdb-recording.safetensors"
 
@@ -33,11 +35,25 @@ class RecordingDetector:
     """
 
     def __init__(self, beat: Detector, combination: Combination, settings: Settings = Settings(),
-                 meta: dict | None = None):
+                 meta: dict | None = None, classifier: BeatClassifier | None = None):
         self.beat = beat
         self.combination = combination
         self.settings = settings
         self.meta = meta or {}
+        self.classifier = classifier  # None: a /2 model, whose results carry no classes
+
+    @property
+    def uses_autoencoder(self) -> bool:
+        used = set(self.combination.features) | set(self.classifier.features if self.classifier else ())
+        return any(f in AUTOENCODER_FEATURES for f in used)
+
+    def classify(self, features: dict[str, np.ndarray], context: dict[str, np.ndarray]
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(classes, class_confidence)`` of beats from their features and rhythm context
+        (:mod:`ecgad.recording.classes`); ``(None, None)`` without a classifier."""
+        if self.classifier is None:
+            return None, None
+        return self.classifier.classify({**features, **context})
 
     @property
     def threshold(self) -> float:
@@ -48,8 +64,7 @@ class RecordingDetector:
 
     def table(self, samples: np.ndarray, fs: float, *, peaks: np.ndarray | None = None,
               progress: bool = False, stop: threading.Event | None = None) -> BeatTable | None:
-        uses_ae = any(f in AUTOENCODER_FEATURES for f in self.combination.features)
-        return beat_table(samples, fs, self.beat if uses_ae else None, settings=self.settings,
+        return beat_table(samples, fs, self.beat if self.uses_autoencoder else None, settings=self.settings,
                           peaks=peaks, progress=progress, stop=stop)
 
     def analyze(self, signal, *, progress: bool = False) -> RecordingResult:
@@ -85,10 +100,12 @@ class RecordingDetector:
         c = self.combination
         score = c.score(table.features) if table.peaks.size else np.zeros(0)
         parts = c.parts(table.features) if table.peaks.size else {p: np.zeros(0) for p in self.parts}
+        classes, class_confidence = self.classify(table.features, context_features(table.peaks, table.fs))
         return RecordingResult(
             fs=table.fs, lead=lead, duration_s=table.n_samples / table.fs, source=source, sample=table.peaks,
             rr_s=table.rr_s, score=score, threshold=c.threshold, is_anomaly=score > c.threshold,
-            confidence=c.confidence(score), parts=parts, features=table.features, model=self.model_info())
+            confidence=c.confidence(score), parts=parts, features=table.features, model=self.model_info(),
+            classes=classes, class_confidence=class_confidence)
 
     def beat_verdict(self, samples: np.ndarray, fs: float, peak: int):
         """The beat at R peak ``peak`` as the beat autoencoder sees it: its ``Verdict`` (the
@@ -114,6 +131,8 @@ class RecordingDetector:
         tensors = load_file(str(path))
         header = {"format": FORMAT, "combination": self.combination.as_dict(), "settings": asdict(self.settings),
                   "meta": self.meta}
+        if self.classifier is not None:
+            header["classifier"] = self.classifier.as_dict()
         save_file(tensors, str(path), metadata={**metadata, METADATA_KEY: json.dumps(header)})
         return path
 
@@ -131,16 +150,20 @@ class RecordingDetector:
             raise ValueError(f"{path}: a beat model, not a recording model (score beats with `ecgad score`)")
         try:
             header = json.loads(raw)
-            if header.get("format") != FORMAT:
-                raise ValueError(f"recording model format {header.get('format')!r} is not {FORMAT!r}; "
-                                 f"this version of ecgad reads {FORMAT!r} only: retrain it with "
-                                 f"`ecgad train --data-format wfdb`")
+            if header.get("format") not in READABLE_FORMATS:
+                raise ValueError(f"recording model format {header.get('format')!r} is not one of "
+                                 f"{', '.join(map(repr, READABLE_FORMATS))}, which this version of ecgad reads: "
+                                 f"retrain it with `ecgad train --data-format wfdb`")
             known = {f.name for f in fields(Settings)}
             settings = Settings(**{k: v for k, v in header.get("settings", {}).items() if k in known})
             combination = Combination.from_dict(header["combination"])
+            raw_classifier = header.get("classifier")
+            if header["format"] == FORMAT and raw_classifier is None:
+                raise ValueError(f"a {FORMAT} model without its beat classifier")
+            classifier = BeatClassifier.from_dict(raw_classifier) if raw_classifier is not None else None
         except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path}: not an ecgad recording model ({exc.__class__.__name__}: {exc})") from None
-        return cls(beat, combination, settings, header.get("meta", {}))
+        return cls(beat, combination, settings, header.get("meta", {}), classifier)
 
 
 def load_recording_detector(path: str | Path | None = None, backend: str = "auto") -> RecordingDetector:

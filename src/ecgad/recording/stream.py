@@ -34,10 +34,11 @@ import numpy as np
 
 from ..data.quality import Quality, QualityStream, UnreadableRecording, judge
 from ..data.rpeaks import RPeakStream
+from .classes import context_at, context_window
 from .morphology import beat_items
 from .result import RecordingResult, recording_beat
 from .rhythm import previous_rr, rhythm_at, rr_ratios
-from .settings import AUTOENCODER_FEATURES, MIN_DURATION_S, RecordingTooShort
+from .settings import MIN_DURATION_S, RecordingTooShort
 from .table import BlockFeatures
 
 
@@ -67,8 +68,7 @@ class RecordingStream:
         s = self.settings = detector.settings
         self.peaks_stream = RPeakStream(self.fs, s.stream_chunk_s, s.stream_overlap_s)
         self.quality = QualityStream(self.fs)
-        uses_ae = any(f in AUTOENCODER_FEATURES for f in detector.combination.features)
-        self.blocks = BlockFeatures(self.fs, s, detector.beat if uses_ae else None)
+        self.blocks = BlockFeatures(self.fs, s, detector.beat if detector.uses_autoencoder else None)
         self._half = int(round(s.segment_s * self.fs))
         self._buf, self._start = np.zeros(0), 0          # samples from global index _start on
         self._peaks = _Growing(np.int64)
@@ -139,7 +139,7 @@ class RecordingStream:
         index = np.arange(self._emitted, end)
         features = {name: g.values[index] for name, g in self._features.items()}
         features.update(self._rhythm(index))
-        out = self._verdicts(index, features)
+        out = self._verdicts(index, features, self._context(index))
         self._emitted = end
         self._trim()
         return out
@@ -156,8 +156,18 @@ class RecordingStream:
             self._ratios.extend(rr_ratios(previous_rr(peaks, self.fs), ctx, local))
         return rhythm_at(peaks, self.fs, index - lo, self._ratios.values[lo:end], ctx, ended=self.ended)
 
-    def _verdicts(self, index: np.ndarray, features: dict[str, np.ndarray]) -> list[dict]:
-        """The beats ``index`` in readable windows, scored; kept for :meth:`result`."""
+    def _context(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """The rhythm context of the beats ``index`` for their classes (none without a classifier),
+        from the R peaks around them only, as for :meth:`_rhythm`."""
+        if self.detector.classifier is None:
+            return {}
+        lo = context_window(int(index[0]))
+        peaks = self._peaks.values[lo:int(index[-1]) + 2]
+        return context_at(peaks, self.fs, index - lo, ended=self.ended, first_beat=lo)
+
+    def _verdicts(self, index: np.ndarray, features: dict[str, np.ndarray],
+                  context: dict[str, np.ndarray]) -> list[dict]:
+        """The beats ``index`` in readable windows, scored and classified; kept for :meth:`result`."""
         c = self.detector.combination
         peaks = self._peaks.values
         keep = self._readable(peaks[index])
@@ -165,20 +175,26 @@ class RecordingStream:
                             for j, i in enumerate(index.tolist())], dtype=bool)
         index, follows = index[keep], follows[keep]
         features = {k: v[keep] for k, v in features.items()}
+        context = {k: v[keep] for k, v in context.items()}
         if index.size:
             self._last_kept = int(index[-1])
         elif keep.size:
             self._last_kept = -1
         rr = np.where(follows, (peaks[index] - peaks[np.maximum(index - 1, 0)]) / self.fs, np.nan)
         score = c.score(features)
+        classes, class_confidence = self.detector.classify(features, context)
         kept = {"sample": peaks[index], "rr_s": rr, "score": score, "confidence": c.confidence(score),
                 **{f"part:{k}": v for k, v in c.parts(features).items()},
-                **{f"feature:{k}": v for k, v in features.items()}}
+                **{f"feature:{k}": v for k, v in features.items()},
+                **({"class": classes, "class_confidence": class_confidence} if classes is not None else {})}
         for name, values in kept.items():
-            self._kept.setdefault(name, _Growing(np.int64 if name == "sample" else np.float64)).extend(values)
+            dtype = {"sample": np.int64, "class": "<U1"}.get(name, np.float64)
+            self._kept.setdefault(name, _Growing(dtype)).extend(values)
         parts = {k.removeprefix("part:"): v for k, v in kept.items() if k.startswith("part:")}
         return [recording_beat(kept["sample"][j], self.fs, rr[j], score[j], c.threshold, bool(score[j] > c.threshold),
-                               kept["confidence"][j], {k: v[j] for k, v in parts.items()}, digits=4)
+                               kept["confidence"][j], {k: v[j] for k, v in parts.items()}, digits=4,
+                               **({"beat_class": classes[j], "class_confidence": class_confidence[j]}
+                                  if classes is not None else {}))
                 for j in range(index.size)]
 
     def _readable(self, samples: np.ndarray) -> np.ndarray:
@@ -232,4 +248,6 @@ class RecordingStream:
             threshold=c.threshold, is_anomaly=score > c.threshold, confidence=kept.get("confidence", empty),
             parts={p: kept.get(f"part:{p}", empty) for p in self.detector.parts},
             features={k.removeprefix("feature:"): v for k, v in kept.items() if k.startswith("feature:")},
-            model=self.detector.model_info(), quality=quality)
+            model=self.detector.model_info(), quality=quality,
+            classes=kept.get("class", np.zeros(0, "<U1")) if self.detector.classifier is not None else None,
+            class_confidence=kept.get("class_confidence", empty) if self.detector.classifier is not None else None)

@@ -15,6 +15,7 @@ from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
 from ..provenance import training_environment
 from ..train_config import TrainConfig
+from .classes import CONTEXT_FEATURES, BeatClassifier, aami_classes, context_features
 from .combination import Combination
 from .detector import RecordingDetector
 from .morphology import beat_items
@@ -24,6 +25,10 @@ from .table import BeatTable, beat_table
 #: the beat autoencoder of the recording model: one small hybrid member
 BEAT_CONFIG = {"members": 1}
 BEAT_TRAIN_CONFIG = TrainConfig(epochs=40, patience=10)
+#: the beat classifier's features and fitting options (chosen by record-wise CV on DS1: benchmarks/recordings.py)
+CLASS_FEATURES = ("template", "qrs", "qrs_width", "premature", "premature_local", "pause", "latent",
+                  "autoencoder") + CONTEXT_FEATURES
+CLASS_OPTIONS = {"hidden": (), "l2": 1e-3, "weight_power": 0.5}
 
 
 @dataclass
@@ -146,13 +151,15 @@ def train_recording_detector(records: Sequence[str | Path], *, lead: str | int |
                              features: Sequence[str] = DEFAULT_FEATURES, settings: Settings = Settings(),
                              crossfit: int = 2, max_beats_per_record: int = 400, config: dict | None = None,
                              train_config: TrainConfig | None = None, seed: int = 0,
+                             class_features: Sequence[str] | None = CLASS_FEATURES,
                              progress: bool = True) -> RecordingDetector:
     """Fit a recording detector on annotated WFDB records (paths without extension).
 
     The beat autoencoder learns the AAMI-normal beats (N, L, R, e, j); the
     combination weights, threshold and calibration come from all labelled beats
     of the same records (normal vs A, a, J, S, V, E, F; the rest ignored), their
-    autoencoder features cross-fitted (see :func:`training_tables`).
+    autoencoder features cross-fitted (see :func:`training_tables`); so does the beat
+    classifier (:mod:`ecgad.recording.classes`), on the AAMI classes N, S, V, F.
     """
     from tqdm.auto import tqdm
 
@@ -162,13 +169,14 @@ def train_recording_detector(records: Sequence[str | Path], *, lead: str | int |
     loaded = []
     for path in tqdm(records, desc="reading", unit="record", disable=not progress, leave=False):
         loaded.append(read_annotated(path, lead=lead, settings=settings))
-    beat = training_tables(loaded, features=features, settings=settings, crossfit=crossfit,
+    beat = training_tables(loaded, features=(*features, *(class_features or ())), settings=settings, crossfit=crossfit,
                            max_beats_per_record=max_beats_per_record, config=config, train_config=train_config,
                            seed=seed, progress=progress)
     if beat is None:  # the file format carries a beat model: keep a small one even when unused
         beat = fit_beat_model(loaded, max_beats_per_record=10, train_config=TrainConfig(epochs=1), settings=settings,
                               seed=seed, progress=False)
-    detector = fit_on_records([r for _, r in loaded], beat, features=features, settings=settings)
+    detector = fit_on_records([r for _, r in loaded], beat, features=features, settings=settings,
+                              class_features=class_features)
     detector.meta.update({
         "trained_on": {"records": [r.name for _, r in loaded],
                        "database": records[0].parent.name,
@@ -182,19 +190,39 @@ def train_recording_detector(records: Sequence[str | Path], *, lead: str | int |
     return detector
 
 
+def class_table(records: Sequence[AnnotatedRecord], names: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``(features, AAMI classes)`` of every beat of records whose ``table`` is computed: the
+    features ``names`` of the table and the rhythm context (:mod:`ecgad.recording.classes`)."""
+    columns = {name: [] for name in names}
+    for r in records:
+        values = {**r.table.features, **context_features(r.peaks, r.fs)}
+        for name in names:
+            columns[name].append(values[name])
+    return ({k: np.concatenate(v) for k, v in columns.items()},
+            np.concatenate([aami_classes(r.symbols) for r in records]))
+
+
 def fit_on_records(records: Sequence[AnnotatedRecord], beat: Detector, *,
-                   features: Sequence[str] = DEFAULT_FEATURES, settings: Settings = Settings()
+                   features: Sequence[str] = DEFAULT_FEATURES, settings: Settings = Settings(),
+                   class_features: Sequence[str] | None = CLASS_FEATURES, class_options: dict | None = None
                    ) -> RecordingDetector:
-    """The combination fitted on records whose ``table`` is computed (with ``beat`` for the autoencoder part)."""
+    """The combination and the beat classifier (none when ``class_features`` is None) fitted on
+    records whose ``table`` is computed (with ``beat`` for the autoencoder part)."""
     labelled = [(r.table.features, r.is_normal | r.is_abnormal, r.is_abnormal) for r in records]
     x = {name: np.concatenate([f[name][use] for f, use, _ in labelled]) for name in features}
     y = np.concatenate([abn[use] for _, use, abn in labelled])
     combination = Combination.fit(x, y, features)
+    classifier = None
+    if class_features is not None:
+        classifier = BeatClassifier.fit(*class_table(records, class_features), class_features,
+                                        **(class_options or CLASS_OPTIONS))
     digest = hashlib.sha256(json.dumps(combination.as_dict(), sort_keys=True).encode())
+    if classifier is not None:
+        digest.update(json.dumps(classifier.as_dict(), sort_keys=True).encode())
     digest.update(str(beat.meta.get("model_id")).encode())
     from .. import __version__
 
     meta = {"model_id": f"recording-{digest.hexdigest()[:12]}", "version": __version__,
             "beat_model_id": beat.meta.get("model_id"), "beats_fitted": int(y.size),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), **training_environment()}
-    return RecordingDetector(beat, combination, settings, meta)
+    return RecordingDetector(beat, combination, settings, meta, classifier)
