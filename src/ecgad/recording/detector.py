@@ -129,8 +129,9 @@ class RecordingDetector:
         with safe_open(str(path), framework="np") as f:
             metadata = dict(f.metadata() or {})
         tensors = load_file(str(path))
-        header = {"format": FORMAT, "combination": self.combination.as_dict(), "settings": asdict(self.settings),
-                  "meta": self.meta}
+        # a detector without a classifier is a /2 model: written as one, it loads again (as one without classes)
+        header = {"format": FORMAT if self.classifier is not None else READABLE_FORMATS[0],
+                  "combination": self.combination.as_dict(), "settings": asdict(self.settings), "meta": self.meta}
         if self.classifier is not None:
             header["classifier"] = self.classifier.as_dict()
         save_file(tensors, str(path), metadata={**metadata, METADATA_KEY: json.dumps(header)})
