@@ -32,6 +32,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,6 +119,81 @@ def poll_health(base: str, stop: threading.Event, out: list[float]) -> None:
         stop.wait(0.5)
 
 
+def stream_inputs(folder: Path, minutes: float, count: int = 16) -> tuple[list[str], dict, dict, dict]:
+    """The first ``count`` MIT-BIH records of ``folder``: (names, signals, their first ``minutes``, and
+    which message makes each beat final, from ``final_chunks``)."""
+    from ecgad.data.readers import read_recording
+    from ecgad.recording import load_recording_detector
+
+    records = sorted(p.stem for p in folder.glob("*.hea"))[:count]
+    if len(records) < count:
+        raise SystemExit(f"{folder}: {count} MIT-BIH records are needed, found {len(records)}")
+    signals = {r: read_recording(folder / r) for r in records}
+    excerpts = {r: s.samples[: int(minutes * 60 * s.fs)] for r, s in signals.items()}
+    detector = load_recording_detector()
+    finals = {r: final_chunks(detector, x, signals[r].fs) for r, x in excerpts.items()}
+    print("final chunks computed", flush=True)
+    return records, signals, excerpts, finals
+
+
+def collect(runs) -> dict:
+    """Streams' beats as the tables use them: latency of the live ones, clinical delay after the warm-up."""
+    beats = [b for run in runs for b in run["beats"]]
+    live = [b for b in beats if not b["by_end"]]
+    late = [b for b in live if b["time_s"] > WARMUP_S]
+    return {"latency": [b["latency_s"] for b in live], "clinical": [b["clinical_s"] for b in late],
+            "at_end": [b["latency_s"] for b in beats if b["by_end"]],
+            "wait": [b["wait_s"] for b in late], "lateness": [b["lateness_s"] for b in beats],
+            "warmup_clinical": [b["clinical_s"] for b in live if b["time_s"] <= WARMUP_S]}
+
+
+def concurrent_streams(base: str, token: str, records: list[str], excerpts: dict, signals: dict,
+                       finals: dict) -> tuple[dict, list[float]]:
+    """One real-speed stream per record, started STAGGER_S apart, while the health check is polled:
+    (``collect`` of them all, the health check's times)."""
+    url = base.replace("http://", "ws://") + "/api/v1/stream"
+    runs: dict[str, dict] = {}
+    stop, health = threading.Event(), []
+    poller = threading.Thread(target=poll_health, args=(base, stop, health))
+    threads = [threading.Thread(target=lambda r=r: runs.__setitem__(
+        r, run_stream(url, token, excerpts[r], signals[r].fs, 1.0, finals[r]))) for r in records]
+    poller.start()
+    for t in threads:  # monitors do not start in step: one every STAGGER_S
+        t.start()
+        time.sleep(STAGGER_S)
+    for t in threads:
+        t.join()
+    stop.set()
+    poller.join()
+    if len(runs) != len(records):
+        raise SystemExit("a stream failed")
+    return collect(runs.values()), health
+
+
+@contextmanager
+def serving(env: dict, args: tuple[str, ...] = (), log=subprocess.DEVNULL) -> Iterator[str]:
+    """``ecgad serve`` with ``env`` on a free port of 127.0.0.1, once it answers; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "ecgad.cli", "serve", "--port", str(port), *args], env=env,
+                              stdout=log, stderr=log)
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/health", timeout=5).read()
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise SystemExit("ecgad serve stopped") from None
+                time.sleep(0.5)
+        else:
+            raise SystemExit("ecgad serve did not answer")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def percentiles(values, scale: float = 1000.0) -> str:
     v = np.asarray(values) * scale
     return " | ".join(f"{np.percentile(v, q):.0f}" for q in (50, 95, 99)) + f" | {v.max():.0f}"
@@ -177,23 +254,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
 
-    from ecgad.data.readers import read_recording
-    from ecgad.recording import load_recording_detector
     from ecgad.web import create_app, tokens
     from ecgad.web.accounts import create_user
     from ecgad.web.extensions import db
 
-    records = sorted(p.stem for p in args.data.glob("*.hea"))[:16]
-    if len(records) < 16:
-        raise SystemExit(f"{args.data}: 16 MIT-BIH records are needed, found {len(records)}")
-    signals = {r: read_recording(args.data / r) for r in records}
-    excerpts = {r: s.samples[: int(args.minutes * 60 * s.fs)] for r, s in signals.items()}
-    detector = load_recording_detector()
-    import torch
-
-    torch.set_num_threads(1)
-    finals = {r: final_chunks(detector, x, signals[r].fs) for r, x in excerpts.items()}
-    print("final chunks computed", flush=True)
+    records, signals, excerpts, finals = stream_inputs(args.data, args.minutes)
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "ECGAD_INSTANCE_PATH": str(Path(tmp) / "instance"),
@@ -205,56 +270,20 @@ def main(argv: list[str] | None = None) -> None:
             _, token = tokens.create(user, "benchmark")
             db.session.commit()
             db.engine.dispose()
-        port = free_port()
-        base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/v1/stream"
-        server = subprocess.Popen([sys.executable, "-m", "ecgad.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(120):
-                try:
-                    urllib.request.urlopen(f"{base}/api/v1/health", timeout=5).read()
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                raise SystemExit("ecgad serve did not answer")
+        with serving(env) as base:
+            url = base.replace("http://", "ws://") + "/api/v1/stream"
             first = records[0]
             warm = excerpts[first][: int(45 * signals[first].fs)]  # loads the model, runs its first block
             run_stream(url, token, warm, signals[first].fs, 0, None)
             results = {}
-
-            def collect(runs) -> dict:
-                beats = [b for run in runs for b in run["beats"]]
-                live = [b for b in beats if not b["by_end"]]
-                late = [b for b in live if b["time_s"] > WARMUP_S]
-                return {"latency": [b["latency_s"] for b in live], "clinical": [b["clinical_s"] for b in late],
-                        "at_end": [b["latency_s"] for b in beats if b["by_end"]],
-                        "wait": [b["wait_s"] for b in late], "lateness": [b["lateness_s"] for b in beats],
-                        "warmup_clinical": [b["clinical_s"] for b in live if b["time_s"] <= WARMUP_S]}
-
             one = records[0]
             single = run_stream(url, token, excerpts[one], signals[one].fs, 1.0, finals[one])
             results["1 stream"] = collect([single])
             for b in single["beats"][::10]:
                 print(f"  {b['time_s']:7.1f} s: latency {b['latency_s'] * 1000:5.0f} ms", flush=True)
             print("1 stream done", flush=True)
-            runs: dict[str, dict] = {}
-            stop, health = threading.Event(), []
-            poller = threading.Thread(target=poll_health, args=(base, stop, health))
-            threads = [threading.Thread(target=lambda r=r: runs.__setitem__(
-                r, run_stream(url, token, excerpts[r], signals[r].fs, 1.0, finals[r]))) for r in records]
-            poller.start()
-            for t in threads:  # monitors do not start in step: one every STAGGER_S
-                t.start()
-                time.sleep(STAGGER_S)
-            for t in threads:
-                t.join()
-            stop.set()
-            poller.join()
-            if len(runs) != len(records):
-                raise SystemExit("a stream failed")
-            results["16 streams"] = collect(runs.values())
-            results["health"] = health
+            results["16 streams"], results["health"] = concurrent_streams(base, token, records, excerpts, signals,
+                                                                          finals)
             print("16 streams done", flush=True)
             fast = signals[one].samples[: int(args.fast_minutes * 60 * signals[one].fs)]
             results["max speed"] = []
@@ -263,9 +292,6 @@ def main(argv: list[str] | None = None) -> None:
                 results["max speed"].append({"chunk_s": chunk_s, "beats": run["n_beats"], "wall_s": run["wall_s"],
                                              "speed": fast.size / signals[one].fs / run["wall_s"]})
             results["max speed record"] = one
-        finally:
-            server.terminate()
-            server.wait(30)
     text = section(results, _command(argv, __file__), args.minutes, args.fast_minutes)
     replace_section(args.results, text)
     print(text)

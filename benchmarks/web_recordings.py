@@ -22,6 +22,8 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,6 +62,37 @@ def measure(client, patient: int, files: list[Path], token: str) -> dict:
             "window_30s_s": w30, "window_10min_s": w600, "beat_s": beat_s}
 
 
+@contextmanager
+def signed_in(tmp: Path) -> Iterator[tuple[object, int, str]]:
+    """The real app on SQLite in ``tmp/instance``, a doctor signed in through the login form and one
+    patient: yields (Flask test client, the patient's id, the upload form's CSRF token)."""
+    from ecgad.web import create_app
+    from ecgad.web.accounts import create_user
+    from ecgad.web.extensions import db
+    from ecgad.web.models import Patient
+
+    app = create_app({"INSTANCE_PATH": str(tmp / "instance"), "SECRET_KEY": "benchmark-only-secret-key-0123456789",
+                      "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        user = create_user("bench@example.org", "benchmark password 123", "doctor", "Bench", via="benchmark")
+        patient = Patient(doctor_id=user.id, name="Benchmark", identifier="B-1")
+        db.session.add(patient)
+        db.session.commit()
+        patient_id = patient.id
+    client = app.test_client()
+
+    def token(url: str, name: str) -> str:
+        return re.search(rf'name="{name}" type="hidden" value="([^"]+)"', client.get(url).text).group(1)
+
+    client.post("/login", data={"email": "bench@example.org", "password": "benchmark password 123",
+                                "csrf_token": token("/login", "csrf_token")})
+    try:
+        yield client, patient_id, token(f"/patients/{patient_id}", "recording-csrf_token")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
 def section(rows: list[dict], command: str, db_mb: float) -> str:
     lines = [START, "## Recordings through the web app", "",
              f"Command: `{command}`  ",
@@ -89,42 +122,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
 
-    from ecgad.web import create_app
-    from ecgad.web.accounts import create_user
-    from ecgad.web.extensions import db
-    from ecgad.web.models import Patient
-
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        app = create_app({"INSTANCE_PATH": str(tmp / "instance"), "SECRET_KEY": "benchmark-only-secret-key-0123456789",
-                          "RATELIMIT_ENABLED": False})
-        with app.app_context():
-            user = create_user("bench@example.org", "benchmark password 123", "doctor", "Bench", via="benchmark")
-            patient = Patient(doctor_id=user.id, name="Benchmark", identifier="B-1")
-            db.session.add(patient)
-            db.session.commit()
-            patient_id = patient.id
-        client = app.test_client()
-
-        def token(url: str, name: str) -> str:
-            return re.search(rf'name="{name}" type="hidden" value="([^"]+)"', client.get(url).text).group(1)
-
-        client.post("/login", data={"email": "bench@example.org", "password": "benchmark password 123",
-                                    "csrf_token": token("/login", "csrf_token")})
-        csrf = token(f"/patients/{patient_id}", "recording-csrf_token")
-        rows = []
-        record = args.data / "208"
-        row = measure(client, patient_id, [record.with_suffix(s) for s in (".hea", ".dat", ".atr")], csrf)
-        rows.append({"name": "MIT-BIH 208, 30 min, with .atr", **row})
-        print(rows[-1], flush=True)
-        records = sorted(p.with_suffix("") for p in args.data.glob("*.hea"))
-        day = synthetic_day(records, tmp, args.hours)
-        row = measure(client, patient_id, [day.with_suffix(".hea"), day.with_suffix(".dat")], csrf)
-        rows.append({"name": f"synthetic {args.hours:g} h", **row})
-        print(rows[-1], flush=True)
-        db_mb = (tmp / "instance" / "ecgad.sqlite3").stat().st_size / 1e6
-        with app.app_context():
-            db.engine.dispose()
+        with signed_in(tmp) as (client, patient_id, csrf):
+            rows = []
+            record = args.data / "208"
+            row = measure(client, patient_id, [record.with_suffix(s) for s in (".hea", ".dat", ".atr")], csrf)
+            rows.append({"name": "MIT-BIH 208, 30 min, with .atr", **row})
+            print(rows[-1], flush=True)
+            records = sorted(p.with_suffix("") for p in args.data.glob("*.hea"))
+            day = synthetic_day(records, tmp, args.hours)
+            row = measure(client, patient_id, [day.with_suffix(".hea"), day.with_suffix(".dat")], csrf)
+            rows.append({"name": f"synthetic {args.hours:g} h", **row})
+            print(rows[-1], flush=True)
+            db_mb = (tmp / "instance" / "ecgad.sqlite3").stat().st_size / 1e6
     command = _command(argv, __file__)
     text = section(rows, command, db_mb)
     replace_section(args.results, text)

@@ -41,12 +41,12 @@ def check_json(stdout: str) -> dict:
     assert list(out) == ["fs", "lead", "duration_s", "model", "warnings", "readable_fraction", "unreadable",
                          "window_s", "summary", "beats", "holter"]
     assert out["warnings"] == [] and out["readable_fraction"] == 1.0 and out["unreadable"] == []
-    classified = "classes" in out["summary"]  # a model with a beat classifier (the shipped one)
-    assert set(out["summary"]) == {"beats", "anomalies", "mean_hr_bpm"} | ({"classes"} if classified else set())
+    classes = "classes" in out["summary"]  # when the model has a beat classifier
+    assert set(out["summary"]) == {"beats", "anomalies", "mean_hr_bpm"} | ({"classes"} if classes else set())
     assert out["summary"]["beats"] == len(out["beats"]) > 0
     assert out["summary"]["anomalies"] == sum(b["is_anomaly"] for b in out["beats"])
     for b in out["beats"]:
-        assert list(b) == BEAT_KEYS + (["class", "class_confidence"] if classified else [])
+        assert list(b) == BEAT_KEYS + (["class", "class_confidence"] if classes else [])
         assert isinstance(b["sample"], int) and 0 <= b["confidence"] <= 1
         assert b["time_s"] == pytest.approx(b["sample"] / out["fs"], abs=1e-3)
     assert out["model"]["model_id"].startswith("recording-")
@@ -152,9 +152,11 @@ def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_pa
     flagged = np.array([b["is_anomaly"] for b in out["beats"]])
     assert (labels == "V").sum() > 20
     assert flagged[labels == "V"].mean() > 0.9 and flagged[labels == "N"].mean() < 0.1
+    classes = np.array([b["class"] for b in out["beats"]])
+    assert (classes[labels == "V"] == "V").mean() > 0.9 and (classes[labels == "N"] == "N").mean() > 0.9
+    assert out["summary"]["classes"]["V"] == (classes == "V").sum()
     # the Holter summary of its beats: 119's bigeminy is there as episodes of isolated V beats
     holter = out["holter"]
-    classes = np.array([b["class"] for b in out["beats"]])
     assert holter["classes"]["V"] == (classes == "V").sum() and holter["ventricular"]["bigeminy"]["count"] >= 1
     for episode in holter["ventricular"]["bigeminy"]["events"]:
         first = episode["beat"] - 1

@@ -56,7 +56,7 @@ def test_main_routes_are_a_blueprint_and_only_public_files_are_cached(app, clien
     assert client.get("/").location == "/patients" and app.test_client().get("/").location.startswith("/login")
     assert client.get("/healthz").headers["Cache-Control"] == "no-store"
     page = client.get(f"/analyses/{world.a}").text  # templates link to main's endpoints
-    assert 'src="/vendor/plotly.min.js"' in page and 'href="/vendor/plotly.css"' in page and 'href="/"' in page
+    assert 'src="/vendor/plotly.min.js?v=' in page and 'href="/vendor/plotly.css"' in page and 'href="/"' in page
 
 
 def test_plotly_served_locally(app):

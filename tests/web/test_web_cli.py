@@ -242,7 +242,7 @@ def serving(tmp_path, model_path, *args: str, env: dict | None = None):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # workers still starting (warm-up)
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the server did not answer:\n{read_log()}")
                 time.sleep(0.3)

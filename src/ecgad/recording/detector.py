@@ -22,7 +22,7 @@ from .stream import RecordingStream
 from .table import BeatTable, beat_table
 
 FORMAT = "ecgad-recording/3"  # 3: beat classes; 2: causal features (a stream gives the whole signal's values)
-READABLE_FORMATS = ("ecgad-recording/2", FORMAT)  # a /2 file loads without a classifier: no classes
+READABLE_FORMATS = ("ecgad-recording/2", FORMAT)  # a /2 file (or one saved without a classifier): no classes
 METADATA_KEY = "ecgad_recording"
 SHIPPED_RECORDING_MODEL = "mitdb-recording.safetensors"
 
@@ -40,7 +40,7 @@ class RecordingDetector:
         self.combination = combination
         self.settings = settings
         self.meta = meta or {}
-        self.classifier = classifier  # None: a /2 model, whose results carry no classes
+        self.classifier = classifier  # None (a /2 model, or none trained): results carry no classes
 
     @property
     def uses_autoencoder(self) -> bool:
@@ -129,11 +129,9 @@ class RecordingDetector:
         with safe_open(str(path), framework="np") as f:
             metadata = dict(f.metadata() or {})
         tensors = load_file(str(path))
-        # a detector without a classifier is a /2 model: written as one, it loads again (as one without classes)
-        header = {"format": FORMAT if self.classifier is not None else READABLE_FORMATS[0],
-                  "combination": self.combination.as_dict(), "settings": asdict(self.settings), "meta": self.meta}
-        if self.classifier is not None:
-            header["classifier"] = self.classifier.as_dict()
+        header = {"format": FORMAT, "combination": self.combination.as_dict(), "settings": asdict(self.settings),
+                  "meta": self.meta}
+        header["classifier"] = self.classifier.as_dict() if self.classifier is not None else None
         save_file(tensors, str(path), metadata={**metadata, METADATA_KEY: json.dumps(header)})
         return path
 
@@ -158,9 +156,9 @@ class RecordingDetector:
             known = {f.name for f in fields(Settings)}
             settings = Settings(**{k: v for k, v in header.get("settings", {}).items() if k in known})
             combination = Combination.from_dict(header["combination"])
-            raw_classifier = header.get("classifier")
-            if header["format"] == FORMAT and raw_classifier is None:
+            if header["format"] == FORMAT and "classifier" not in header:  # null: saved without one
                 raise ValueError(f"a {FORMAT} model without its beat classifier")
+            raw_classifier = header.get("classifier")
             classifier = BeatClassifier.from_dict(raw_classifier) if raw_classifier is not None else None
         except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path}: not an ecgad recording model ({exc.__class__.__name__}: {exc})") from None

@@ -12,7 +12,7 @@ from flask import Flask, abort, redirect, request
 from flask_login import current_user
 
 from . import config as _config
-from .extensions import csrf, db, limiter, login_manager
+from .extensions import compress, csrf, db, limiter, login_manager
 from .util import BoundedIntConverter, Request
 
 
@@ -84,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
     no_user_endpoints = (None, "main.healthz", *CACHED_ENDPOINTS)  # nothing private: no user to load
 
     db.init_app(app)
+    compress.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -184,6 +185,15 @@ def _register_template_helpers(app: Flask) -> None:
         from .util import script_json
 
         return script_json(json.dumps(PLOT_CONFIG))
+
+    @app.template_global()
+    def plotly_script_url() -> str:
+        """Plotly.js under its version (a digest of its bytes): browsers keep it until it changes."""
+        from flask import url_for
+
+        from .vendor import plotly_script
+
+        return url_for("main.vendor_plotly", v=plotly_script().version)
 
     @app.template_global()
     def plotly_style_ids() -> list[str]:

@@ -65,6 +65,13 @@ DEFAULTS: dict = {
     "STREAM_SLOTS": 32,  # open at once in this process (`ecgad serve --streams`: its threads beyond --threads)
     "STREAM_IDLE_SECONDS": 60.0,  # a session without a message for this long is closed
     "STREAM_MAX_QUEUED": 2,  # messages read ahead of the handler; then TCP slows the sender (backpressure)
+    # Response compression (flask-compress: zstd, brotli or gzip, as the client accepts), from 500 bytes.
+    # Not HTML: a page holds the session's CSRF token beside text the request can choose (a search, a
+    # name), and its compressed size could then leak the token (BREACH). JSON, scripts and styles hold
+    # no such secret. Plotly's script is compressed once, not per request (main/views.py).
+    "COMPRESS_MIMETYPES": ["application/json", "text/javascript", "application/javascript", "text/css",
+                           "text/plain", "text/csv", "image/svg+xml"],
+    "COMPRESS_MIN_SIZE": 500,
 }
 
 

@@ -1,6 +1,7 @@
 """Flask extensions, created once here and bound to each app in ``create_app``."""
 from __future__ import annotations
 
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -27,3 +28,4 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+compress = Compress()  # settings: config.DEFAULTS's COMPRESS_* (no HTML: see there)

@@ -1,6 +1,14 @@
 """``ecgad serve``: gunicorn in production, Flask's development server with ``--dev``.
 
-One gunicorn process (``gthread`` worker) by default, with ``threads + streams`` threads: each live
+Sizing (:func:`sizing`, unless ``--workers`` / ``--threads`` say otherwise): one gunicorn process
+(``gthread`` worker) while the rate-limit counts live in the process (``memory://``, the default), one
+per core (at most ``MAX_AUTO_WORKERS``) when they are shared (Redis); each with 4 threads per core it
+has (``THREADS_PER_CORE``, between ``MIN_AUTO_THREADS`` and ``MAX_AUTO_THREADS``). The cores are those
+this process may run on (``os.sched_getaffinity``: a container's or ``taskset``'s limit), not the
+machine's. Each worker process loads the models and scores once on made-up input as it starts
+(``detection.warm_up``), so that the first request is not the slow one.
+
+Each process has ``threads + streams`` threads: each live
 stream (``web/streaming.py``) holds a thread for its whole length, and at most ``streams`` of them
 run at once (``STREAM_SLOTS``), so ``threads`` threads always remain for the pages and the API.
 The module docstring of ``web/streaming.py`` says why threads, not gevent or a separate worker.
@@ -10,6 +18,7 @@ where intra-op threads only contend with one another (``benchmarks/stream.py``).
 """
 from __future__ import annotations
 
+import os
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -37,6 +46,32 @@ def check_workers(workers: int, storage_uri: str) -> None:
             "in Redis: ECGAD_RATELIMIT_STORAGE_URL=redis://127.0.0.1:6379")
 
 
+MAX_AUTO_WORKERS = 16  # each process holds its own models and database connections
+THREADS_PER_CORE = 4  # scoring (onnxruntime, numpy) releases the GIL, and requests wait on the database
+MIN_AUTO_THREADS, MAX_AUTO_THREADS = 8, 32
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or taskset's limit)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def sizing(storage_uri: str, workers: int | None = None, threads: int | None = None,
+           cores: int | None = None) -> tuple[int, int]:
+    """(worker processes, threads per process) for ``cores``: what is given, else the rule in the
+    module docstring. One process while the rate-limit counts are per process (``check_workers``);
+    several share the cores, so each gets the threads for its share."""
+    cores = cores or available_cores()
+    if workers is None:
+        workers = 1 if per_process_storage(storage_uri) else min(cores, MAX_AUTO_WORKERS)
+    if threads is None:
+        threads = min(MAX_AUTO_THREADS, max(MIN_AUTO_THREADS, THREADS_PER_CORE * cores // workers))
+    return workers, threads
+
+
 def one_torch_thread() -> None:
     """Each torch and onnxruntime call on one thread (and one inter-op thread): a threaded server
     scores many small batches side by side, and intra-op threads per call then only fight over the
@@ -52,13 +87,14 @@ def one_torch_thread() -> None:
     torch.set_num_threads(1)
 
 
-def _prepare(config: dict | None = None, workers: int = 1):
+def _prepare(config: dict | None = None, workers: int | None = 1):
     """Create the app once in this process: migrations run, the first-admin hint is printed."""
     from . import create_app, first_admin_hint
     from .extensions import db, limiter
 
     app = create_app(config)
-    check_workers(workers, app.config["RATELIMIT_STORAGE_URI"])
+    if workers is not None:
+        check_workers(workers, app.config["RATELIMIT_STORAGE_URI"])
     with app.app_context():
         if not per_process_storage(app.config["RATELIMIT_STORAGE_URI"]) and not limiter.storage.check():
             click.echo(f"ecgad: warning: the rate-limit storage {app.config['RATELIMIT_STORAGE_URI']} does not "
@@ -87,17 +123,31 @@ def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
-def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: int = 8, timeout: int = 120,
-        dev: bool = False, streams: int = 32) -> None:
-    """Serve the app. One gunicorn process with ``threads`` threads by default (``gthread``): the
-    in-process rate-limit counts then hold; more processes need a shared storage (Redis). Each
-    process takes ``streams`` live streams at once, on threads of their own."""
+def _warm_up(app) -> None:
+    """The models (``detection.warm_up``) and Plotly's gzipped script, before the first request."""
+    from .detection import warm_up
+    from .vendor import plotly_script
+
+    taken = warm_up(app)
+    plotly_script()
+    click.echo(f"ecgad: process {os.getpid()} warmed up its models: "
+               + (", ".join(f"{name} {seconds:.2f} s" for name, seconds in taken.items()) or "none available"),
+               err=True)
+
+
+def run(host: str = "127.0.0.1", port: int = 5000, workers: int | None = None, threads: int | None = None,
+        timeout: int = 120, dev: bool = False, streams: int = 32) -> None:
+    """Serve the app. ``workers`` and ``threads``: None for :func:`sizing`'s choice (one gunicorn
+    ``gthread`` process while the rate-limit counts are per process; more need a shared storage, Redis).
+    Each process takes ``streams`` live streams at once, on threads of their own."""
     app, url = _prepare({"STREAM_SLOTS": streams}, workers=1 if dev else workers)
+    workers, threads = sizing(app.config["RATELIMIT_STORAGE_URI"], 1 if dev else workers, threads)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"ecgad: serving on http://{shown}:{port}/ (database {url}, instance {app.instance_path})", err=True)
     if dev:
         click.echo("ecgad: Flask development server: for development only, not for production", err=True)
         one_torch_thread()
+        _warm_up(app)
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
 
@@ -105,6 +155,8 @@ def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: in
 
     from ecgad.onnx_runtime import importable  # noqa: PLC0415
 
+    click.echo(f"ecgad: {workers} worker process{'es' if workers > 1 else ''} x {threads} threads "
+               f"(+ {streams} for live streams) for {available_cores()} cores", err=True)
     if importable("torch"):  # the full install: imported once here, the forked workers inherit it
         import torch  # noqa: F401, PLC0415 (rather than each worker importing it, seconds each, side by side)
 
@@ -123,7 +175,9 @@ def run(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, threads: in
 
             # Migrations already ran above, once; every worker builds its own app.
             one_torch_thread()
-            return create_app({"AUTO_MIGRATE": False, "STREAM_SLOTS": streams})
+            worker_app = create_app({"AUTO_MIGRATE": False, "STREAM_SLOTS": streams})
+            _warm_up(worker_app)  # in the worker, after the fork: its own models and onnxruntime sessions
+            return worker_app
 
     Server({
         "bind": bind_address(host, port),

@@ -2,12 +2,13 @@
 works offline). Their endpoints (``main.vendor_plotly``...) are in ``security.CACHED_ENDPOINTS``."""
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, send_file, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from . import bp
 
 WEEK_S = 7 * 24 * 3600  # how long browsers may keep Plotly's files: they change only with the package
+YEAR_S = 365 * 24 * 3600  # a versioned URL's content never changes: browsers keep it and never ask again
 
 
 @bp.get("/")
@@ -24,10 +25,25 @@ def healthz():
 
 @bp.get("/vendor/plotly.min.js")
 def vendor_plotly():
-    """Plotly.js from the plotly package."""
-    from ..vendor import plotly_js_path
+    """Plotly.js from the plotly package, gzipped once (``vendor.plotly_script``) for clients that take
+    gzip (every browser). With ``?v=`` the current version (pages link it so, ``plotly_script_url``)
+    it is cached for good (immutable); otherwise for a week, as it may change with the package."""
+    from ..vendor import plotly_script
 
-    return send_file(plotly_js_path(), mimetype="text/javascript", max_age=WEEK_S)
+    script = plotly_script()
+    zipped = request.accept_encodings["gzip"] > 0
+    response = current_app.response_class(script.gzipped if zipped else script.data, mimetype="text/javascript")
+    if zipped:  # flask-compress leaves a response with a Content-Encoding alone
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_etag(f"{script.version}-{'gzip' if zipped else 'identity'}")
+    response.cache_control.public = True
+    if request.args.get("v") == script.version:
+        response.cache_control.max_age = YEAR_S
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.max_age = WEEK_S
+    return response.make_conditional(request)
 
 
 def _stylesheet(css: str):
