@@ -234,3 +234,29 @@ def test_real_record_labels(data_dir: Path) -> None:
     labelled = record.is_normal | record.is_abnormal
     assert labelled.mean() > 0.99
     assert abs(int((record.symbols == "V").sum()) - 444) <= 5
+
+
+def test_dominant_beat_is_the_template_beat_table_compared_with(recording, beat_model) -> None:
+    """RecordingDetector.dominant_beat gives each beat's reference template: its distance to the beat's
+    window is beat_table's template feature, in the first (warm-up) block and later ones, from a piece
+    of the signal as from the whole."""
+    from ecgad.recording.morphology import beat_items
+
+    x, peaks = recording
+    settings = Settings(block_beats=8, reference_beats=24, warmup_beats=16)
+    detector = RecordingDetector(beat_model, unit_combination(), settings)
+    table = beat_table(x, FS, beat_model, settings=settings, peaks=peaks)
+    items = beat_items(x, 0, FS, peaks, settings)
+    kinds = np.array(list(KINDS))
+    checked = [0, 5, 15, 20, KINDS.index("W"), KINDS.index("V"), len(peaks) - 1]
+    for i in checked:
+        template = detector.dominant_beat(x, FS, peaks, i)
+        assert template is not None and template.shape == (settings.template_length,)
+        distance = np.log(np.sqrt(((items.z[i] - template) ** 2).mean()))
+        assert distance == pytest.approx(table.features["template"][i], abs=1e-9), i
+    # from a piece of the signal around the reference beats only
+    i = 53
+    first = int(peaks[(i // 8) * 8 - 24]) - int(FS * settings.segment_s) - 5
+    piece = detector.dominant_beat(x[first:], FS, peaks, i, start=first)
+    np.testing.assert_allclose(piece, detector.dominant_beat(x, FS, peaks, i), atol=1e-12)
+    assert {kinds[j] for j in checked} >= {"N", "W", "V"}

@@ -177,7 +177,7 @@ def test_upgrade_from_0001_keeps_beat_analyses(database_url, tmp_path, model_pat
             with engine.connect() as connection:  # the downgrade kept the beats (no cascade on SQLite)
                 assert connection.execute(text("SELECT count(*) FROM analysis_beats")).scalar() == 6
             upgrade(engine)
-            assert current_revision(engine) == head_revision() == "0005"
+            assert current_revision(engine) == head_revision() == "0006"
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT id, kind, n_beats FROM analyses")).all() == \
                     [(analysis, "beats", 6)]
@@ -277,7 +277,7 @@ def test_beat_classes_migration_up_and_down(database_url, tmp_path, model_path):
             assert all(not (added[t] & columns[t]) for t in added)
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT count(*) FROM recording_beats")).scalar() == peaks.size
-            upgrade(engine)
+            upgrade(engine, "0005")
             assert current_revision(engine) == "0005"
             columns = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in added}
             assert all(added[t] <= columns[t] for t in added)
@@ -285,6 +285,7 @@ def test_beat_classes_migration_up_and_down(database_url, tmp_path, model_path):
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT count(*) FROM recording_beats")).scalar() == peaks.size
                 assert connection.execute(text("SELECT holter FROM recordings")).scalar() is None
+            upgrade(engine)
         finally:
             engine.dispose()
         page = client.get(f"/analyses/{analysis_id}")  # made again from the stored beats
@@ -299,5 +300,66 @@ def test_beat_classes_migration_up_and_down(database_url, tmp_path, model_path):
             assert db.session.scalar(text(f"SELECT holter FROM recordings WHERE analysis_id = {again}"))
             assert db.session.scalar(text("SELECT count(*) FROM audit_events WHERE patient_id = :p"),
                                      {"p": patient}) >= 3
+    finally:
+        _dispose(app)
+
+
+def test_all_leads_migration_up_and_down(database_url, tmp_path, model_path):
+    """0006 keys the chunks by lead and lists a recording's leads; a recording stored at 0005 (its
+    analysed lead only) keeps its chunks as lead 0 and still shows. Going back to 0005 keeps the analysed
+    lead's chunks and drops the other leads'."""
+    from sqlalchemy import inspect, text
+
+    from ecgad.web.database import current_revision, downgrade, upgrade
+
+    fs = 250.0
+    x, _ = synthetic_ecg("N" * 30, fs)
+    data = ("time,II,V1\n" + "".join(f"{i / fs:.4f},{v:.5f},{-v / 2:.5f}\n" for i, v in enumerate(x))).encode()
+    app = _app(database_url, tmp_path, model_path)
+    try:
+        doctor = add_user(app, "doctor@example.org", "doctor")
+        patient = add_patient(app, doctor.id)
+        client = app.test_client()
+        assert login(client, "doctor@example.org").status_code == 302
+        response = upload_recording(client, patient, [(data, "two.csv")])
+        analysis_id = int(response.location.rsplit("/", 1)[1])
+        engine = _engine(database_url)
+
+        def chunks():
+            with engine.connect() as connection:
+                return connection.execute(text("SELECT count(*) FROM recording_chunks")).scalar()
+
+        try:
+            stored = chunks()
+            with engine.connect() as connection:
+                leads = connection.execute(text("SELECT lead_index, count(*) FROM recording_chunks "
+                                                "GROUP BY lead_index ORDER BY lead_index")).all()
+            analysed = dict(leads)[0]
+            assert leads == [(0, analysed), (1, analysed)] and stored == 2 * analysed  # II and V1
+            downgrade(engine, "0005")
+            assert current_revision(engine) == "0005"
+            assert "lead_index" not in {c["name"] for c in inspect(engine).get_columns("recording_chunks")}
+            assert "leads" not in {c["name"] for c in inspect(engine).get_columns("recordings")}
+            assert chunks() == analysed  # the analysed lead stays, the other goes
+            upgrade(engine)
+            assert current_revision(engine) == "0006"
+            assert inspect(engine).get_pk_constraint("recording_chunks")["constrained_columns"] == \
+                ["analysis_id", "lead_index", "position"]
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT DISTINCT lead_index FROM recording_chunks")).all() == [(0,)]
+                assert connection.execute(text("SELECT leads FROM recordings")).scalar() is None
+        finally:
+            engine.dispose()
+        page = client.get(f"/analyses/{analysis_id}")  # an old recording: one lead, shown as before
+        assert page.status_code == 200
+        window = client.get(f"/analyses/{analysis_id}/timeline.json?start=0&end=5")
+        assert window.status_code == 200
+        with app.app_context():
+            from ecgad.web.extensions import db
+            from ecgad.web.models import Recording
+
+            recording = db.session.get(Recording, analysis_id)
+            assert recording.lead_names == [recording.lead]
+            assert recording.samples(0, 10).size == 10
     finally:
         _dispose(app)

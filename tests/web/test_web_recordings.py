@@ -302,7 +302,7 @@ def test_real_mitdb_record(app, client_for, world, data_dir, tmp_path):
     s = stored(app, _analysis_id(response))
     r = s.recording
     assert r.format == "wfdb" and r.lead == "MLII" and r.fs == 360.0 and r.n_samples == 650_000
-    assert s.chunks == math.ceil(650_000 / (1 << 16))
+    assert r.lead_names == ["MLII", "V1"] and s.chunks == 2 * math.ceil(650_000 / (1 << 16))  # both leads
     assert r.annotated_beats == 1987 and r.sensitivity > 0.99 and r.positive_predictivity > 0.99
     notes = np.array([a or "" for a in s.annotation])
     assert s.is_anomaly[notes == "V"].mean() > 0.9 and s.is_anomaly[notes == "N"].mean() < 0.1

@@ -17,11 +17,13 @@ from .signal import (
     _finish,
     _units_to_mv,
     choose_lead,
+    other_lead,
+    other_lead_indices,
     shown,
 )
 
 
-def _read_edf(path: Path, lead, fs, max_duration_s: float) -> Signal:
+def _read_edf(path: Path, lead, fs, max_duration_s: float, all_leads: bool = False) -> Signal:
     import pyedflib
 
     source = str(path)
@@ -48,11 +50,17 @@ def _read_edf(path: Path, lead, fs, max_duration_s: float) -> Signal:
         _check_length(n_samples, rate, max_duration_s, source)
         samples = reader.readSignal(index).astype(np.float32)
         start = _start(reader)
+        kept = []  # only leads sampled like the analysed one can be stacked with it
+        for i in other_lead_indices(len(names), index, n_samples) if all_leads else []:
+            if float(reader.getSampleFrequency(i)) == rate and int(reader.getNSamples()[i]) == n_samples:
+                x = other_lead(reader.readSignal(i), reader.getPhysicalDimension(i))
+                if x is not None:
+                    kept.append((names[i], x))
     finally:
         reader.close()
     if factor != 1.0:
         samples = samples * np.float32(factor)
-    return _finish(samples, rate, names[index], names, source, max_duration_s, start)
+    return _finish(samples, rate, names[index], names, source, max_duration_s, start, kept)
 
 
 def _start(reader) -> datetime | None:

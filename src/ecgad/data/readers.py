@@ -1,4 +1,4 @@
-"""Read one lead of an ECG recording: WFDB, EDF/EDF+ or CSV/TSV, in millivolts.
+"""Read one lead of an ECG recording (or every lead: ``all_leads``): WFDB, EDF/EDF+ or CSV/TSV, in millivolts.
 
     signal = read_recording("mitdb/101")            # WFDB record (also 101.hea or 101.dat)
     signal = read_recording("holter.edf", lead="II")
@@ -37,6 +37,8 @@ from .signal import (  # noqa: F401 (importable from here, as before)
     MAX_HEADER_BYTES,
     MAX_LEADS,
     MAX_LINE,
+    MAX_STORED_LEADS,
+    MAX_STORED_SAMPLES,
     MIN_FS,
     TEXT_EXTENSIONS,
     WFDB_EXTENSIONS,
@@ -76,7 +78,7 @@ def _kind(path: Path, format: str | None) -> str:
 
 def read_recording(path: str | os.PathLike[str], *, lead: str | int | None = None,
                    fs: float | None = None, format: str | None = None,
-                   max_duration_s: float = MAX_DURATION_S) -> Signal:
+                   max_duration_s: float = MAX_DURATION_S, all_leads: bool = False) -> Signal:
     """Read one lead of a recording as a ``Signal`` in mV.
 
     ``path``: a WFDB record (``dir/101``, ``dir/101.hea`` or ``dir/101.dat``),
@@ -86,13 +88,15 @@ def read_recording(path: str | os.PathLike[str], *, lead: str | int | None = Non
     the header as ``II (uV)``; values are taken as mV otherwise. ``format``
     (wfdb, edf, csv, tsv) overrides the guess from the extension. Longer
     recordings than ``max_duration_s`` seconds are refused before they are read.
+    ``all_leads``: also read the other leads into ``Signal.other_leads`` (as many as
+    ``MAX_STORED_LEADS`` and ``MAX_STORED_SAMPLES`` allow, those in a voltage unit at the lead's rate).
     """
     path = Path(path).expanduser()
     kind = _kind(path, format)
     if kind == "wfdb":
-        return _read_wfdb(path, lead, fs, max_duration_s)
+        return _read_wfdb(path, lead, fs, max_duration_s, all_leads)
     if not path.is_file():
         raise RecordingError(f"{path} not found")
     if kind == "edf":
-        return _read_edf(path, lead, fs, max_duration_s)
-    return _read_text(path, kind, lead, fs, max_duration_s)
+        return _read_edf(path, lead, fs, max_duration_s, all_leads)
+    return _read_text(path, kind, lead, fs, max_duration_s, all_leads)

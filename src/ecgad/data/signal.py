@@ -16,6 +16,10 @@ MAX_DURATION_S = 24 * 3600.0        # a day-long Holter recording
 MAX_LEADS = 256                     # leads of one recording (CSV columns besides time, WFDB or EDF signals)
 MAX_LINE = 64 * 1024                # characters in one CSV/TSV line
 MAX_HEADER_BYTES = 256 * 1024       # a WFDB header (a 15-lead PTB header is 1.5 kB)
+# all_leads: the leads kept beside the analysed one, in file order, while both bounds hold (PTB's 15
+# leads fit; 2**28 float32 samples are 1 GiB: a 12-lead day at 250 Hz is 259M samples)
+MAX_STORED_LEADS = 16
+MAX_STORED_SAMPLES = 1 << 28
 # from the one table of formats (formats.py)
 FORMATS = tuple(f.name for f in _formats.FORMATS)
 WFDB_EXTENSIONS = _formats.WFDB.extensions
@@ -53,11 +57,17 @@ class Signal:
     leads: tuple[str, ...]     # every lead the recording holds
     source: str                # the file (or WFDB record) it came from
     start: datetime | None = None  # when the recording began (the header's local time), None when not told
+    # with read_recording(all_leads=True): the other leads kept, (name, samples in mV of the same length),
+    # in file order; leads at another rate or in no voltage unit are not kept (see other_lead_indices)
+    other_leads: tuple[tuple[str, np.ndarray], ...] = ()
 
     def __post_init__(self) -> None:
         samples = np.asarray(self.samples, dtype=np.float32)
         if samples.ndim != 1:
             raise ValueError(f"Signal samples must be 1-D, got shape {samples.shape}")
+        for name, other in self.other_leads:
+            if np.shape(other) != samples.shape:
+                raise ValueError(f"lead {name}: {np.shape(other)} samples where the analysed lead has {samples.shape}")
         object.__setattr__(self, "samples", samples)
         object.__setattr__(self, "fs", float(self.fs))
         object.__setattr__(self, "leads", tuple(self.leads))
@@ -68,6 +78,35 @@ class Signal:
     @property
     def duration_s(self) -> float:
         return self.samples.size / self.fs
+
+    @property
+    def stored_leads(self) -> list[tuple[str, np.ndarray]]:
+        """Every lead kept, the analysed lead first."""
+        return [(self.lead, self.samples), *self.other_leads]
+
+
+def other_lead_indices(n_leads: int, index: int, n_samples: int) -> list[int]:
+    """The leads read beside lead ``index`` with ``all_leads``: the others in file order, at most
+    ``MAX_STORED_LEADS`` leads and ``MAX_STORED_SAMPLES`` samples in all (memory in proportion)."""
+    room = min(MAX_STORED_LEADS, MAX_STORED_SAMPLES // max(1, n_samples)) - 1
+    return [i for i in range(n_leads) if i != index][:max(0, room)]
+
+
+def other_lead(samples: np.ndarray, units: str | None) -> np.ndarray | None:
+    """A lead kept beside the analysed one, in mV with missing samples patched; None when it is in no
+    voltage unit or holds no sample (it is then left out: only the analysed lead must be ECG)."""
+    try:
+        factor = _units_to_mv(units, "")
+    except RecordingError:
+        return None
+    x = np.asarray(samples, dtype=np.float32).reshape(-1) * np.float32(factor)
+    bad = ~np.isfinite(x)
+    if bad.all():
+        return None
+    if bad.any():
+        idx = np.arange(x.size)
+        x[bad] = np.interp(idx[bad], idx[~bad], x[~bad]).astype(np.float32)
+    return x
 
 
 # ------------------------------------------------------------------ shared checks
@@ -144,7 +183,7 @@ def _duration(seconds: float) -> str:
 
 
 def _finish(samples: np.ndarray, fs: float, lead: str, leads, source: str, max_duration_s: float,
-            start: datetime | None = None) -> Signal:
+            start: datetime | None = None, other_leads=()) -> Signal:
     """Check rate, length and content, patch short gaps, wrap as a Signal."""
     _check_rate(fs, source)
     _check_length(np.size(samples), fs, max_duration_s, source)
@@ -160,7 +199,7 @@ def _finish(samples: np.ndarray, fs: float, lead: str, leads, source: str, max_d
     if float(np.max(x)) - float(np.min(x)) < 1e-6:
         raise RecordingError(f"{source}: lead {shown(lead)} is flat (constant {float(x[0]):g} mV): "
                              f"no ECG on it; choose another lead")
-    return Signal(x, fs, str(lead), tuple(str(n) for n in leads), source, start)
+    return Signal(x, fs, str(lead), tuple(str(n) for n in leads), source, start, tuple(other_leads))
 
 
 def _check_fs(given: float | None, actual: float, source: str) -> None:

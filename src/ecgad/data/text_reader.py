@@ -21,6 +21,8 @@ from .signal import (
     _clean_name,
     _finish,
     choose_lead,
+    other_lead,
+    other_lead_indices,
     shown,
 )
 
@@ -130,7 +132,7 @@ def _scan_text(path: Path, source: str) -> int:
     return lines + (current > 0)
 
 
-def _read_text(path: Path, kind: str, lead, fs, max_duration_s: float) -> Signal:
+def _read_text(path: Path, kind: str, lead, fs, max_duration_s: float, all_leads: bool = False) -> Signal:
     source = str(path)
     n_lines = _scan_text(path, source)
     first = next(_lines(path), None)
@@ -168,7 +170,9 @@ def _read_text(path: Path, kind: str, lead, fs, max_duration_s: float) -> Signal
             f"{source}: no sampling rate: give fs (the sampling rate in Hz) or add a time column to the header "
             f"(named time, t, seconds, s or ms)")
     index = choose_lead(lead_names, lead, source)
-    columns = [lead_cols[index]] + ([time_col] if fs is None else [])  # only these are kept in memory
+    others = other_lead_indices(len(lead_cols), index, n_lines) if all_leads else []
+    columns = [lead_cols[index]] + ([time_col] if fs is None else []) + [lead_cols[i] for i in others]
+    # only these columns are kept in memory
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # 'input contained no data': said below
@@ -187,7 +191,9 @@ def _read_text(path: Path, kind: str, lead, fs, max_duration_s: float) -> Signal
     if fs is None:
         rate = _rate_from_time(data[:, 1] * time_scale, source, names[time_col])
     samples = data[:, 0] * split[index][1]
-    return _finish(samples, rate, lead_names[index], lead_names, source, max_duration_s)
+    first_other = 1 + (fs is None)
+    kept = [(lead_names[i], other_lead(data[:, first_other + k] * split[i][1], "mV")) for k, i in enumerate(others)]
+    return _finish(samples, rate, lead_names[index], lead_names, source, max_duration_s, None, kept)
 
 
 def _rate_from_time(t: np.ndarray, source: str, column: str) -> float:

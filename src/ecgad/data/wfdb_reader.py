@@ -22,6 +22,8 @@ from .signal import (
     _finish,
     _units_to_mv,
     choose_lead,
+    other_lead,
+    other_lead_indices,
     shown,
 )
 
@@ -112,7 +114,7 @@ def _check_wfdb_files(base: Path, hdr) -> None:
                 f"signal, {need} bytes: the header does not match its data (truncated or wrong file?)")
 
 
-def _read_wfdb(path: Path, lead, fs, max_duration_s: float) -> Signal:
+def _read_wfdb(path: Path, lead, fs, max_duration_s: float, all_leads: bool = False) -> Signal:
     import wfdb
 
     base = _record_base(path)
@@ -132,8 +134,10 @@ def _read_wfdb(path: Path, lead, fs, max_duration_s: float) -> Signal:
     if not hdr.sig_len:
         raise RecordingError(f"{source}: lead {shown(names[index])} is empty (the header gives 0 samples)")
     _check_length(int(hdr.sig_len), rate, max_duration_s, source)
+    others = other_lead_indices(len(names), index, int(hdr.sig_len)) if all_leads else []
+    others = [i for i in others if (hdr.file_name or ["~"] * len(names))[i] != "~"]  # absent by design
     try:
-        record = wfdb.rdrecord(str(base), channels=[index], physical=True, return_res=32)
+        record = wfdb.rdrecord(str(base), channels=[index, *others], physical=True, return_res=32)
     except Exception as e:
         raise RecordingError(f"{source}: cannot read the signal data ({type(e).__name__}: {shown(e, 100)})") from None
     units = (record.units or [None])[0]
@@ -141,7 +145,10 @@ def _read_wfdb(path: Path, lead, fs, max_duration_s: float) -> Signal:
     samples = record.p_signal[:, 0]
     if factor != 1.0:
         samples = samples * np.float32(factor)
-    return _finish(samples, rate, names[index], names, source, max_duration_s, _start(hdr))
+    kept = [(names[i], other_lead(record.p_signal[:, k], (record.units or [None] * (k + 1))[k]))
+            for k, i in enumerate(others, start=1)]
+    return _finish(samples, rate, names[index], names, source, max_duration_s, _start(hdr),
+                   [(name, x) for name, x in kept if x is not None])
 
 
 def _start(hdr) -> datetime | None:

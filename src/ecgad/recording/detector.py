@@ -15,7 +15,7 @@ from ..data.rpeaks import detect_r_peaks_chunked
 from ..detector import Detector
 from .classes import BeatClassifier, context_features
 from .combination import Combination
-from .morphology import beat_items
+from .morphology import beat_items, reference_of, reference_span
 from .result import RecordingResult
 from .settings import AUTOENCODER_FEATURES, FEATURE_PARTS, MIN_DURATION_S, PARTS, RecordingTooShort, Settings
 from .stream import RecordingStream
@@ -113,6 +113,18 @@ class RecordingDetector:
         verdict are the autoencoder's alone), or None when the window runs off the signal."""
         items = beat_items(samples, 0, fs, np.array([int(peak)]), self.settings)
         return self.beat.predict(items.z)[0] if items.usable[0] else None
+
+    def dominant_beat(self, samples: np.ndarray, fs: float, peaks: np.ndarray, index: int,
+                      start: int = 0) -> np.ndarray | None:
+        """The dominant beat that beat ``index`` of ``peaks`` (every R peak of the recording, global
+        sample indices) was compared with: the z-normalised template of its block's reference beats
+        (``morphology.reference_span``, as ``beat_table`` takes them), or None when they have no
+        usable window. ``samples`` (mV) hold the signal from global index ``start`` and must reach
+        ``segment_s`` either side of those reference beats (or the signal's ends)."""
+        peaks = np.asarray(peaks, dtype=np.int64)
+        first, end = reference_span(int(index) // self.settings.block_beats, self.settings, peaks.size)
+        items = beat_items(samples, start, fs, peaks[first:end], self.settings)
+        return reference_of(items, self.settings, fs).template
 
     @property
     def parts(self) -> tuple[str, ...]:

@@ -85,12 +85,23 @@ def _beat_traces(verdict: Verdict, showlegend: bool = True) -> list[go.Scatter]:
     return [band, recon_trace, beat_trace]
 
 
-def beat_figure(verdict: Verdict, title: str | None = None) -> go.Figure:
+DOMINANT_COLOUR = "#009E73"  # Okabe-Ito bluish green, apart from the beat (black) and reconstruction (blue)
+
+
+def beat_figure(verdict: Verdict, title: str | None = None, dominant: np.ndarray | None = None) -> go.Figure:
     """One beat with its reconstruction; the gap between them is shaded and the
-    per-sample squared error is drawn underneath, so the abnormal part stands out."""
+    per-sample squared error is drawn underneath, so the abnormal part stands out.
+    ``dominant``: the patient's dominant beat that a recorded beat's template part compares it
+    with (z-normalised like the beat), drawn over them."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.06)
     for trace in _beat_traces(verdict):
         fig.add_trace(trace, row=1, col=1)
+    if dominant is not None:
+        fig.add_trace(go.Scatter(x=np.arange(len(dominant)), y=np.asarray(dominant, dtype=float),
+                                 name="patient's dominant beat (template)", legendgroup="dominant",
+                                 line={"color": DOMINANT_COLOUR, "dash": "dot", "width": 2.5},
+                                 hovertemplate="sample %{x}<br>dominant beat %{y:.3f}<extra></extra>"),
+                      row=1, col=1)
     error = np.asarray(verdict.error, dtype=float)
     fig.add_trace(go.Scatter(x=np.arange(len(error)), y=error, name="squared error", fill="tozeroy",
                              fillcolor=ERROR_FILL, line={"color": ERROR_COLOUR, "width": 1.5},

@@ -226,8 +226,16 @@ class Recording(db.Model):
     start_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # JSON: ecgad.recording.holter.holter_summary of the stored beats; None for analyses stored before it
     holter_json: Mapped[str | None] = mapped_column("holter", Text, nullable=True)
+    # JSON list of the stored leads' names, the analysed lead first (chunks' lead_index 0, 1, ...);
+    # None for recordings stored before every lead was kept (their analysed lead only)
+    leads_json: Mapped[str | None] = mapped_column("leads", Text, nullable=True)
 
     analysis: Mapped[Analysis] = relationship(back_populates="recording")
+
+    @property
+    def lead_names(self) -> list[str]:
+        """The stored leads, the analysed lead first: index ``i`` is ``samples(..., lead_index=i)``."""
+        return _loads(self.leads_json, None) or [self.lead]
 
     @property
     def holter(self) -> dict | None:
@@ -249,8 +257,9 @@ class Recording(db.Model):
     def part_names(self) -> list[str]:
         return [p for p in self.parts.split(",") if p]
 
-    def samples(self, start: int = 0, end: int | None = None) -> np.ndarray:
-        """The lead's samples ``start:end`` (mV), read from the chunks that hold them."""
+    def samples(self, start: int = 0, end: int | None = None, lead_index: int = 0) -> np.ndarray:
+        """Samples ``start:end`` (mV) of a stored lead (0: the analysed one), read from the chunks that
+        hold them."""
         end = self.n_samples if end is None else min(end, self.n_samples)
         start = max(0, start)
         if end <= start:
@@ -258,6 +267,7 @@ class Recording(db.Model):
         first, last = start // SIGNAL_CHUNK, (end - 1) // SIGNAL_CHUNK
         chunks = db.session.scalars(
             select(RecordingChunk.data).where(RecordingChunk.analysis_id == self.analysis_id,
+                                              RecordingChunk.lead_index == lead_index,
                                               RecordingChunk.position.between(first, last))
             .order_by(RecordingChunk.position)).all()
         joined = np.concatenate([np.frombuffer(zlib.decompress(c), dtype="<f4") for c in chunks])
@@ -268,21 +278,23 @@ SIGNAL_CHUNK = 1 << 16  # samples per stored chunk: a window of the signal reads
 
 
 class RecordingChunk(db.Model):
-    """``SIGNAL_CHUNK`` samples of a recording's lead: zlib(little-endian float32, mV)."""
+    """``SIGNAL_CHUNK`` samples of one of a recording's leads: zlib(little-endian float32, mV)."""
 
     __tablename__ = "recording_chunks"
 
     analysis_id: Mapped[int] = mapped_column(ForeignKey("recordings.analysis_id", ondelete="CASCADE"),
                                              primary_key=True)
+    # which stored lead (Recording.lead_names): 0 is the analysed lead
+    lead_index: Mapped[int] = mapped_column(Integer, primary_key=True, server_default="0")
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-def signal_chunks(analysis_id: int, samples: np.ndarray):
+def signal_chunks(analysis_id: int, samples: np.ndarray, lead_index: int = 0):
     """Rows of ``RecordingChunk`` for a whole lead, one at a time (a day of signal is hundreds of MB)."""
     samples = np.ascontiguousarray(samples, dtype="<f4")
     for i, start in enumerate(range(0, samples.size, SIGNAL_CHUNK)):
-        yield {"analysis_id": analysis_id, "position": i,
+        yield {"analysis_id": analysis_id, "lead_index": lead_index, "position": i,
                # level 1: a third of level 6's time for a quarter more bytes (a day of signal: seconds saved)
                "data": zlib.compress(samples[start:start + SIGNAL_CHUNK].tobytes(), 1)}
 

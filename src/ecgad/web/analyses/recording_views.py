@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import audit
 from ..access import own_patient, visible_analysis
 from ..detection import ModelMismatch, ModelUnavailable, recording_detector_of
+from ..extensions import db
 from ..forms import RecordingForm
 from ..models import Analysis, RecordingBeat
 from ..patients.views import render_patient
 from ..util import script_json
-from . import bp, listing, timeline
+from . import bp, listing, strip, timeline
 from .holter import holter_for, stored_beats
 from .recordings import analyse_recording
 from .service import AnalysisError
@@ -60,13 +64,61 @@ def timeline_json(analysis: Analysis, around_s: float | None = None) -> str:
     return script_json(timeline.figure(analysis, around_s).to_json())
 
 
+def viewer_json(analysis: Analysis, around_s: float | None) -> str:
+    """What ecg-viewer.js needs to start: where to fetch, the leads, the clock, where to open."""
+    recording = analysis.recording
+    start = recording.start_at
+    return script_json(json.dumps({
+        "strip_url": url_for("analyses.strip_window", analysis_id=analysis.id),
+        "abnormal_url": url_for("analyses.abnormal_json", analysis_id=analysis.id),
+        "duration_s": recording.duration_s, "leads": recording.lead_names,
+        "start_of_day_s": start.hour * 3600 + start.minute * 60 + start.second + start.microsecond / 1e6
+        if start else None,
+        "initial_s": around_s}))
+
+
 EDGE_NOTE = "This beat lies too close to the start or end of the recording to be drawn."
 FIGURE_MODEL_MISSING = "The recording model is not available on this server, so this beat's shape is not drawn."
 
 
+def dominant_beat(analysis: Analysis, detector, beat: RecordingBeat) -> np.ndarray | None:
+    """The patient's dominant beat that ``beat``'s template part compared it with, recomputed from the
+    stored lead and R peaks (``RecordingDetector.dominant_beat``). Beats of unreadable stretches are not
+    stored, so after one the blocks may be cut a few beats off those of the analysis."""
+    from ecgad.recording.morphology import reference_span
+
+    recording = analysis.recording
+    peaks = np.array(db.session.scalars(select(RecordingBeat.sample).where(RecordingBeat.analysis_id == analysis.id)
+                                        .order_by(RecordingBeat.position)).all(), dtype=np.int64)
+    first, end = reference_span(beat.position // detector.settings.block_beats, detector.settings, peaks.size)
+    if end <= first:
+        return None
+    margin = int(round(detector.settings.segment_s * recording.fs)) + 1
+    lo = max(0, int(peaks[first]) - margin)
+    samples = recording.samples(lo, int(peaks[end - 1]) + margin)
+    return detector.dominant_beat(samples, recording.fs, peaks, beat.position, start=lo)
+
+
+PART_MEANINGS = {"template": ("how unlike the patient's own dominant beat it is", "the dotted green line"),
+                 "autoencoder": ("how unlike the autoencoder's reconstruction it is", "the dashed blue line"),
+                 "rhythm": ("its timing: prematurity and the pause after it", None)}
+
+
+def explain_parts(beat: RecordingBeat, parts: list[str]) -> list[str]:
+    """One sentence per part of the score: what it adds (log-odds, from the stored parts) and what it
+    measures, naming the line of the figure that shows it; the largest first."""
+    values = [(p, beat.part(p)) for p in parts if beat.part(p) is not None]
+    out = []
+    for name, value in sorted(values, key=lambda item: -abs(item[1])):
+        meaning, line = PART_MEANINGS.get(name, (name, None))
+        out.append(f"{name.capitalize()} part {value:+.2f}: {meaning}" + (f" ({line})." if line else "."))
+    return out
+
+
 def beat_figure(analysis: Analysis, beat: RecordingBeat | None) -> tuple[str | None, str | None]:
     """``(figure JSON, None)``: the beat-vs-reconstruction figure of one recorded beat with its stored
-    verdict, drawn by the model that made the analysis; or ``(None, why it is not drawn)``."""
+    verdict and the patient's dominant beat, drawn by the model that made the analysis; or
+    ``(None, why it is not drawn)``."""
     from dataclasses import replace
 
     from ecgad.report.figures import beat_figure as draw
@@ -89,7 +141,8 @@ def beat_figure(analysis: Analysis, beat: RecordingBeat | None) -> tuple[str | N
     verdict = replace(verdict, index=beat.position, score=beat.score, threshold=analysis.threshold,
                       is_anomaly=beat.is_anomaly, confidence=beat.confidence, meta=analysis.model)
     title = f"Beat {beat.number} at {clock(beat.sample / recording.fs)}"
-    return script_json(draw(verdict, title=title).to_json()), None
+    dominant = dominant_beat(analysis, detector, beat)
+    return script_json(draw(verdict, title=title, dominant=dominant).to_json()), None
 
 
 def page(analysis: Analysis, can_change: bool):
@@ -105,6 +158,8 @@ def page(analysis: Analysis, can_change: bool):
         "analyses/recording.html", analysis=analysis, recording=recording, patient=analysis.patient,
         beats=table.beats, page=table.page, only=table.only, sort=table.sort, link=table.link, selected=selected,
         clock=clock, timeline_json=timeline_json(analysis, around), figure_json=figure_json, figure_note=figure_note,
+        viewer_json=viewer_json(analysis, around),
+        explanation=explain_parts(selected, recording.part_names) if selected is not None else [],
         can_change=can_change, holter=holter_for(analysis), shown_events=SHOWN_EVENTS)
 
 
@@ -157,6 +212,34 @@ def timeline_window(analysis_id: int):
     return timeline.window_data(analysis, start, end)
 
 
+@bp.get("/analyses/<int:analysis_id>/strip.json")
+@login_required
+def strip_window(analysis_id: int):
+    """Every stored lead and the beats' labels over ``start``..``end`` seconds, for the ECG viewer
+    (clamped to the recording and to ``strip.MAX_STRIP_S``; NaN refused)."""
+    analysis = visible_analysis(analysis_id, kind="recording")
+    start, end = request.args.get("start", type=float), request.args.get("end", type=float)
+    if start is None or end is None or not end > start:
+        return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",
+                "status": 400}, 400
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "viewer", once=True)
+    return strip.strip_data(analysis, start, end)
+
+
+@bp.get("/analyses/<int:analysis_id>/abnormal.json")
+@login_required
+def abnormal_json(analysis_id: int):
+    """The next abnormal beat after ``after`` seconds, or the previous one before ``before``:
+    ``{"beat": {...}}``, or ``{"beat": null}`` when there is none that way."""
+    analysis = visible_analysis(analysis_id, kind="recording")
+    after, before = request.args.get("after", type=float), request.args.get("before", type=float)
+    time = after if after is not None else before
+    if time is None or not math.isfinite(time) or (after is not None and before is not None):
+        return {"error": "Bad request", "message": "Give either after or before, in seconds.", "status": 400}, 400
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "viewer", once=True)
+    return {"beat": strip.abnormal_beat(analysis, time, "next" if after is not None else "previous")}
+
+
 def beat_data(analysis: Analysis, number: int) -> dict:
     """Recorded beat ``number`` as JSON (``views.beat_json`` dispatches here)."""
     from ecgad.recording.result import recording_beat
@@ -169,6 +252,7 @@ def beat_data(analysis: Analysis, number: int) -> dict:
                              beat.confidence, {p: beat.part(p) for p in recording.part_names}),
             **({"class": beat.beat_class, "class_confidence": beat.class_confidence} if beat.beat_class else {}),
             "time": clock(beat.sample / recording.fs), "heart_rate_bpm": beat.heart_rate_bpm,
+            "explanation": explain_parts(beat, recording.part_names), "class": beat.beat_class,
             "verdict": beat.verdict_text, "annotation": beat.annotation,
             "figure": json.loads(figure) if figure else None, "figure_note": note}
 

@@ -94,7 +94,8 @@ def read_upload(files, folder: Path, fs: float | None, lead: str | None):
     lead_arg = int(lead) if lead and lead.isascii() and lead.isdigit() else (lead or None)  # not '²'
     hours = current_app.config["MAX_RECORDING_HOURS"]
     try:
-        signal = read_recording(folder / target, lead=lead_arg, fs=fs, max_duration_s=hours * 3600)
+        signal = read_recording(folder / target, lead=lead_arg, fs=fs, max_duration_s=hours * 3600,
+                                all_leads=True)  # every lead is stored for the viewer
         if format_of(target) is WFDB:
             _check_named(names, target, folder)
         reference = read_annotations(folder / target, annotations) if annotations else None
@@ -151,9 +152,9 @@ def _reference_stats(result, signal, reference) -> tuple[np.ndarray, dict]:
 def store_recording(patient: Patient, user: User, signal, result, kind: str, *, reference=None,
                     source: str = "upload") -> Analysis:
     """Store ``result`` (a ``RecordingResult`` with its ``quality``) of ``signal`` (an
-    ``ecgad.data.signal.Signal``: its samples are kept for the timeline, its start with the Holter
-    summary) as a recording analysis of ``patient``, in one transaction, audited. ``kind``: the
-    format (wfdb, edf, csv, tsv, stream);
+    ``ecgad.data.signal.Signal``: its samples and its other leads are kept for the timeline and the
+    viewer, its start with the Holter summary) as a recording analysis of ``patient``, in one
+    transaction, audited. ``kind``: the format (wfdb, edf, csv, tsv, stream);
     ``reference``: ``(samples, symbols)`` annotations or None. Raises AnalysisError (nothing stored)
     when the result has no beat. An upload's result comes from ``analyze``, a stream's from its own
     ``RecordingStream.result()``: what was sent live is what is stored."""
@@ -179,12 +180,14 @@ def store_recording(patient: Patient, user: User, signal, result, kind: str, *, 
             low_hr_bpm=float(np.percentile(hr, 5)) if hr.size else None,
             high_hr_bpm=float(np.percentile(hr, 95)) if hr.size else None,
             parts=",".join(result.parts), readable_fraction=quality.readable_fraction, start_at=signal.start,
-            holter_json=json.dumps(holter), **stats)
+            holter_json=json.dumps(holter), leads_json=json.dumps([name[:64] for name, _ in signal.stored_leads]),
+            **stats)
         recording.unreadable = quality.segments()
         db.session.add(recording)
         db.session.flush()
-        for chunk in signal_chunks(analysis.id, signal.samples):  # one at a time: a day is hundreds of MB
-            insert_all(RecordingChunk, [chunk])
+        for lead_index, (_, samples) in enumerate(signal.stored_leads):  # the analysed lead is 0
+            for chunk in signal_chunks(analysis.id, samples, lead_index):  # one at a time: a day is hundreds of MB
+                insert_all(RecordingChunk, [chunk])
         insert_all(RecordingBeat, _beat_rows(analysis.id, result, annotation))
         audit.record("analysis.create", "analysis", analysis.id,
                      f"patient={patient.id}; {'stream' if source == 'stream' else 'recording'}={filename}; "

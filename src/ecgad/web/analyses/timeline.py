@@ -56,13 +56,19 @@ def _beats(analysis: Analysis, lo: int | None = None, hi: int | None = None) -> 
     return out
 
 
+def clamp(recording, start_s: float, end_s: float) -> tuple[float, float]:
+    """``[start_s, end_s]`` within the recording and at most ``MAX_WINDOW_SAMPLES`` long."""
+    fs, n = recording.fs, recording.n_samples
+    start_s = min(max(0.0, float(start_s)), n / fs)
+    return start_s, min(max(start_s, float(end_s)), n / fs, start_s + MAX_WINDOW_SAMPLES / fs)
+
+
 def window_data(analysis: Analysis, start_s: float, end_s: float) -> dict:
     """The signal and beat markers of ``[start_s, end_s]`` (seconds), as plotly trace data (see
     ``timeline_window``), clamped to the recording and to ``MAX_WINDOW_SAMPLES`` from its start."""
     recording = analysis.recording
     fs, n = recording.fs, recording.n_samples
-    start_s = min(max(0.0, float(start_s)), n / fs)
-    end_s = min(max(start_s, float(end_s)), n / fs, start_s + MAX_WINDOW_SAMPLES / fs)
+    start_s, end_s = clamp(recording, start_s, end_s)
     lo, hi = int(np.floor(start_s * fs)), min(n, int(np.ceil(end_s * fs)) + 1)
     return timeline_window(recording.samples(lo, hi), lo, fs, _beats(analysis, lo, hi - 1), recording.part_names,
                            recording.unreadable, start_s, end_s, max_points=MAX_POINTS, max_beats=MAX_BEATS)

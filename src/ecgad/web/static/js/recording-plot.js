@@ -40,6 +40,15 @@
         details.appendChild(span);
       });
     }
+    var explained = document.getElementById("beat-explanation");
+    if (explained) {   // what each part of the score adds and which line shows it
+      explained.textContent = "";
+      (beat.explanation || []).forEach(function (text) {
+        var item = document.createElement("li");
+        item.textContent = text;
+        explained.appendChild(item);
+      });
+    }
     var target = document.getElementById("beat-plot");
     setText("beat-figure-note", beat.figure ? "" : beat.figure_note || "");
     if (beat.figure) {
@@ -174,19 +183,31 @@
         var span = Math.min(20, duration);
         var start = Math.max(0, Math.min(time - span / 2, duration - span));
         window.Plotly.relayout(timeline, { "xaxis.range": toAxis([start, start + span], origin) });
+        goto(time);
         document.getElementById("timeline-section").scrollIntoView();
         loadBeat(timeline, Number(link.getAttribute("data-beat")));
       });
     });
   }
 
+  /* The ECG viewer (ecg-viewer.js) follows the overview: a click in it or an event link centres the viewer there. */
+  function goto(seconds) {
+    if (isFinite(seconds)) { document.dispatchEvent(new CustomEvent("ecgad:goto", { detail: { time: seconds } })); }
+  }
+
   function draw() {
     window.ecgadDrawFigure("timeline-figure-data", "timeline-plot").then(function (timeline) {
       if (!timeline) { return; }
+      var origin = Number((timeline.layout.meta || {}).time_origin_ms) || 0;
       timeline.on("plotly_click", function (event) {
         var point = event && event.points && event.points[0];
         var custom = point && point.customdata;
+        if (point && point.x !== undefined) { goto(axisSeconds(point.x, origin)); }
         if (custom && custom.length) { loadBeat(timeline, Math.round(custom[0])); }
+      });
+      // the viewer's next/previous abnormal beat: its figure and details below
+      document.addEventListener("ecgad:beat", function (e) {
+        if (e.detail && e.detail.from === "viewer") { loadBeat(timeline, e.detail.beat); }
       });
       followView(timeline);
       followEventLinks(timeline);
