@@ -155,6 +155,13 @@ def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_pa
     classes = np.array([b["class"] for b in out["beats"]])
     assert (classes[labels == "V"] == "V").mean() > 0.9 and (classes[labels == "N"] == "N").mean() > 0.9
     assert out["summary"]["classes"]["V"] == (classes == "V").sum()
+    # the Holter summary of its beats: 119's bigeminy is there as episodes of isolated V beats
+    holter = out["holter"]
+    assert holter["classes"]["V"] == (classes == "V").sum() and holter["ventricular"]["bigeminy"]["count"] >= 1
+    for episode in holter["ventricular"]["bigeminy"]["events"]:
+        first = episode["beat"] - 1
+        assert "".join(classes[first:first + 2 * episode["cycles"] - 1]) == "VN" * (episode["cycles"] - 1) + "V"
+        assert (labels[first:first + 2 * episode["cycles"] - 1:2] == "V").mean() > 0.9  # the annotations agree
 
 
 def test_train_wfdb_writes_a_recording_model(data_dir: Path, tmp_path: Path) -> None:

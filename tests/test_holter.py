@@ -165,3 +165,38 @@ def test_edf_header_start(tmp_path):
     writer.writeSamples([np.sin(np.arange(2500) / 10.0)])
     writer.close()
     assert read_recording(path).start == datetime(2026, 2, 14, 8, 5, 0)
+
+
+def test_end_to_end_through_analyze_on_a_synthetic_recording():
+    """The shipped model on ecgad's synthetic example (isolated PVCs with a full compensatory pause,
+    PACs): the summary's events are the beats the classifier labels, and those are the true ones."""
+    from ecgad.data.signal import Signal
+    from ecgad.data.synthetic import example_recording
+    from ecgad.recording import load_recording_detector
+    from ecgad.recording.holter import holter_of
+
+    ex = example_recording(300.0)
+    result = load_recording_detector().analyze(Signal(ex.samples, ex.fs, "II", ("II",), "example"))
+    assert result.classes is not None and len(result) == ex.peaks.size  # every beat found, in order
+    h = holter_of(result, start=datetime(2026, 5, 4, 23, 58, 0))
+    v, s = h["ventricular"], h["supraventricular"]
+    # the summary counts and lists exactly what the classifier said
+    assert h["classes"] == {k: int((result.classes == k).sum()) for k in "NSVFQ"}
+    listed = [e["beat"] for e in v["isolated"]["events"]] + [e["beat"] + k for e in v["couplets"]["events"]
+                                                              for k in (0, 1)]
+    assert sorted(listed) == [i + 1 for i in np.flatnonzero(result.classes == "V")]
+    # and that is the truth: the example's PVCs are isolated and its PACs supraventricular
+    true_v = {i + 1 for i, k in enumerate(ex.kinds) if k == "V"}
+    true_s = {i + 1 for i, k in enumerate(ex.kinds) if k == "A"}
+    found_v = {e["beat"] for e in v["isolated"]["events"]}
+    found_s = {e["beat"] for e in s["isolated"]["events"]}
+    assert len(found_v & true_v) >= 0.95 * len(true_v) and len(found_v - true_v) <= 0.05 * len(true_v)
+    assert len(found_s & true_s) >= 0.85 * len(true_s) and len(found_s - true_s) <= 0.3 * len(true_s)
+    assert v["runs"]["count"] == 0 and h["pauses"]["count"] == 0
+    # the longest RR is a compensatory pause: it starts on a PVC
+    assert h["longest_rr"]["beat"] in true_v
+    # clock hours from 23:58: two rows, the second after midnight, with the date in each event
+    assert [r["hour"] for r in h["hourly"]] == ["23:58", "00:00"]
+    assert sum(r["V"] for r in h["hourly"]) == v["beats"]
+    first = v["isolated"]["events"][0]
+    assert first["at"].startswith("2026-05-0") and first["time_s"] == pytest.approx(first["sample"] / ex.fs, abs=1e-3)

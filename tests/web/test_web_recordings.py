@@ -846,3 +846,38 @@ def test_summary_made_again_for_a_recording_stored_before_summaries(app, client_
     page = client_for("doctor").get(f"/analyses/{recording}").text
     assert text_of(page, "holter-longest-rr").startswith(f"{before['longest_rr']['rr_s']:.2f} s")
     assert client_for("doctor").get(f"/analyses/{recording}/report.pdf").status_code == 200
+
+
+def test_holter_summary_with_stored_classes(app, client_for, recording):
+    """Beats stored with classes (here the signal's own kinds: V, A as S, the rest N) and no summary: the
+    page and the PDF count and list the ventricular and supraventricular beats from them."""
+    from sqlalchemy import select
+
+    from ecgad.web.extensions import db
+    from ecgad.web.models import Recording, RecordingBeat
+
+    truth = {"V": "V", "A": "S", "N": "N", "W": "N"}
+    with app.app_context():
+        beats = db.session.scalars(select(RecordingBeat).where(RecordingBeat.analysis_id == recording)
+                                   .order_by(RecordingBeat.position)).all()
+        for beat, kind in zip(beats, KINDS, strict=True):
+            beat.beat_class, beat.class_confidence = truth[kind], 0.9
+        db.session.get(Recording, recording).holter_json = None
+        db.session.commit()
+    client = client_for("doctor")
+    page = client.get(f"/analyses/{recording}").text
+    assert text_of(page, "holter-v") == "3" and text_of(page, "holter-s") == "3"
+    isolated = re.search(r'data-testid="events-v-isolated">(.*?)</div>', page, re.S).group(1)
+    v_beats = [i + 1 for i, k in enumerate(KINDS) if k == "V"]
+    assert [int(n) for n in re.findall(r'data-beat="(\d+)"', isolated)] == v_beats
+    row = re.search(r'data-testid="holter-row-v">(.*?)</tr>', page, re.S).group(1)
+    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["3", "3", "0", "0", "0", "0"]
+    assert re.findall(r'data-testid="beat-class">(\w)', page)  # the beat table's class column
+    beat = client.get(f"/analyses/{recording}/beats/{v_beats[0]}.json").get_json()
+    assert beat["class"] == "V" and beat["class_confidence"] == pytest.approx(0.9)
+    from pypdf import PdfReader
+
+    pdf = PdfReader(io.BytesIO(client.get(f"/analyses/{recording}/report.pdf").data))
+    text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
+    assert "Isolated ventricular beat" in text and "Isolated supraventricular beat" in text
+    assert "Ventricular 3: isolated 3, couplets 0, runs 0" in text

@@ -82,11 +82,20 @@ def _listed(events: list[dict]) -> dict:
 
 def _rr_valid(sample: np.ndarray, unreadable: Sequence) -> np.ndarray:
     """``valid[i]``: the interval from beat i to beat i+1 crosses no unreadable stretch."""
-    valid = np.ones(max(sample.size - 1, 0), bool)
-    for a, b, *_ in unreadable:
-        # stretch [a, b) overlaps (s_i, s_i+1): a < s_i+1 and b > s_i
-        valid &= ~((int(a) < sample[1:]) & (int(b) > sample[:-1]))
-    return valid
+    n = max(sample.size - 1, 0)
+    if not n or not len(unreadable):
+        return np.ones(n, bool)
+    ends = np.asarray([[int(a), int(b)] for a, b, *_ in unreadable], dtype=np.int64).reshape(-1, 2)
+    # stretch [a, b) overlaps interval i = (s_i, s_i+1) when a < s_i+1 and b > s_i: i from the first
+    # with s_i+1 > a to the last with s_i < b (a day has thousands of stretches: no loop over them)
+    first = np.searchsorted(sample, ends[:, 0], side="right") - 1
+    last = np.searchsorted(sample, ends[:, 1], side="left") - 1
+    first, last = np.clip(first, 0, n), np.clip(last, -1, n - 1)
+    keep = first <= last
+    marks = np.zeros(n + 1, np.int64)
+    np.add.at(marks, first[keep], 1)
+    np.add.at(marks, last[keep] + 1, -1)
+    return np.cumsum(marks)[:n] == 0
 
 
 def _averaged_rr(rr: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -34,6 +34,7 @@ MARGIN_MM = 12.0
 MINOR_COLOUR, MAJOR_COLOUR = (0.98, 0.80, 0.80), (0.90, 0.50, 0.50)
 PAPERS = ("A4", "Letter")
 MAX_ROWS = 100              # events listed per kind in the PDF (the summary counts them all)
+LABEL_COLOURS = {"V": (0.75, 0.05, 0.05), "S": (0.85, 0.45, 0.0)}  # other classes dark blue
 
 
 @dataclass
@@ -172,9 +173,12 @@ def _strip_flowable(samples: np.ndarray, fs: float, labels: list[tuple[float, st
                 c.drawPath(trace, stroke=1, fill=0)
                 c.restoreState()
             c.setFont(font, 7)
-            c.setFillColorRGB(0.1, 0.1, 0.5)
-            for t, text in labels:  # each beat's class above its R peak
-                c.drawCentredString((CAL_MM + t * SPEED_MM_S) * MM, (h_mm - 3.5) * MM, text)
+            for t, text in labels:  # each beat's class above its R peak, on white over the trace
+                x_mm = CAL_MM + t * SPEED_MM_S
+                c.setFillColorRGB(1, 1, 1)
+                c.rect((x_mm - 1.3) * MM, (h_mm - 4.1) * MM, 2.6 * MM, 3.2 * MM, stroke=0, fill=1)
+                c.setFillColorRGB(*LABEL_COLOURS.get(text, (0.1, 0.1, 0.5)))
+                c.drawCentredString(x_mm * MM, (h_mm - 3.5) * MM, text)
 
     return Strip()
 

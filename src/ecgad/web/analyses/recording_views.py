@@ -293,6 +293,7 @@ def beat_data(analysis: Analysis, number: int) -> dict:
     return {"analysis": analysis.id, "beat": beat.number,
             **recording_beat(beat.sample, recording.fs, beat.rr_s, beat.score, analysis.threshold, beat.is_anomaly,
                              beat.confidence, {p: beat.part(p) for p in recording.part_names}),
+            **({"class": beat.beat_class, "class_confidence": beat.class_confidence} if beat.beat_class else {}),
             "time": clock(beat.sample / recording.fs), "heart_rate_bpm": beat.heart_rate_bpm,
             "explanation": explain_parts(beat, recording.part_names), "class": beat.beat_class,
             "verdict": beat.verdict_text, "annotation": beat.annotation,

@@ -30,6 +30,7 @@
     var details = document.getElementById("beat-details");
     if (details) {
       var items = ["RR " + (beat.rr_s ? fixed(beat.rr_s, 3) + " s" : "—")];
+      if (beat["class"]) { items.push("class " + beat["class"] + " (" + fixed(beat.class_confidence, 2) + ")"); }
       Object.keys(beat.parts || {}).forEach(function (name) { items.push(name + " " + signed(beat.parts[name])); });
       if (beat.annotation) { items.push("annotation " + beat.annotation); }
       details.textContent = "";
