@@ -337,31 +337,32 @@ class Detector(DataFitMethods):
                          skip: np.ndarray | None = None) -> np.ndarray:
         """Geometric mean over members of the mean distance to the k nearest codes of ``refs``
         (default: the training normals'). Queries where ``skip`` is true are among ``refs``
-        themselves: their nearest (themselves) is left out. In numpy, float64, ``batch`` query
-        codes at a time, all members together (memory: members x ``batch`` x refs distances)."""
-        refs, norms = self._refs64(self.latent_train if refs is None else refs)
+        themselves: their nearest (themselves) is left out. In numpy (``ecgad.neighbours``: exact to
+        float64 rounding), ``batch`` query codes at a time, all members together (memory: members x
+        ``batch`` x refs distances)."""
+        index = self._references(self.latent_train if refs is None else refs)
         skip = None if skip is None or not np.any(skip) else np.asarray(skip, dtype=bool)
         extra = int(skip is not None)
-        k = min(self.latent_neighbours, refs.shape[1] - extra)
+        k = min(self.latent_neighbours, index.m - extra)
         logs = np.empty(latent.shape[1])
         for start in range(0, latent.shape[1], batch):
-            near = neighbours.nearest(latent[:, start:start + batch].astype(np.float64), refs, norms, k + extra)
+            near = index.nearest(latent[:, start:start + batch], k + extra)
             if extra:
                 own = skip[None, start:start + batch, None]
                 near = np.where(own, near[:, :, 1:], near[:, :, :k])
             logs[start:start + batch] = _log(near.mean(axis=2)).sum(axis=0)
-        return np.exp(logs / len(refs))
+        return np.exp(logs / index.refs64.shape[0])
 
-    def _refs64(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Reference codes in float64 and their squared norms, made once per array (the training
-        normals', the data-fit check's), not once per call."""
-        cache = self.__dict__.setdefault("_refs64_cache", {})
+    def _references(self, refs: np.ndarray) -> neighbours.References:
+        """Reference codes made ready for the search (``neighbours.References``) once per array (the
+        training normals', the data-fit check's), not once per call."""
+        cache = self.__dict__.setdefault("_references_cache", {})
         hit = cache.get(id(refs))
         if hit is None or hit[0] is not refs:
             if len(cache) >= 4:
                 cache.clear()
-            hit = cache[id(refs)] = (refs, *neighbours.with_norms(refs))
-        return hit[1], hit[2]
+            hit = cache[id(refs)] = (refs, neighbours.References(refs, self.latent_neighbours + 1))
+        return hit[1]
 
     def _parts(self, prepared: np.ndarray, evaluated: tuple | None = None) -> dict[str, np.ndarray]:
         _, error, latent = evaluated or self._evaluate(prepared, codes=bool(self.latent_neighbours))
