@@ -70,7 +70,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calibration, detector_file, neighbours, onnx_runtime
+from . import calibration, detector_file, neighbours, one_beat, onnx_runtime
 from .calibration import LOG_FLOOR
 from .calibration import floored_log as _log
 from .data.beats import prepare
@@ -388,10 +388,23 @@ class Detector(DataFitMethods):
         if self.threshold is None:
             raise RuntimeError("this detector is not fitted: call fit() or Detector.load()")
 
+    def _one_beat(self, beats) -> tuple[one_beat.OneBeat, tuple] | None:
+        """``(scorer, scorer.evaluate(beat))`` where ``beats`` is one beat the single-beat path
+        (``ecgad.one_beat``) takes, else ``None``."""
+        if self.network is None or not one_beat.applies(self) or (beat := one_beat.single(beats)) is None:
+            return None
+        scorer = self.__dict__.get("_one_beat_scorer")
+        if scorer is None or scorer.network is not self.network:
+            scorer = self._one_beat_scorer = one_beat.OneBeat(self)
+        evaluated = scorer.evaluate(beat)
+        return None if evaluated is None else (scorer, evaluated)
+
     def score(self, beats) -> np.ndarray:
         """Anomaly scores, ``(n,)`` float64, one per beat of ``n`` (higher = more abnormal), in
         the units of the reconstruction error (see the module docstring)."""
         self._require_fitted()
+        if fast := self._one_beat(beats):
+            return np.array([fast[0].score(*fast[1][2:])])
         return self._score_prepared(prepare(beats, self.length))
 
     def score_parts(self, beats) -> dict[str, np.ndarray]:
@@ -400,6 +413,8 @@ class Detector(DataFitMethods):
         Euclidean distance of the latent codes to the nearest training normals', geometric
         mean over members). See the module docstring."""
         self._require_fitted()
+        if fast := self._one_beat(beats):
+            return {"reconstruction": np.array([fast[1][2]]), "latent": np.array([fast[1][3]])}
         return self._parts(prepare(beats, self.length))
 
     def embed(self, beats, batch: int = EMBED_BATCH) -> Embedding:
@@ -427,6 +442,8 @@ class Detector(DataFitMethods):
         """A Verdict per beat of ``n``, with its z-normalised beat, reconstruction and
         per-sample squared error, ``(length,)`` each."""
         self._require_fitted()
+        if fast := self._one_beat(beats):
+            return [fast[0].verdict(fast[1], self.model_info())]
         prepared = prepare(beats, self.length)
         return self._verdicts(prepared, self._evaluate(prepared, codes=bool(self.latent_neighbours)))
 

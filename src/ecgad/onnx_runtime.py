@@ -133,7 +133,7 @@ class OnnxNetwork:
                              f"(model id {model_id!r}); export it again with `ecgad export onnx`")
         self.path, self.length, self.members, self.latent = path, length, members, latent
         self._outputs = [CODES, RECONSTRUCTION]
-        self._small = session(1) if threads > 1 else self.session
+        self.small_session = session(1) if threads > 1 else self.session
         self.session.run(self._outputs, {INPUT: np.zeros((SMALL_BATCH + 1, length), np.float32)})  # warm-up
         codes, recon = self.run(np.zeros((1, length), np.float32))  # warm-up: first-run allocations
         if codes.shape != (members, 1, latent) or recon.shape != (1, length):
@@ -141,7 +141,7 @@ class OnnxNetwork:
                              f"{recon.shape}; the model file needs ({members}, n, {latent}) and (n, {length})")
 
     def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        session = self._small if len(x) <= SMALL_BATCH else self.session
+        session = self.small_session if len(x) <= SMALL_BATCH else self.session
         codes, recon = session.run(self._outputs, {INPUT: x})
         return codes, recon
 
