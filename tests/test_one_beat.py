@@ -13,6 +13,7 @@ from ecgad.detector import load_detector
 
 pytest.importorskip("onnxruntime")
 TOLERANCE = 1e-6
+CURVES = 1e-5  # relative, for the curves: onnxruntime's float32 products round differently per batch size
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_one_beat_gives_the_batch_path_numbers(detector, monkeypatch) -> None:
             assert a.confidence == pytest.approx(w.confidence, abs=TOLERANCE)
             for name in ("beat", "reconstruction", "error"):
                 assert getattr(a, name).dtype == np.float32
-                np.testing.assert_allclose(getattr(a, name), getattr(w, name), atol=TOLERANCE)
+                np.testing.assert_allclose(getattr(a, name), getattr(w, name), rtol=CURVES, atol=TOLERANCE)
     assert calls and all(calls)  # every call above took the fast path
 
 

@@ -338,19 +338,21 @@ class Detector(DataFitMethods):
         """Geometric mean over members of the mean distance to the k nearest codes of ``refs``
         (default: the training normals'). Queries where ``skip`` is true are among ``refs``
         themselves: their nearest (themselves) is left out. In numpy (``ecgad.neighbours``: exact to
-        float64 rounding), ``batch`` query codes at a time, all members together (memory: members x
-        ``batch`` x refs distances)."""
+        float64 rounding), ``batch`` query codes at a time on each core, all members together (memory:
+        members x ``batch`` x refs distances per core)."""
         index = self._references(self.latent_train if refs is None else refs)
         skip = None if skip is None or not np.any(skip) else np.asarray(skip, dtype=bool)
         extra = int(skip is not None)
         k = min(self.latent_neighbours, index.m - extra)
         logs = np.empty(latent.shape[1])
-        for start in range(0, latent.shape[1], batch):
-            near = index.nearest(latent[:, start:start + batch], k + extra)
+
+        def work(start: int, stop: int) -> None:
+            near = index.nearest(latent[:, start:stop], k + extra)
             if extra:
-                own = skip[None, start:start + batch, None]
-                near = np.where(own, near[:, :, 1:], near[:, :, :k])
-            logs[start:start + batch] = _log(near.mean(axis=2)).sum(axis=0)
+                near = np.where(skip[None, start:stop, None], near[:, :, 1:], near[:, :, :k])
+            logs[start:stop] = _log(near.mean(axis=2)).sum(axis=0)
+
+        onnx_runtime.chunked(work, latent.shape[1], batch)  # on every core
         return np.exp(logs / index.refs64.shape[0])
 
     def _references(self, refs: np.ndarray) -> neighbours.References:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ FORMAT = "ecgad-onnx/1"
 INPUT, CODES, RECONSTRUCTION = "beats", "codes", "reconstruction"
 BACKENDS = ("auto", "torch", "onnx")
 SMALL_BATCH = 32  # beats up to which one thread runs the graph: waking more costs more than it saves
+CHUNK = 512  # beats a thread runs through the one-thread session at a time, each core its own chunk
 
 
 def weights_digest(weights: dict[str, np.ndarray]) -> str:
@@ -93,6 +95,27 @@ def _threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # (the process it was made in, the pool)
+
+
+def chunked(work, n: int, size: int) -> None:
+    """``work(start, stop)`` for consecutive chunks of ``size`` out of ``n``, on as many threads as
+    ``_threads`` gives (numpy and onnxruntime let go of the GIL while they compute, so a big batch
+    uses every core for every step, not only inside the graph's operators); in order on this thread
+    where there is one chunk or one thread. ``work`` writes its results into arrays of its own."""
+    global _pool
+    starts = range(0, n, size)
+    threads = _threads()
+    if len(starts) < 2 or threads < 2:
+        for start in starts:
+            work(start, min(start + size, n))
+        return
+    if _pool is None or _pool[0] != os.getpid() or _pool[1]._max_workers != threads:  # a forked child makes its own
+        _pool = (os.getpid(), ThreadPoolExecutor(threads, thread_name_prefix="ecgad-chunks"))
+    for future in [_pool[1].submit(work, start, min(start + size, n)) for start in starts]:
+        future.result()
+
+
 class OnnxNetwork:
     """A model's exported graph in an onnxruntime session, checked against its safetensors file.
 
@@ -140,31 +163,36 @@ class OnnxNetwork:
             raise ValueError(f"{path}: the ONNX graph gives codes {codes.shape} and reconstructions "
                              f"{recon.shape}; the model file needs ({members}, n, {latent}) and (n, {length})")
 
-    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        session = self.small_session if len(x) <= SMALL_BATCH else self.session
+    def run(self, x: np.ndarray, one_thread: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        session = self.small_session if one_thread or len(x) <= SMALL_BATCH else self.session
         codes, recon = session.run(self._outputs, {INPUT: x})
         return codes, recon
 
 
 def evaluate(detector, prepared: np.ndarray, batch: int, codes: bool,
              pad: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``Detector._evaluate`` in onnxruntime, ``batch`` beats a run (no padding needed: one session
-    serves every batch size; the errors of ``pad`` are computed batch by batch in float32 as
-    in torch)."""
-    if len(prepared) <= batch:  # one run: no lists, no concatenation (the single-beat path)
-        x = np.ascontiguousarray(detector._to_model(prepared), dtype=np.float32)
-        latent, recon = detector.network.run(x)
-        error = (detector.spec.error(recon, x) if pad else detector.spec.error(recon, detector._to_model(prepared)))
-        return recon, error.astype(np.float64), latent if codes else None
-    recons, latents, errors = [], [], []
-    for start in range(0, len(prepared), batch):
-        x = np.ascontiguousarray(detector._to_model(prepared[start:start + batch]), dtype=np.float32)
-        latent, recon = detector.network.run(x)
-        recons.append(recon)
+    """``Detector._evaluate`` in onnxruntime: chunks of at most ``batch`` (and ``CHUNK``) beats, one
+    per core at a time on the one-thread session (``chunked``), written into arrays made once
+    (no padding needed: one session serves every batch size; the errors, per beat, are the same
+    whether computed chunk by chunk or whole, in float32 as in torch)."""
+    network = detector.network
+    n = len(prepared)
+    recon = np.empty((n, detector.length), np.float32)
+    latent = np.empty((network.members, n, network.latent), np.float32) if codes else None
+    error = np.empty(n, np.float64)
+
+    def work(start: int, stop: int) -> None:
+        x = np.ascontiguousarray(detector._to_model(prepared[start:stop]), dtype=np.float32)
+        z, recon[start:stop] = network.run(x, one_thread=True)
         if codes:
-            latents.append(latent)
-        if pad:
-            errors.append(detector.spec.error(recon, x))
-    recon = np.concatenate(recons)
-    error = np.concatenate(errors) if pad else detector.spec.error(recon, detector._to_model(prepared))
-    return recon, error.astype(np.float64), np.concatenate(latents, axis=1) if codes else None
+            latent[:, start:stop] = z
+        target = x if pad else detector._to_model(prepared[start:stop])
+        error[start:stop] = detector.spec.error(recon[start:stop], target)
+
+    if n <= SMALL_BATCH:  # the few-beat path: no threads, no copies
+        x = np.ascontiguousarray(detector._to_model(prepared), dtype=np.float32)
+        z, recon = network.run(x)
+        error = detector.spec.error(recon, x if pad else detector._to_model(prepared))
+        return recon, error.astype(np.float64), z if codes else None
+    chunked(work, n, min(batch, CHUNK))
+    return recon, error, latent
