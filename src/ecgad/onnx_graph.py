@@ -49,10 +49,13 @@ class FastHybrid(nn.Module):
             weight = torch.stack([c[i].weight.detach().permute(2, 1, 0).reshape(-1, c[i].out_channels)
                                   for c in convs])  # (members, kernel * in, out)
             bias = torch.stack([c[i].bias.detach()[None, :] for c in convs])
+            if i == 0:  # its bias is one more weight row, read against a 1 after the padded beat
+                index = torch.cat([index, torch.full((len(index), 1), self.length + 2 * padding)], dim=1)
+                weight, bias = torch.cat([weight, bias], dim=1), torch.zeros_like(bias)
             self.register_buffer(f"index{i}", index.reshape(-1))
             self.register_buffer(f"weight{i}", weight)
             self.register_buffer(f"bias{i}", bias)
-            self.convs.append((padding, kernel * layer.in_channels))
+            self.convs.append((padding, kernel * layer.in_channels + (i == 0)))
         channels = convs[0][-1].out_channels
         # the CNN head reads (channels, length) flattened channel by channel; here (length, channels)
         self.register_buffer("cnn_head", torch.stack([
@@ -81,13 +84,14 @@ class FastHybrid(nn.Module):
         n = beats.shape[0]
         # (n, signal) for the first layer, (members, n, signal, channels) after: channels last, and
         # every product a (members, n * positions, kernel * in) by (members, kernel * in, out) one
-        h = F.pad(beats, (self.convs[0][0], self.convs[0][0]))
+        h = torch.cat([F.pad(beats, (self.convs[0][0], self.convs[0][0])), torch.ones_like(beats[:, :1])], dim=1)
         windows = torch.index_select(h, 1, self.index0).reshape(1, -1, self.convs[0][1])  # every member's
         for i, (padding, width) in enumerate(self.convs):
             if i:
                 h = F.pad(h.reshape(self.members, n, -1, h.shape[-1]), (0, 0, padding, padding))
                 windows = torch.index_select(h, 2, getattr(self, f"index{i}")).reshape(self.members, -1, width)
-            h = F.gelu(torch.matmul(windows, getattr(self, f"weight{i}")) + getattr(self, f"bias{i}"))
+            h = torch.matmul(windows, getattr(self, f"weight{i}"))
+            h = F.gelu(h + getattr(self, f"bias{i}") if i else h)
         cnn = self._dense(h.reshape(self.members, n, -1), "cnn_head")  # (members, n, features)
         x = F.pad(beats.unsqueeze(1), (0, self.pad), mode="replicate").squeeze(1) if self.pad else beats
         steps = x.reshape(n, -1, self.chunk)
