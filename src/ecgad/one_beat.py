@@ -4,7 +4,7 @@ A monitoring gateway sends beats one at a time and needs each answer at once. Th
 path one beat costs twice the network's own time: checks row by row over a batch, chunk lists,
 the neighbour search's blocks, dictionaries of parts, a fresh output array per step. Here, for
 a ``Detector`` scoring with onnxruntime and a latent part (the shipped hybrid), each thread has
-its own input and output buffers, bound once to the one-thread session (IOBinding: no output
+its own input and output buffers, bound once to the session (one thread a call) (IOBinding: no output
 allocated per call); the z-normalised beat is written straight into the input buffer
 (``data.beats.prepare_one``); the neighbour search is one matrix product against the training
 normals' codes and a partition; the parts are combined in plain floats.
@@ -61,7 +61,7 @@ class OneBeat:
         self._ort = ort
         self.detector = detector
         self.network = detector.network
-        self.session = detector.network.small_session
+        self.session = detector.network.session
         self.length = detector.length
         self.members, self.latent = detector.n_members, detector.spec.config.latent
         self._refs_of = None

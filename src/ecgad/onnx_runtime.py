@@ -27,8 +27,8 @@ import numpy as np
 FORMAT = "ecgad-onnx/1"
 INPUT, CODES, RECONSTRUCTION = "beats", "codes", "reconstruction"
 BACKENDS = ("auto", "torch", "onnx")
-SMALL_BATCH = 32  # beats up to which one thread runs the graph: waking more costs more than it saves
-CHUNK = 512  # beats a thread runs through the one-thread session at a time, each core its own chunk
+SMALL_BATCH = 32  # beats up to which a batch runs on the calling thread: no pool, no copies
+CHUNK = 512  # beats a thread runs through the session at a time, each core its own chunk
 
 
 def weights_digest(weights: dict[str, np.ndarray]) -> str:
@@ -79,15 +79,16 @@ _process_threads: int | None = None  # set by ``one_thread``
 
 
 def one_thread() -> None:
-    """Sessions made from now on in this process run each call on one thread: a threaded server
-    scores many small batches side by side, where threads per call only contend for the cores."""
+    """From now on this process scores each call on the calling thread alone (no chunks on other
+    threads): a threaded server scores many small batches side by side, where threads per call
+    only contend for the cores."""
     global _process_threads
     _process_threads = 1
 
 
 def _threads() -> int:
-    """Threads for one session: the cores this process may use (``ECGAD_ONNX_THREADS`` overrides,
-    then ``one_thread``)."""
+    """Threads one call scores a big batch on: the cores this process may use (``ECGAD_ONNX_THREADS``
+    overrides, then ``one_thread``)."""
     if os.environ.get("ECGAD_ONNX_THREADS"):
         return max(1, int(os.environ["ECGAD_ONNX_THREADS"]))
     if _process_threads is not None:
@@ -95,7 +96,7 @@ def _threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None  # (the process it was made in, the pool)
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (the process it was made in, its threads, the pool)
 
 
 def chunked(work, n: int, size: int) -> None:
@@ -110,9 +111,9 @@ def chunked(work, n: int, size: int) -> None:
         for start in starts:
             work(start, min(start + size, n))
         return
-    if _pool is None or _pool[0] != os.getpid() or _pool[1]._max_workers != threads:  # a forked child makes its own
-        _pool = (os.getpid(), ThreadPoolExecutor(threads, thread_name_prefix="ecgad-chunks"))
-    for future in [_pool[1].submit(work, start, min(start + size, n)) for start in starts]:
+    if _pool is None or _pool[:2] != (os.getpid(), threads):  # a forked child makes its own
+        _pool = (os.getpid(), threads, ThreadPoolExecutor(threads, thread_name_prefix="ecgad-chunks"))
+    for future in [_pool[2].submit(work, start, min(start + size, n)) for start in starts]:
         future.result()
 
 
@@ -120,9 +121,8 @@ class OnnxNetwork:
     """A model's exported graph in an onnxruntime session, checked against its safetensors file.
 
     ``run(x)``: ``(n, length)`` float32 model-space beats -> ``(codes, reconstruction)``,
-    ``(members, n, latent)`` and ``(n, length)`` float32. The sessions (one thread for up to
-    ``SMALL_BATCH`` beats, every core for more) are made and warmed up once, here; they are
-    safe to call from several threads."""
+    ``(members, n, latent)`` and ``(n, length)`` float32, on the calling thread. The session is
+    made and warmed up once, here; it is safe to call from several threads."""
 
     def __init__(self, path: str | Path, *, model_id: str | None, weights: str, length: int, members: int,
                  latent: int):
@@ -130,20 +130,18 @@ class OnnxNetwork:
 
         path = Path(path)
 
-        def session(threads: int):
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3  # errors only: its warnings are about node placement
-            try:
-                return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            except Exception as exc:  # onnxruntime raises its own types (Fail, InvalidProtobuf, ...)
-                raise ValueError(f"{path}: not an ONNX model onnxruntime can run ({exc.__class__.__name__}: "
-                                 f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-
-        threads = _threads()
-        self.session = session(threads)
+        # one thread per call: a big batch runs as chunks, one per core (``evaluate``), which keeps
+        # every core busy for the neighbour search too and spares the threads' per-operator hand-offs
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: its warnings are about node placement
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types (Fail, InvalidProtobuf, ...)
+            raise ValueError(f"{path}: not an ONNX model onnxruntime can run ({exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
         found = self.session.get_modelmeta().custom_metadata_map
         if found.get("ecgad.format") != FORMAT:
             raise ValueError(f"{path}: not an ecgad ONNX graph (format {found.get('ecgad.format')!r}, "
@@ -156,16 +154,14 @@ class OnnxNetwork:
                              f"(model id {model_id!r}); export it again with `ecgad export onnx`")
         self.path, self.length, self.members, self.latent = path, length, members, latent
         self._outputs = [CODES, RECONSTRUCTION]
-        self.small_session = session(1) if threads > 1 else self.session
-        self.session.run(self._outputs, {INPUT: np.zeros((SMALL_BATCH + 1, length), np.float32)})  # warm-up
+        self.session.run(self._outputs, {INPUT: np.zeros((CHUNK, length), np.float32)})  # warm-up
         codes, recon = self.run(np.zeros((1, length), np.float32))  # warm-up: first-run allocations
         if codes.shape != (members, 1, latent) or recon.shape != (1, length):
             raise ValueError(f"{path}: the ONNX graph gives codes {codes.shape} and reconstructions "
                              f"{recon.shape}; the model file needs ({members}, n, {latent}) and (n, {length})")
 
-    def run(self, x: np.ndarray, one_thread: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        session = self.small_session if one_thread or len(x) <= SMALL_BATCH else self.session
-        codes, recon = session.run(self._outputs, {INPUT: x})
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        codes, recon = self.session.run(self._outputs, {INPUT: x})
         return codes, recon
 
 
@@ -183,7 +179,7 @@ def evaluate(detector, prepared: np.ndarray, batch: int, codes: bool,
 
     def work(start: int, stop: int) -> None:
         x = np.ascontiguousarray(detector._to_model(prepared[start:stop]), dtype=np.float32)
-        z, recon[start:stop] = network.run(x, one_thread=True)
+        z, recon[start:stop] = network.run(x)
         if codes:
             latent[:, start:stop] = z
         target = x if pad else detector._to_model(prepared[start:stop])
