@@ -70,7 +70,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calibration, detector_file, neighbours, onnx_runtime
+from . import calibration, detector_file, neighbours, one_beat, onnx_runtime
 from .calibration import LOG_FLOOR
 from .calibration import floored_log as _log
 from .data.beats import prepare
@@ -337,31 +337,34 @@ class Detector(DataFitMethods):
                          skip: np.ndarray | None = None) -> np.ndarray:
         """Geometric mean over members of the mean distance to the k nearest codes of ``refs``
         (default: the training normals'). Queries where ``skip`` is true are among ``refs``
-        themselves: their nearest (themselves) is left out. In numpy, float64, ``batch`` query
-        codes at a time, all members together (memory: members x ``batch`` x refs distances)."""
-        refs, norms = self._refs64(self.latent_train if refs is None else refs)
+        themselves: their nearest (themselves) is left out. In numpy (``ecgad.neighbours``: exact to
+        float64 rounding), ``batch`` query codes at a time on each core, all members together (memory:
+        members x ``batch`` x refs distances per core)."""
+        index = self._references(self.latent_train if refs is None else refs)
         skip = None if skip is None or not np.any(skip) else np.asarray(skip, dtype=bool)
         extra = int(skip is not None)
-        k = min(self.latent_neighbours, refs.shape[1] - extra)
+        k = min(self.latent_neighbours, index.m - extra)
         logs = np.empty(latent.shape[1])
-        for start in range(0, latent.shape[1], batch):
-            near = neighbours.nearest(latent[:, start:start + batch].astype(np.float64), refs, norms, k + extra)
-            if extra:
-                own = skip[None, start:start + batch, None]
-                near = np.where(own, near[:, :, 1:], near[:, :, :k])
-            logs[start:start + batch] = _log(near.mean(axis=2)).sum(axis=0)
-        return np.exp(logs / len(refs))
 
-    def _refs64(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Reference codes in float64 and their squared norms, made once per array (the training
-        normals', the data-fit check's), not once per call."""
-        cache = self.__dict__.setdefault("_refs64_cache", {})
+        def work(start: int, stop: int) -> None:
+            near = index.nearest(latent[:, start:stop], k + extra)
+            if extra:
+                near = np.where(skip[None, start:stop, None], near[:, :, 1:], near[:, :, :k])
+            logs[start:stop] = _log(near.mean(axis=2)).sum(axis=0)
+
+        onnx_runtime.chunked(work, latent.shape[1], batch)  # on every core
+        return np.exp(logs / index.refs64.shape[0])
+
+    def _references(self, refs: np.ndarray) -> neighbours.References:
+        """Reference codes made ready for the search (``neighbours.References``) once per array (the
+        training normals', the data-fit check's), not once per call."""
+        cache = self.__dict__.setdefault("_references_cache", {})
         hit = cache.get(id(refs))
         if hit is None or hit[0] is not refs:
             if len(cache) >= 4:
                 cache.clear()
-            hit = cache[id(refs)] = (refs, *neighbours.with_norms(refs))
-        return hit[1], hit[2]
+            hit = cache[id(refs)] = (refs, neighbours.References(refs, self.latent_neighbours + 1))
+        return hit[1]
 
     def _parts(self, prepared: np.ndarray, evaluated: tuple | None = None) -> dict[str, np.ndarray]:
         _, error, latent = evaluated or self._evaluate(prepared, codes=bool(self.latent_neighbours))
@@ -387,10 +390,23 @@ class Detector(DataFitMethods):
         if self.threshold is None:
             raise RuntimeError("this detector is not fitted: call fit() or Detector.load()")
 
+    def _one_beat(self, beats) -> tuple[one_beat.OneBeat, tuple] | None:
+        """``(scorer, scorer.evaluate(beat))`` where ``beats`` is one beat the single-beat path
+        (``ecgad.one_beat``) takes, else ``None``."""
+        if self.network is None or not one_beat.applies(self) or (beat := one_beat.single(beats)) is None:
+            return None
+        scorer = self.__dict__.get("_one_beat_scorer")
+        if scorer is None or scorer.network is not self.network:
+            scorer = self._one_beat_scorer = one_beat.OneBeat(self)
+        evaluated = scorer.evaluate(beat)
+        return None if evaluated is None else (scorer, evaluated)
+
     def score(self, beats) -> np.ndarray:
         """Anomaly scores, ``(n,)`` float64, one per beat of ``n`` (higher = more abnormal), in
         the units of the reconstruction error (see the module docstring)."""
         self._require_fitted()
+        if fast := self._one_beat(beats):
+            return np.array([fast[0].score(*fast[1][2:])])
         return self._score_prepared(prepare(beats, self.length))
 
     def score_parts(self, beats) -> dict[str, np.ndarray]:
@@ -399,6 +415,8 @@ class Detector(DataFitMethods):
         Euclidean distance of the latent codes to the nearest training normals', geometric
         mean over members). See the module docstring."""
         self._require_fitted()
+        if fast := self._one_beat(beats):
+            return {"reconstruction": np.array([fast[1][2]]), "latent": np.array([fast[1][3]])}
         return self._parts(prepare(beats, self.length))
 
     def embed(self, beats, batch: int = EMBED_BATCH) -> Embedding:
@@ -426,6 +444,8 @@ class Detector(DataFitMethods):
         """A Verdict per beat of ``n``, with its z-normalised beat, reconstruction and
         per-sample squared error, ``(length,)`` each."""
         self._require_fitted()
+        if fast := self._one_beat(beats):
+            return [fast[0].verdict(fast[1], self.model_info())]
         prepared = prepare(beats, self.length)
         return self._verdicts(prepared, self._evaluate(prepared, codes=bool(self.latent_neighbours)))
 

@@ -29,6 +29,8 @@ class DataFitMethods:
     def predict_with_data_fit(self, beats) -> tuple[list[Verdict], list[dict]]:
         """``predict(beats)`` and ``data_fit(beats)`` together, the model run once."""
         self._require_fitted()
+        if (self.fit_check is None or self.fit_check.min_beats > 1) and (fast := self._one_beat(beats)):
+            return [fast[0].verdict(fast[1], self.model_info())], []  # one beat: no group to judge
         prepared = prepare(beats, self.length)
         evaluated = self._evaluate(prepared, codes=bool(self.latent_neighbours))
         # under the check's minimum group size there is nothing to judge: no distances to measure

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ import numpy as np
 FORMAT = "ecgad-onnx/1"
 INPUT, CODES, RECONSTRUCTION = "beats", "codes", "reconstruction"
 BACKENDS = ("auto", "torch", "onnx")
-SMALL_BATCH = 32  # beats up to which one thread runs the graph: waking more costs more than it saves
+SMALL_BATCH = 32  # beats up to which a batch runs on the calling thread: no pool, no copies
+CHUNK = 512  # beats a thread runs through the session at a time, each core its own chunk
 
 
 def weights_digest(weights: dict[str, np.ndarray]) -> str:
@@ -77,15 +79,16 @@ _process_threads: int | None = None  # set by ``one_thread``
 
 
 def one_thread() -> None:
-    """Sessions made from now on in this process run each call on one thread: a threaded server
-    scores many small batches side by side, where threads per call only contend for the cores."""
+    """From now on this process scores each call on the calling thread alone (no chunks on other
+    threads): a threaded server scores many small batches side by side, where threads per call
+    only contend for the cores."""
     global _process_threads
     _process_threads = 1
 
 
 def _threads() -> int:
-    """Threads for one session: the cores this process may use (``ECGAD_ONNX_THREADS`` overrides,
-    then ``one_thread``)."""
+    """Threads one call scores a big batch on: the cores this process may use (``ECGAD_ONNX_THREADS``
+    overrides, then ``one_thread``)."""
     if os.environ.get("ECGAD_ONNX_THREADS"):
         return max(1, int(os.environ["ECGAD_ONNX_THREADS"]))
     if _process_threads is not None:
@@ -93,13 +96,33 @@ def _threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (the process it was made in, its threads, the pool)
+
+
+def chunked(work, n: int, size: int) -> None:
+    """``work(start, stop)`` for consecutive chunks of ``size`` out of ``n``, on as many threads as
+    ``_threads`` gives (numpy and onnxruntime let go of the GIL while they compute, so a big batch
+    uses every core for every step, not only inside the graph's operators); in order on this thread
+    where there is one chunk or one thread. ``work`` writes its results into arrays of its own."""
+    global _pool
+    starts = range(0, n, size)
+    threads = _threads()
+    if len(starts) < 2 or threads < 2:
+        for start in starts:
+            work(start, min(start + size, n))
+        return
+    if _pool is None or _pool[:2] != (os.getpid(), threads):  # a forked child makes its own
+        _pool = (os.getpid(), threads, ThreadPoolExecutor(threads, thread_name_prefix="ecgad-chunks"))
+    for future in [_pool[2].submit(work, start, min(start + size, n)) for start in starts]:
+        future.result()
+
+
 class OnnxNetwork:
     """A model's exported graph in an onnxruntime session, checked against its safetensors file.
 
     ``run(x)``: ``(n, length)`` float32 model-space beats -> ``(codes, reconstruction)``,
-    ``(members, n, latent)`` and ``(n, length)`` float32. The sessions (one thread for up to
-    ``SMALL_BATCH`` beats, every core for more) are made and warmed up once, here; they are
-    safe to call from several threads."""
+    ``(members, n, latent)`` and ``(n, length)`` float32, on the calling thread. The session is
+    made and warmed up once, here; it is safe to call from several threads."""
 
     def __init__(self, path: str | Path, *, model_id: str | None, weights: str, length: int, members: int,
                  latent: int):
@@ -107,20 +130,18 @@ class OnnxNetwork:
 
         path = Path(path)
 
-        def session(threads: int):
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3  # errors only: its warnings are about node placement
-            try:
-                return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            except Exception as exc:  # onnxruntime raises its own types (Fail, InvalidProtobuf, ...)
-                raise ValueError(f"{path}: not an ONNX model onnxruntime can run ({exc.__class__.__name__}: "
-                                 f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-
-        threads = _threads()
-        self.session = session(threads)
+        # one thread per call: a big batch runs as chunks, one per core (``evaluate``), which keeps
+        # every core busy for the neighbour search too and spares the threads' per-operator hand-offs
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: its warnings are about node placement
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types (Fail, InvalidProtobuf, ...)
+            raise ValueError(f"{path}: not an ONNX model onnxruntime can run ({exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
         found = self.session.get_modelmeta().custom_metadata_map
         if found.get("ecgad.format") != FORMAT:
             raise ValueError(f"{path}: not an ecgad ONNX graph (format {found.get('ecgad.format')!r}, "
@@ -133,38 +154,41 @@ class OnnxNetwork:
                              f"(model id {model_id!r}); export it again with `ecgad export onnx`")
         self.path, self.length, self.members, self.latent = path, length, members, latent
         self._outputs = [CODES, RECONSTRUCTION]
-        self._small = session(1) if threads > 1 else self.session
-        self.session.run(self._outputs, {INPUT: np.zeros((SMALL_BATCH + 1, length), np.float32)})  # warm-up
+        self.session.run(self._outputs, {INPUT: np.zeros((CHUNK, length), np.float32)})  # warm-up
         codes, recon = self.run(np.zeros((1, length), np.float32))  # warm-up: first-run allocations
         if codes.shape != (members, 1, latent) or recon.shape != (1, length):
             raise ValueError(f"{path}: the ONNX graph gives codes {codes.shape} and reconstructions "
                              f"{recon.shape}; the model file needs ({members}, n, {latent}) and (n, {length})")
 
     def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        session = self._small if len(x) <= SMALL_BATCH else self.session
-        codes, recon = session.run(self._outputs, {INPUT: x})
+        codes, recon = self.session.run(self._outputs, {INPUT: x})
         return codes, recon
 
 
 def evaluate(detector, prepared: np.ndarray, batch: int, codes: bool,
              pad: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``Detector._evaluate`` in onnxruntime, ``batch`` beats a run (no padding needed: one session
-    serves every batch size; the errors of ``pad`` are computed batch by batch in float32 as
-    in torch)."""
-    if len(prepared) <= batch:  # one run: no lists, no concatenation (the single-beat path)
-        x = np.ascontiguousarray(detector._to_model(prepared), dtype=np.float32)
-        latent, recon = detector.network.run(x)
-        error = (detector.spec.error(recon, x) if pad else detector.spec.error(recon, detector._to_model(prepared)))
-        return recon, error.astype(np.float64), latent if codes else None
-    recons, latents, errors = [], [], []
-    for start in range(0, len(prepared), batch):
-        x = np.ascontiguousarray(detector._to_model(prepared[start:start + batch]), dtype=np.float32)
-        latent, recon = detector.network.run(x)
-        recons.append(recon)
+    """``Detector._evaluate`` in onnxruntime: chunks of at most ``batch`` (and ``CHUNK``) beats, one
+    per core at a time on the one-thread session (``chunked``), written into arrays made once
+    (no padding needed: one session serves every batch size; the errors, per beat, are the same
+    whether computed chunk by chunk or whole, in float32 as in torch)."""
+    network = detector.network
+    n = len(prepared)
+    recon = np.empty((n, detector.length), np.float32)
+    latent = np.empty((network.members, n, network.latent), np.float32) if codes else None
+    error = np.empty(n, np.float64)
+
+    def work(start: int, stop: int) -> None:
+        x = np.ascontiguousarray(detector._to_model(prepared[start:stop]), dtype=np.float32)
+        z, recon[start:stop] = network.run(x)
         if codes:
-            latents.append(latent)
-        if pad:
-            errors.append(detector.spec.error(recon, x))
-    recon = np.concatenate(recons)
-    error = np.concatenate(errors) if pad else detector.spec.error(recon, detector._to_model(prepared))
-    return recon, error.astype(np.float64), np.concatenate(latents, axis=1) if codes else None
+            latent[:, start:stop] = z
+        target = x if pad else detector._to_model(prepared[start:stop])
+        error[start:stop] = detector.spec.error(recon[start:stop], target)
+
+    if n <= SMALL_BATCH:  # the few-beat path: no threads, no copies
+        x = np.ascontiguousarray(detector._to_model(prepared), dtype=np.float32)
+        z, recon = network.run(x)
+        error = detector.spec.error(recon, x if pad else detector._to_model(prepared))
+        return recon, error.astype(np.float64), z if codes else None
+    chunked(work, n, min(batch, CHUNK))
+    return recon, error, latent

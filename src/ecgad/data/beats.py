@@ -1,6 +1,7 @@
 """Beats: the model-ready form of any heartbeat (fixed length, z-normalised)."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -89,6 +90,32 @@ def _prepare_array(beats: np.ndarray, length: int) -> np.ndarray:
     if beats.shape[1] != length:
         beats = np.stack([resample(beat, length) for beat in beats])
     return znormalise(beats).astype(np.float32)
+
+
+def prepare_one(beat: np.ndarray, length: int, out: np.ndarray) -> bool:
+    """``prepare`` of one 1-D beat written into ``out`` (``(length,)`` float32), in fewer numpy calls
+    (the single-beat path, ``ecgad.one_beat``): the same numbers. ``False``, and ``out`` left as it
+    was, where a check fails: ``prepare`` then says which."""
+    x = np.asarray(beat, dtype=np.float64)
+    if x.ndim != 1 or x.shape[0] < MIN_BEAT_LENGTH:
+        return False
+    hi, lo = float(x.max()), float(x.min())  # NaN if any is
+    largest = max(abs(hi), abs(lo))
+    if not (math.isfinite(hi) and math.isfinite(lo)) or largest > MAX_ABS_VALUE or hi == lo:
+        return False
+    resampled = x.shape[0] != length
+    if resampled:  # the constant check is on the beat as given
+        if x.std() < 1e-12 * max(1.0, largest):
+            return False
+        x = resample(x, length)
+    # mean and standard deviation as numpy's mean and std compute them (sum, then divide)
+    deviation = x - x.sum() / length
+    squares = deviation * deviation
+    std = math.sqrt(squares.sum() / length)
+    if not resampled and std < 1e-12 * max(1.0, largest):
+        return False
+    np.divide(deviation, std, out=out, casting="unsafe")
+    return True
 
 
 # ------------------------------------------------------------------ beats of a recording
