@@ -18,7 +18,11 @@ S); other and unmatched beats are left out of the ROC AUCs.
 Methods, each a non-negative logistic combination fitted on the training
 records' beats: our full detector, each part alone, the full detector less one
 part (ablation), and the simple baselines (template distance alone, RR
-prematurity alone, template distance + RR). Then the speed of ``analyze`` on a
+prematurity alone, template distance + RR). Beat classes (AAMI N, S, V, F, Q): each fold's
+classifier (``BeatClassifier``, the shipped features and options) fitted on the training
+records' beats classifies the held-out ones; per-class Se, +P, F1, the confusion matrix, per
+record, and the ablation with the autoencoder's features (benchmarks/classes.py does the same
+from cached features, in minutes). Then the speed of ``analyze`` on a
 30-minute two-lead 360 Hz record and on a synthetic 24-hour recording, each in a
 fresh process (time after imports and model load; peak memory: the process's
 VmHWM and ``tracemalloc``). ``--speed-only`` redoes just that part, keeping the
