@@ -36,16 +36,17 @@ def csv_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray
     return path, peaks
 
 
-def check_json(stdout: str) -> dict:
+def check_json(stdout: str, classes: bool = False) -> dict:
+    """The JSON of `ecgad analyze`; ``classes``: from a model with a beat classifier (format /3)."""
     out = json.loads(stdout)  # exactly one object
     assert list(out) == ["fs", "lead", "duration_s", "model", "warnings", "readable_fraction", "unreadable",
                          "window_s", "summary", "beats"]
     assert out["warnings"] == [] and out["readable_fraction"] == 1.0 and out["unreadable"] == []
-    assert set(out["summary"]) == {"beats", "anomalies", "mean_hr_bpm"}
+    assert set(out["summary"]) == {"beats", "anomalies", "mean_hr_bpm"} | ({"classes"} if classes else set())
     assert out["summary"]["beats"] == len(out["beats"]) > 0
     assert out["summary"]["anomalies"] == sum(b["is_anomaly"] for b in out["beats"])
     for b in out["beats"]:
-        assert list(b) == BEAT_KEYS
+        assert list(b) == BEAT_KEYS + (["class", "class_confidence"] if classes else [])
         assert isinstance(b["sample"], int) and 0 <= b["confidence"] <= 1
         assert b["time_s"] == pytest.approx(b["sample"] / out["fs"], abs=1e-3)
     assert out["model"]["model_id"].startswith("recording-")
@@ -141,7 +142,7 @@ def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_pa
                 p_signal=signal.samples[:n, None].astype(np.float64), write_dir=str(tmp_path))
     result = invoke("analyze", tmp_path / "ex119", "--json")
     assert result.exit_code == 0, result.stderr
-    out = check_json(result.stdout)
+    out = check_json(result.stdout, classes=True)
     assert out["lead"] == "MLII" and out["fs"] == 360 and out["duration_s"] == pytest.approx(120)
     assert out["model"] == load_recording_detector().model_info()
     ref, sym = read_annotations(source)
@@ -150,6 +151,8 @@ def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_pa
     flagged = np.array([b["is_anomaly"] for b in out["beats"]])
     assert (labels == "V").sum() > 20
     assert flagged[labels == "V"].mean() > 0.9 and flagged[labels == "N"].mean() < 0.1
+    classes = np.array([b["class"] for b in out["beats"]])
+    assert (classes[labels == "V"] == "V").mean() > 0.9 and (classes[labels == "N"] == "N").mean() > 0.9
 
 
 def test_train_wfdb_writes_a_recording_model(data_dir: Path, tmp_path: Path) -> None:
@@ -161,6 +164,7 @@ def test_train_wfdb_writes_a_recording_model(data_dir: Path, tmp_path: Path) -> 
     detector = RecordingDetector.load(out)
     assert detector.meta["trained_on"]["records"] == ["119", "101"]
     assert detector.meta["trained_on"]["abnormal_beats"] > 400
+    assert detector.classifier is not None and detector.classifier.info["beats"]["V"] > 400
 
 
 @pytest.mark.parametrize("case", ["unknown-record", "records-without-wfdb", "no-records", "reference-arch"])

@@ -146,9 +146,7 @@ class RecordingDetector:
             known = {f.name for f in fields(Settings)}
             settings = Settings(**{k: v for k, v in header.get("settings", {}).items() if k in known})
             combination = Combination.from_dict(header["combination"])
-            raw_classifier = header.get("classifier")
-            if header["format"] == FORMAT and raw_classifier is None:
-                raise ValueError(f"a {FORMAT} model without its beat classifier")
+            raw_classifier = header.get("classifier")  # none in a /2 file, or one saved without it
             classifier = BeatClassifier.from_dict(raw_classifier) if raw_classifier is not None else None
         except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path}: not an ecgad recording model ({exc.__class__.__name__}: {exc})") from None
