@@ -18,7 +18,11 @@ S); other and unmatched beats are left out of the ROC AUCs.
 Methods, each a non-negative logistic combination fitted on the training
 records' beats: our full detector, each part alone, the full detector less one
 part (ablation), and the simple baselines (template distance alone, RR
-prematurity alone, template distance + RR). Then the speed of ``analyze`` on a
+prematurity alone, template distance + RR). Beat classes (AAMI N, S, V, F, Q): each fold's
+classifier (``BeatClassifier``, the shipped features and options) fitted on the training
+records' beats classifies the held-out ones; per-class Se, +P, F1, the confusion matrix, per
+record, and the ablation with the autoencoder's features (benchmarks/classes.py does the same
+from cached features, in minutes). Then the speed of ``analyze`` on a
 30-minute two-lead 360 Hz record and on a synthetic 24-hour recording, each in a
 fresh process (time after imports and model load; peak memory: the process's
 VmHWM and ``tracemalloc``). ``--speed-only`` redoes just that part, keeping the
@@ -80,6 +84,12 @@ METHODS = {
     "baseline: template distance + RR": ("template", "premature", "pause"),
 }
 OURS = next(iter(METHODS))
+# the beat classifier's ablation: the shipped features, and with the autoencoder's added
+AE_CLASS_FEATURES = ("latent", "autoencoder")
+CLASS_VARIANTS = {"shipped features (no autoencoder)": rec.CLASS_FEATURES,
+                  "with the autoencoder's latent distance and reconstruction error": rec.CLASS_FEATURES
+                  + AE_CLASS_FEATURES}
+CLASSES_OURS = next(iter(CLASS_VARIANTS))
 CONTRASTS = {"abnormal vs normal": ABNORMAL_SYMBOLS, "V vs N": VENTRICULAR_SYMBOLS,
              "S vs N": SUPRAVENTRICULAR_SYMBOLS}
 
@@ -119,7 +129,7 @@ def record_folds(names: list[str], folds: int) -> list[tuple[list[str], list[str
 def cross_validate(records: list[rec.AnnotatedRecord], signals: dict, folds: int, train_config: TrainConfig,
                    max_beats: int, seed: int, crossfit: int) -> tuple[dict, list[dict]]:
     """Scores of every method for every record, each from the fold that held the record out."""
-    scores = {m: {} for m in METHODS}
+    scores = {m: {} for m in METHODS}  # and "classes: VARIANT": each record's predicted classes
     fold_info = []
     for f, (_, test) in enumerate(record_folds([r.name for r in records], folds)):
         train = [r for r in records if r.name not in test]
@@ -131,11 +141,18 @@ def cross_validate(records: list[rec.AnnotatedRecord], signals: dict, folds: int
             if r.name in test:
                 s = signals[r.name]
                 r.table = rec.beat_table(s.samples, s.fs, beat, peaks=r.peaks)
-        fitted = {m: rec.fit_on_records(train, beat, features=feats) for m, feats in METHODS.items()}
+        fitted = {m: rec.fit_on_records(train, beat, features=feats, class_features=None)
+                  for m, feats in METHODS.items()}
+        classifiers = {v: rec.BeatClassifier.fit(*rec.training.class_table(train, feats), feats,
+                                                 **rec.training.CLASS_OPTIONS)
+                       for v, feats in CLASS_VARIANTS.items()}
         for r in records:
             if r.name in test:
                 for m, det in fitted.items():
                     scores[m][r.name] = det.combination.score(r.table.features)
+                values = {**r.table.features, **rec.context_features(r.peaks, r.fs)}
+                for v, clf in classifiers.items():
+                    scores.setdefault(f"classes: {v}", {})[r.name] = clf.classify(values)[0]
         ours = fitted[OURS]
         fold_info.append({"fold": f, "test": sorted(test), "seconds": time.perf_counter() - started,
                           "threshold": ours.threshold,
@@ -145,6 +162,22 @@ def cross_validate(records: list[rec.AnnotatedRecord], signals: dict, folds: int
         print(f"fold {f + 1}/{folds} (test {' '.join(sorted(test))}): {time.perf_counter() - started:.0f} s",
               flush=True)
     return scores, fold_info
+
+
+def class_figures(truth: np.ndarray, predicted: np.ndarray) -> dict:
+    """Per AAMI class: sensitivity, positive predictivity, F1; the 5x5 confusion matrix (rows: truth,
+    columns: predicted) over beats with an AAMI class."""
+    use = np.isin(truth, rec.CLASSES)
+    t, p = truth[use], predicted[use]
+    matrix = [[int(((t == a) & (p == b)).sum()) for b in rec.CLASSES] for a in rec.CLASSES]
+    out = {"confusion": matrix}
+    for i, c in enumerate(rec.CLASSES):
+        tp, n_true, n_pred = matrix[i][i], sum(matrix[i]), sum(row[i] for row in matrix)
+        se = tp / n_true if n_true else None
+        ppv = tp / n_pred if n_pred else None
+        f1 = 2 * tp / (n_true + n_pred) if n_true + n_pred else None
+        out[c] = {"se": se, "ppv": ppv, "f1": f1, "n": n_true, "predicted": n_pred}
+    return out
 
 
 def at_threshold(records, scores: dict, folds: list[dict]) -> dict:
@@ -270,6 +303,41 @@ def _f(v, digits: int = 4) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def classes_text(classes: dict) -> list[str]:
+    """The beat classes: per class figures, the confusion matrix, the ablation, per record."""
+    ours = classes[CLASSES_OURS]["pooled"]
+    lines = ["", "### Beat classes (AAMI N, S, V, F, Q), record-wise", "",
+             "Each fold's classifier (`ecgad.recording.classes`, multinomial logistic regression) is fitted on the "
+             "other folds' records' beats and classifies the held-out records' beats; the AAMI class of a beat is "
+             "that of the `.atr` annotation matched to its detected R peak (unmatched detections and beats of no "
+             "class left out). There is no DS2 here: every figure is DS1 record-wise cross-validation, and the "
+             "classifier's features and options were chosen on the same folds (optimistic).", "",
+             "| class | beats | sensitivity | positive predictivity | F1 |", "|---|---|---|---|---|"]
+    for c in rec.CLASSES:
+        o = ours[c]
+        lines.append(f"| {c} | {o['n']} | {_pct(o['se'])} | {_pct(o['ppv'])} | {_pct(o['f1'])} |")
+    lines += ["", "Confusion matrix (rows: annotated class, columns: predicted):", "",
+              "| | " + " | ".join(rec.CLASSES) + " |", "|---|" + "---|" * len(rec.CLASSES)]
+    for c, row in zip(rec.CLASSES, ours["confusion"], strict=True):
+        lines.append(f"| {c} | " + " | ".join(str(v) for v in row) + " |")
+    lines += ["", "Ablation (the autoencoder must earn its place):", "",
+              "| features | V Se | V +P | S Se | S +P | F Se | N Se |", "|---|---|---|---|---|---|---|"]
+    for v, c in classes.items():
+        p = c["pooled"]
+        lines.append(f"| {v} | {_pct(p['V']['se'])} | {_pct(p['V']['ppv'])} | {_pct(p['S']['se'])} | "
+                     f"{_pct(p['S']['ppv'])} | {_pct(p['F']['se'])} | {_pct(p['N']['se'])} |")
+    lines += ["", "Per record (shipped features): annotated / correctly classified / predicted, per class:", "",
+              "| record | N | S | V | F |", "|---|---|---|---|---|"]
+    for name, c in classes[CLASSES_OURS]["per_record"].items():
+        lines.append(f"| {name} | " + " | ".join(
+            f"{c[k]['n']} / {c['confusion'][i][i]} / {c[k]['predicted']}" for i, k in enumerate("NSVF")) + " |")
+    return lines
+
+
 def section(result: dict) -> str:
     lines = [START, "## Recordings: MIT-BIH DS1, record-wise cross-validation", "",
              f"Command: `{result['command']}`  ",
@@ -291,6 +359,8 @@ def section(result: dict) -> str:
         lines.append(f"| {m} | {', '.join(feats)} | {_f(p['abnormal vs normal'])} | {_f(p['V vs N'])} | "
                      f"{_f(p['S vs N'])} |")
     lines += ablation_text(result["pooled"])
+    if result.get("classes"):
+        lines += classes_text(result["classes"])
     t = result["at_threshold"]
     lines += ["", f"Our verdicts at each fold's threshold (chosen for accuracy on its training records): "
                   f"sensitivity {100 * t['sensitivity']:.1f}%, specificity {100 * t['specificity']:.1f}%, "
@@ -358,7 +428,18 @@ def cross_validation_result(args: argparse.Namespace, paths: list[Path]) -> dict
         pooled[m] = contrasts(sym, s)
         print(f"{m:45s} " + "  ".join(f"{k} {_f(pooled[m][k])}" for k in CONTRASTS), flush=True)
 
+    truth = {r.name: rec.aami_classes(r.symbols) for r in records}
+    classes = {v: {"pooled": class_figures(np.concatenate([truth[r.name] for r in records]),
+                                           np.concatenate([scores[f"classes: {v}"][r.name] for r in records])),
+                   "per_record": {r.name: class_figures(truth[r.name], scores[f"classes: {v}"][r.name])
+                                  for r in records}}
+               for v in CLASS_VARIANTS}
+    for v, c in classes.items():
+        print(f"classes, {v}: " + "  ".join(f"{k} {_pct(c['pooled'][k]['se'])}/{_pct(c['pooled'][k]['ppv'])}"
+                                             for k in rec.CLASSES), flush=True)
+
     result = {
+        "classes": classes,
         "command": quality._command(),
         "machine": f"{platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                    f"torch threads {torch.get_num_threads()}",

@@ -41,6 +41,16 @@ def test_recording_folds_refuse_impossible_counts() -> None:
             recordings.record_folds(DS1, folds)
 
 
+def test_class_figures_count_the_confusion_matrix_right() -> None:
+    truth = np.array(list("NNNNSSVV") + ["", "F"])
+    predicted = np.array(list("NNNSSNVN") + ["V", "Q"])
+    c = recordings.class_figures(truth, predicted)
+    assert c["confusion"][0] == [3, 1, 0, 0, 0] and c["confusion"][2] == [1, 0, 1, 0, 0]
+    assert c["confusion"][3] == [0, 0, 0, 0, 1]                         # the unlabelled beat left out
+    assert c["N"]["se"] == 3 / 4 and c["N"]["ppv"] == 3 / 5 and c["S"]["f1"] == 2 * 1 / (2 + 2)
+    assert c["V"]["predicted"] == 1 and c["F"]["se"] == 0 and c["F"]["ppv"] is None
+
+
 def test_small_data_across_records_set_shares_no_record() -> None:
     spec = small_data.SETS["across records (N vs S, V, F)"]
     assert not set(spec["train"]) & set(spec["test"])

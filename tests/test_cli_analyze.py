@@ -36,7 +36,8 @@ def csv_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray
     return path, peaks
 
 
-def check_json(stdout: str) -> dict:
+def check_json(stdout: str, classes: bool = False) -> dict:
+    """The JSON of `ecgad analyze`; ``classes``: from a model with a beat classifier (format /3)."""
     out = json.loads(stdout)  # exactly one object
     assert list(out) == ["fs", "lead", "duration_s", "model", "warnings", "readable_fraction", "unreadable",
                          "window_s", "summary", "beats", "holter"]
@@ -143,7 +144,7 @@ def test_analyze_real_wfdb_excerpt_with_the_shipped_model(data_dir: Path, tmp_pa
                 p_signal=signal.samples[:n, None].astype(np.float64), write_dir=str(tmp_path))
     result = invoke("analyze", tmp_path / "ex119", "--json")
     assert result.exit_code == 0, result.stderr
-    out = check_json(result.stdout)
+    out = check_json(result.stdout, classes=True)
     assert out["lead"] == "MLII" and out["fs"] == 360 and out["duration_s"] == pytest.approx(120)
     assert out["model"] == load_recording_detector().model_info()
     ref, sym = read_annotations(source)
@@ -173,6 +174,7 @@ def test_train_wfdb_writes_a_recording_model(data_dir: Path, tmp_path: Path) -> 
     detector = RecordingDetector.load(out)
     assert detector.meta["trained_on"]["records"] == ["119", "101"]
     assert detector.meta["trained_on"]["abnormal_beats"] > 400
+    assert detector.classifier is not None and detector.classifier.info["beats"]["V"] > 400
 
 
 @pytest.mark.parametrize("case", ["unknown-record", "records-without-wfdb", "no-records", "reference-arch"])

@@ -2,7 +2,8 @@
 
     detector = load_recording_detector()              # the shipped MIT-BIH model
     result = analyze(read_recording("mitdb/100"), detector)
-    result.summary                                    # {"beats", "anomalies", "mean_hr_bpm"}
+    result.summary                                    # {"beats", "anomalies", "mean_hr_bpm", "classes"}
+    result.classes, result.class_confidence           # "N", "S", "V", "F" or "Q" per beat, its probability
     result.score, result.is_anomaly, result.parts     # one value per beat
 
 Morphology learnt from other patients is not enough across patients: what is
@@ -62,6 +63,10 @@ from the threshold, in the spread of the training normal beats' scores:
 ``sigma`` = 1.4826 x the median absolute deviation of those scores. It is 0 at the
 threshold, 0.68 one spread away, 0.95 two spreads away, on whichever side the
 verdict falls.
+
+Beat classes (AAMI N, S, V, F, Q) and their probability: :mod:`.classes` (a small numpy
+classifier on these features and the rhythm context; in the model file from format
+``ecgad-recording/3``; ``result.classes`` is None for a /2 model).
 
 Readable parts only: after R-peak detection each 5-second window is judged by
 :mod:`ecgad.data.quality` (flat, saturated, noise, not ECG-like); beats in

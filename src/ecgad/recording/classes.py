@@ -24,8 +24,8 @@ beats before (and including) this one:
     ventricular kind), below 0 for a reset sinus node (the supraventricular kind)
 
 Model file: the classifier's JSON (:meth:`BeatClassifier.as_dict`) sits in the recording
-model's metadata, beside the combination (``ecgad-recording/3``; a /2 file has none, and its
-results carry no classes).
+model's metadata, beside the combination (``ecgad-recording/3``; a /2 file, or a detector saved without a
+classifier, has none, and its results carry no classes: ``result.classes`` is None).
 """
 from __future__ import annotations
 

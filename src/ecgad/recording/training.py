@@ -25,9 +25,9 @@ from .table import BeatTable, beat_table
 #: the beat autoencoder of the recording model: one small hybrid member
 BEAT_CONFIG = {"members": 1}
 BEAT_TRAIN_CONFIG = TrainConfig(epochs=40, patience=10)
-#: the beat classifier's features and fitting options (chosen by record-wise CV on DS1: benchmarks/recordings.py)
-CLASS_FEATURES = ("template", "qrs", "qrs_width", "premature", "premature_local", "pause", "latent",
-                  "autoencoder") + CONTEXT_FEATURES
+#: the beat classifier's features and fitting options, chosen by record-wise CV on DS1 (benchmarks/classes.py):
+#: the autoencoder's features (latent distance, reconstruction error, the latent code) did not help there
+CLASS_FEATURES = ("template", "qrs", "qrs_width", "premature", "premature_local", "pause") + CONTEXT_FEATURES
 CLASS_OPTIONS = {"hidden": (), "l2": 1e-3, "weight_power": 0.5}
 
 
