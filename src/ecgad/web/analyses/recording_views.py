@@ -246,13 +246,7 @@ def report_pdf(analysis_id: int):
 def timeline_window(analysis_id: int):
     """The signal and beats of one window of a recording (``start`` and ``end`` in seconds; NaN is refused,
     the rest clamped to the recording and to a window's largest span)."""
-    analysis = visible_analysis(analysis_id, kind="recording")
-    start, end = request.args.get("start", type=float), request.args.get("end", type=float)
-    if start is None or end is None or not end > start:
-        return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",
-                "status": 400}, 400
-    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "timeline", once=True)
-    return timeline.window_data(analysis, start, end)
+    return _window(analysis_id, "timeline", timeline.window_data)
 
 
 @bp.get("/analyses/<int:analysis_id>/strip.json")
@@ -260,13 +254,19 @@ def timeline_window(analysis_id: int):
 def strip_window(analysis_id: int):
     """Every stored lead and the beats' labels over ``start``..``end`` seconds, for the ECG viewer
     (clamped to the recording and to ``strip.MAX_STRIP_S``; NaN refused)."""
+    return _window(analysis_id, "viewer", strip.strip_data)
+
+
+def _window(analysis_id: int, what: str, data):
+    """``data(analysis, start, end)`` of the window ``?start=&end=`` (seconds) of a visible recording,
+    its view audited once; 400 when either is missing or end is not after start."""
     analysis = visible_analysis(analysis_id, kind="recording")
     start, end = request.args.get("start", type=float), request.args.get("end", type=float)
     if start is None or end is None or not end > start:
         return {"error": "Bad request", "message": "Give start and end in seconds, end after start.",
                 "status": 400}, 400
-    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, "viewer", once=True)
-    return strip.strip_data(analysis, start, end)
+    audit.viewed("analysis.beats_view", "analysis", analysis.id, analysis.patient_id, what, once=True)
+    return data(analysis, start, end)
 
 
 @bp.get("/analyses/<int:analysis_id>/abnormal.json")

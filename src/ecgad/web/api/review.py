@@ -68,8 +68,7 @@ def list_beats(query: dict, analysis_id: int):
                RecordingBeat.reviewed_label, RecordingBeat.is_anomaly, RecordingBeat.score)
         .where(RecordingBeat.analysis_id == analysis.id).order_by(RecordingBeat.position)
         .limit(page.per_page).offset(page.offset)).all()
-    return {"items": [{"beat": p + 1, "sample": s, "time_s": round(s / fs, 4), "family": f, "beat_class": c,
-                       "reviewed_label": r, "is_anomaly": a, "score": sc} for p, s, f, c, r, a, sc in rows],
+    return {"items": [_beat(p + 1, fs, s, f, c, r, a, sc) for p, s, f, c, r, a, sc in rows],
             "page": page.number, "per_page": page.per_page, "total": analysis.n_beats, "pages": page.pages}
 
 
@@ -92,10 +91,14 @@ def label_beat(body: dict, analysis_id: int, number: int):
     """Label one beat (kept beside the model's class); 409 when the analysis is signed."""
     analysis = _changeable(analysis_id, kind="recording")
     beat = review.relabel_beat(analysis, number, body["label"], current_user._get_current_object())
-    fs = analysis.recording.fs
-    return {"beat": beat.number, "sample": beat.sample, "time_s": round(beat.sample / fs, 4), "family": beat.family,
-            "beat_class": beat.beat_class, "reviewed_label": beat.reviewed_label, "is_anomaly": beat.is_anomaly,
-            "score": beat.score}
+    return _beat(beat.number, analysis.recording.fs, beat.sample, beat.family, beat.beat_class, beat.reviewed_label,
+                 beat.is_anomaly, beat.score)
+
+
+def _beat(number: int, fs: float, sample: int, family, beat_class, reviewed_label, is_anomaly, score) -> dict:
+    """A recording's beat as the review API gives it (``ReviewedBeat``), numbered from 1."""
+    return {"beat": number, "sample": sample, "time_s": round(sample / fs, 4), "family": family,
+            "beat_class": beat_class, "reviewed_label": reviewed_label, "is_anomaly": is_anomaly, "score": score}
 
 
 @bp.put("/analyses/<int:analysis_id>/interpretation")
