@@ -21,8 +21,11 @@ from functools import wraps
 
 from flask import Response, current_app, request
 from simple_websocket import ConnectionClosed, Server
+from wsproto.events import CloseConnection
+from wsproto.frame_protocol import CloseReason
 
 TOO_BIG = object()  # what receive() gives in place of a message over the size limit
+CLOSE_WAIT_S = 2.0  # how long a close waits for the client's answering close
 
 
 class BoundedServer(Server):
@@ -33,12 +36,16 @@ class BoundedServer(Server):
         self._limit = max_message_size
         self.max_queued = max(1, int(max_queued))
         self.too_big = False
+        self.closing = False  # our close is sent: the client's answer is awaited, its messages dropped
         super().__init__(environ, max_message_size=None, **kwargs)  # the limit is checked here, below
 
     def _handle_events(self):
         if not self.connected:  # the handshake: nothing to limit yet
             return super()._handle_events()
         keep_going = super()._handle_events()  # reads what the last recv gave: messages, pings, close
+        if self.closing:  # read on only to reach the client's close
+            self.input_buffer.clear()
+            return keep_going and self.connected
         if self._limit and not self.too_big:
             oversized = [i for i, m in enumerate(self.input_buffer) if m is not TOO_BIG and len(m) > self._limit]
             if oversized or self.incoming_message_len > self._limit:
@@ -47,7 +54,7 @@ class BoundedServer(Server):
                 self.incoming_message, self.incoming_message_len, self.too_big = None, 0, True
                 self.event.set()
         with self._room:  # backpressure: read no more until the handler has taken a message
-            self._room.wait_for(lambda: not self.connected or (
+            self._room.wait_for(lambda: not self.connected or self.closing or (
                 len(self.input_buffer) < self.max_queued and not self.too_big))
         return keep_going and self.connected
 
@@ -60,8 +67,20 @@ class BoundedServer(Server):
         return data
 
     def close(self, reason=None, message=None):
+        """Send our close and wait up to ``CLOSE_WAIT_S`` for the client's (the closing handshake).
+        Until it comes the reader reads on and drops what the client still sends: a socket closed
+        with unread data is reset, and a reset can lose the messages sent just before (the error
+        that says why a stream was stopped)."""
         try:
-            super().close(reason, message)
+            if not self.connected or self.closing or threading.current_thread() is self.thread:
+                return super().close(reason, message)
+            self.closing = True
+            with self._room:
+                self._room.notify_all()
+            self.sock.send(self.ws.send(CloseConnection(reason or CloseReason.NORMAL_CLOSURE, message)))
+            self.thread.join(CLOSE_WAIT_S)  # the reader ends once the client's close is read
+        except OSError:
+            pass  # the connection is gone already
         finally:
             self.connected = False
             with self._room:
