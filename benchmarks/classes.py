@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 import time
 from dataclasses import replace
@@ -53,13 +52,15 @@ VARIANTS = {
 def base_tables(paths: list[Path], cache: Path) -> dict[str, dict]:
     out = {}
     for p in paths:
-        f = cache / f"{p.name}.base.pkl"
+        f = cache / f"{p.name}.base.npz"
         if not f.exists():
             signal, r = rec.read_annotated(p)
             table = rec.beat_table(signal.samples, signal.fs, None, peaks=r.peaks)
-            pickle.dump({"fs": r.fs, "peaks": r.peaks, "symbols": r.symbols, "features": table.features},
-                        f.open("wb"))
-        out[p.name] = pickle.load(f.open("rb"))
+            np.savez(f, fs=r.fs, peaks=r.peaks, symbols=np.asarray(r.symbols, dtype=str),
+                     **{f"feature_{k}": v for k, v in table.features.items()})
+        with np.load(f, allow_pickle=False) as z:  # arrays only: a cache file never runs code
+            out[p.name] = {"fs": float(z["fs"]), "peaks": z["peaks"], "symbols": z["symbols"],
+                           "features": {k[8:]: z[k] for k in z.files if k.startswith("feature_")}}
     return out
 
 
@@ -67,7 +68,7 @@ def autoencoder_features(paths: list[Path], cache: Path, folds: int, epochs: int
     """Each record's autoencoder features, from the fold's autoencoder that held it out."""
     names = [p.name for p in paths]
     todo = [(f, test) for f, (_, test) in enumerate(record_folds(names, folds))
-            if not all((cache / f"{n}.ae.pkl").exists() for n in test)]
+            if not all((cache / f"{n}.ae.npz").exists() for n in test)]
     if todo:
         loaded = {p.name: rec.read_annotated(p) for p in paths}
         config = replace(rec.BEAT_TRAIN_CONFIG, epochs=epochs)
@@ -86,9 +87,13 @@ def autoencoder_features(paths: list[Path], cache: Path, folds: int, epochs: int
                     if m is not None:
                         rel[b:b + s.block_beats] = codes[b:b + s.block_beats] - m
                         lat[b:b + s.block_beats] = latent_distance(codes[b:b + s.block_beats], m)
-                pickle.dump({"rel": rel, "errors": errors, "latent": lat}, (cache / f"{n}.ae.pkl").open("wb"))
+                np.savez(cache / f"{n}.ae.npz", rel=rel, errors=errors, latent=lat)
             print(f"fold {f}: autoencoder {time.perf_counter() - started:.0f} s", flush=True)
-    return {n: pickle.load((cache / f"{n}.ae.pkl").open("rb")) for n in names}
+    out = {}
+    for n in names:
+        with np.load(cache / f"{n}.ae.npz", allow_pickle=False) as z:
+            out[n] = {k: z[k] for k in z.files}
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
