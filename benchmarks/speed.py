@@ -39,6 +39,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -66,7 +67,7 @@ FULL = {"seconds": 3.0, "singles": 2000, "reference_epochs": 3, "http_seconds": 
         "day_hours": 24.0, "repeats": 3, "cold_runs": 3}
 QUICK = {"seconds": 0.3, "singles": 100, "reference_epochs": 1, "http_seconds": 1.0, "stream_minutes": 0.6,
          "day_hours": 0.25, "repeats": 1, "cold_runs": 1}
-PASSWORD = "quiet orbit lantern 7421 fjord"  # the benchmark's throw-away account in a temporary database
+PASSWORD = secrets.token_urlsafe(18)  # the benchmark's throw-away account in a temporary database
 TARGETS = {"batch": 10.0, "single": 3.0, "http_p99_ms": 50.0, "day_s": 2.0, "upload_s": 5.0, "cold_s": 1.0}
 
 
